@@ -1,0 +1,124 @@
+"""Plain data passed between the layers: a profile, its functions and call edges.
+
+A :class:`ProfileData` is what every reader produces (pstats files, callgrind files) and what
+every consumer reads (the callgrind writer, the text summary, the Qt models, the command line).
+Nothing here knows about files or Qt.
+
+Times are integer nanoseconds throughout, as in the callgrind files we write.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Dict, List, NamedTuple, Optional, Tuple
+
+#: The file name cProfile/pstats gives built-in functions ("~"); we keep it.
+BUILTIN_FILE = "~"
+
+#: pstats key of a function: (file, first line, name).
+FuncKey = Tuple[str, int, str]
+
+
+class Function(NamedTuple):
+    """One function of a profile, with its totals over the whole profile."""
+
+    file: str               #: absolute path, or BUILTIN_FILE for built-ins
+    line: int               #: first line of the function (0 for built-ins)
+    name: str               #: function name as pstats has it
+    primitive_calls: int    #: calls that were not recursive
+    total_calls: int        #: all calls, recursive ones included
+    self_ns: int            #: time spent in the function itself (pstats tottime)
+    inclusive_ns: int       #: time including callees (pstats cumtime)
+
+    @property
+    def key(self) -> FuncKey:
+        return (self.file, self.line, self.name)
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.file == BUILTIN_FILE
+
+
+class Edge(NamedTuple):
+    """Calls from one function to another; indices point into ``ProfileData.functions``."""
+
+    caller: int
+    callee: int
+    primitive_calls: int
+    total_calls: int
+    self_ns: int            #: callee's own time spent under this caller
+    inclusive_ns: int       #: callee's inclusive time under this caller
+
+
+class ProfileData:
+    """A whole profile: functions, edges, and indices to walk them.
+
+    ``functions`` and ``edges`` are lists; ``callers_of(i)`` / ``callees_of(i)`` give the
+    edges into / out of function ``i``. Built once, read many times (never mutated).
+    """
+
+    __slots__ = ("functions", "edges", "_callers", "_callees", "_index", "total_ns",
+                 "description")
+
+    def __init__(self, functions: List[Function], edges: List[Edge], description: str = ""):
+        self.functions = functions
+        self.edges = edges
+        self.description = description
+        self.total_ns = sum(f.self_ns for f in functions)
+        self._callers: Optional[List[List[int]]] = None
+        self._callees: Optional[List[List[int]]] = None
+        self._index: Optional[Dict[FuncKey, int]] = None
+
+    def __len__(self) -> int:
+        return len(self.functions)
+
+    def _build_adjacency(self) -> None:
+        callers: List[List[int]] = [[] for _ in self.functions]
+        callees: List[List[int]] = [[] for _ in self.functions]
+        for n, edge in enumerate(self.edges):
+            callers[edge.callee].append(n)
+            callees[edge.caller].append(n)
+        self._callers, self._callees = callers, callees
+
+    def callers_of(self, index: int) -> List[Edge]:
+        """Edges whose callee is function ``index``."""
+        if self._callers is None:
+            self._build_adjacency()
+        return [self.edges[n] for n in self._callers[index]]
+
+    def callees_of(self, index: int) -> List[Edge]:
+        """Edges whose caller is function ``index``."""
+        if self._callees is None:
+            self._build_adjacency()
+        return [self.edges[n] for n in self._callees[index]]
+
+    def index_of(self, key: FuncKey) -> Optional[int]:
+        """Index of the function with pstats key ``key``, or None."""
+        if self._index is None:
+            self._index = {f.key: i for i, f in enumerate(self.functions)}
+        return self._index.get(key)
+
+    def roots(self) -> List[int]:
+        """Functions nobody calls (entry points), largest inclusive time first."""
+        if self._callers is None:
+            self._build_adjacency()
+        found = [i for i, c in enumerate(self._callers) if not c]
+        return sorted(found, key=lambda i: -self.functions[i].inclusive_ns)
+
+
+def is_stdlib_file(path: str, stdlib_dirs: Tuple[str, ...]) -> bool:
+    """True when ``path`` lies in one of the interpreter's standard library folders."""
+    return any(path.startswith(d) for d in stdlib_dirs) and "site-packages" not in path
+
+
+def is_site_packages_file(path: str) -> bool:
+    """True when ``path`` belongs to an installed third-party package."""
+    parts = path.replace("\\", "/").split("/")
+    return "site-packages" in parts or "dist-packages" in parts
+
+
+def display_location(function: Function) -> str:
+    """``file:line`` as a user reads it (built-ins shown as ``built-in``)."""
+    if function.is_builtin:
+        return "built-in"
+    return f"{os.path.basename(function.file)}:{function.line}"

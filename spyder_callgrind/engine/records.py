@@ -1,0 +1,114 @@
+"""What a kept run is: the records written to a run folder's ``run.json``.
+
+``run.json`` carries ``schema``; :func:`RunRecord.from_json` reads every schema version we
+ever wrote and refuses anything else with :class:`RecordError` (a short message, no traceback).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional
+
+#: Version of the ``run.json`` layout written by this code.
+SCHEMA_VERSION = 1
+
+#: Outcome of a run.
+STATUS_OK = "ok"            #: the script ended normally (exit code 0)
+STATUS_ERROR = "error"      #: the script raised or exited non-zero; its profile is kept
+STATUS_STOPPED = "stopped"  #: the user stopped it; the profile up to then is kept
+STATUS_FAILED = "failed"    #: the script could not start or no profile could be written
+STATUSES = (STATUS_OK, STATUS_ERROR, STATUS_STOPPED, STATUS_FAILED)
+
+#: Role of the main process of a run.
+ROLE_MAIN = "main"
+
+
+class RecordError(ValueError):
+    """``run.json`` is missing, damaged or of an unknown schema."""
+
+
+@dataclass
+class ProcessRecord:
+    """One process of a run (the script itself, a worker, a child Python)."""
+
+    pid: int
+    role: str = ROLE_MAIN               #: "main", "worker 1", "process 3", "subprocess 2"...
+    ppid: Optional[int] = None
+    name: str = ""                      #: multiprocessing process name, if any
+    profile: Optional[str] = None       #: ``.prof`` file name in the run folder
+    callgrind: Optional[str] = None     #: callgrind file name in the run folder
+    profiled: bool = True               #: False when the process' profile was lost
+    note: str = ""                      #: why it was lost, when it was
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> "ProcessRecord":
+        if not isinstance(data, dict) or not isinstance(data.get("pid"), int):
+            raise RecordError("a process entry has no pid")
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass
+class RunRecord:
+    """Everything ``run.json`` says about one run."""
+
+    id: str
+    script: str                          #: absolute path of the profiled script
+    args: List[str] = field(default_factory=list)
+    cwd: str = ""
+    python: str = ""                     #: interpreter that ran the script
+    python_version: str = ""
+    started: str = ""                    #: ISO 8601, local time with offset
+    duration: float = 0.0                #: wall seconds from start to end
+    exit_code: Optional[int] = None
+    status: str = STATUS_OK
+    message: str = ""                    #: short explanation for error/failed/stopped
+    processes: List[ProcessRecord] = field(default_factory=list)
+    callgrind: Optional[str] = None      #: main callgrind file (all processes, merged)
+    profile: Optional[str] = None        #: main ``.prof`` (all processes, merged)
+    output: Optional[str] = "output.txt"
+    summary: Optional[str] = "summary.txt"
+    label: str = ""
+    source: str = "run"                  #: "run", or "import" for an imported file
+    children: bool = True                #: whether child processes were followed
+    schema: int = SCHEMA_VERSION
+
+    # -- derived -------------------------------------------------------------------------
+    @property
+    def profiled_count(self) -> int:
+        return sum(1 for p in self.processes if p.profiled)
+
+    def processes_note(self) -> str:
+        """"3 of 4 processes profiled" when some were lost, else ""."""
+        total = len(self.processes)
+        if total and self.profiled_count < total:
+            return f"{self.profiled_count} of {total} processes profiled"
+        return ""
+
+    # -- JSON ----------------------------------------------------------------------------
+    def to_json(self) -> Dict[str, Any]:
+        data = asdict(self)
+        data["schema"] = SCHEMA_VERSION
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> "RunRecord":
+        if not isinstance(data, dict):
+            raise RecordError("run.json does not hold an object")
+        schema = data.get("schema")
+        if not isinstance(schema, int) or schema < 1:
+            raise RecordError("run.json has no schema version")
+        if schema > SCHEMA_VERSION:
+            raise RecordError(f"run.json schema {schema} is newer than this version "
+                              f"understands ({SCHEMA_VERSION}); update spyder-callgrind")
+        for name in ("id", "script"):
+            if not isinstance(data.get(name), str) or not data.get(name):
+                raise RecordError(f"run.json has no {name}")
+        if data.get("status", STATUS_OK) not in STATUSES:
+            raise RecordError(f"run.json has an unknown status {data.get('status')!r}")
+        fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        fields["processes"] = [ProcessRecord.from_json(p) for p in data.get("processes") or []]
+        try:
+            return cls(**fields)
+        except TypeError as error:  # pragma: no cover - dataclass rejects shape
+            raise RecordError(f"run.json is malformed: {error}") from None

@@ -1,0 +1,1 @@
+"""Spyder glue: the plugin, its main widget, preferences and menu integration."""

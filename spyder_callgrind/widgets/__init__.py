@@ -1,0 +1,1 @@
+"""Qt models and views of profiles (qtpy only; no Spyder import)."""
