@@ -1,0 +1,462 @@
+"""Reading profiles into :class:`~spyder_callgrind.engine.model.ProfileData`, and the table file.
+
+Three ways in and out of a profile live here:
+
+* ``.prof`` files (pstats marshal) written by ``cProfile`` or by the pure-Python ``profile``
+  module: :func:`load_pstats` reads and validates them strictly, :func:`write_pstats` writes
+  one that ``pstats.Stats`` reads. Marshal data from an untrusted or damaged file can crash
+  the interpreter that reads it, so :func:`load_pstats_isolated` does the reading in a child
+  interpreter that hands back the safe table form.
+* the *table* (``save_table`` / ``load_table`` / ``save_top``): a compact, versioned JSON
+  form of a ``ProfileData`` in columns. The Spyder pane reads only this, never marshal.
+* :func:`merge_profiles`: the sum of several profiles (all processes of a run).
+
+Every failure to read is a :class:`ProfileError` with a one-line message for the user.
+"""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import subprocess
+import sys
+import tempfile
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+from spyder_callgrind.engine.model import BUILTIN_FILE, Edge, FuncKey, Function, ProfileData
+
+#: Identifies our table files; ``TABLE_VERSION`` is bumped when the layout changes.
+TABLE_FORMAT = "spyder-callgrind-table"
+TABLE_VERSION = 1
+
+_NS = 1e9
+_FUNCTION_COLUMNS = ("file", "line", "name", "primitive_calls", "total_calls", "self_ns",
+                     "inclusive_ns")
+_EDGE_COLUMNS = ("caller", "callee", "primitive_calls", "total_calls", "self_ns",
+                 "inclusive_ns")
+
+
+class ProfileError(ValueError):
+    """A profile or table file cannot be read; the message is one line for the user."""
+
+
+# -- pstats ---------------------------------------------------------------------------------
+
+def _is_number(value: Any) -> bool:
+    kind = type(value)
+    return (kind is float or kind is int) and value == value and value >= 0
+
+
+def _is_count(value: Any) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _normalise_key(key: Any, base_dir: str, cache: Dict[Any, FuncKey]) -> Optional[FuncKey]:
+    """The (file, line, name) we keep for a pstats key, or None when the key is malformed.
+
+    cProfile records file names as the interpreter saw them (often relative); the
+    pure-Python ``profile`` module records C functions as ``("", 0, name)`` and its own
+    entry points as ``("profile", 0, <code object or name>)``. All become proper keys here.
+    """
+    found = cache.get(key)
+    if found is not None:
+        return found
+    if type(key) is not tuple or len(key) != 3:
+        return None
+    file, line, name = key
+    if type(file) is not str or type(line) is not int or line < 0:
+        return None
+    if type(name) is not str:
+        code_name = getattr(name, "co_name", None)
+        if not isinstance(code_name, str):
+            return None
+        name = "<profile: %s of %s>" % (code_name, getattr(name, "co_filename", "?"))
+    if file == "" or (file == "profile" and line == 0):
+        # the ``profile`` module's C functions and its own pseudo-functions
+        file = BUILTIN_FILE
+    elif file != BUILTIN_FILE and not (file.startswith("<") and file.endswith(">")):
+        if not os.path.isabs(file):
+            file = os.path.normpath(os.path.join(base_dir, file))
+    result = (file, line, name)
+    cache[key] = result
+    return result
+
+
+def _from_stats(stats: Any, source: str, base_dir: Optional[str],
+                description: str = "") -> ProfileData:
+    """Validate a pstats dictionary and turn it into ProfileData (times in ns)."""
+    if type(stats) is not dict:
+        raise ProfileError(f"not a profile: {source} does not hold a pstats dictionary")
+    if not stats:
+        raise ProfileError(f"empty profile: {source} holds no functions")
+    base = os.path.abspath(base_dir) if base_dir else os.getcwd()
+    cache: Dict[Any, FuncKey] = {}
+    index: Dict[FuncKey, int] = {}
+    rows: List[List[Any]] = []     # [file, line, name, cc, nc, tt, ct]
+    raw_callers: List[Tuple[int, dict, int]] = []
+    for key, value in stats.items():
+        fkey = _normalise_key(key, base, cache)
+        if fkey is None:
+            raise ProfileError(f"not a profile: {source} has a malformed function key")
+        if type(value) is not tuple or len(value) != 5:
+            raise ProfileError(f"not a profile: {source} has a malformed entry for "
+                               f"{fkey[2]}")
+        cc, nc, tt, ct, callers = value
+        if not (_is_count(cc) and _is_count(nc) and _is_number(tt) and _is_number(ct)
+                and type(callers) is dict):
+            raise ProfileError(f"not a profile: {source} has a malformed entry for "
+                               f"{fkey[2]}")
+        n = index.get(fkey)
+        if n is None:
+            index[fkey] = n = len(rows)
+            rows.append([fkey[0], fkey[1], fkey[2], cc, nc, round(tt * _NS), round(ct * _NS)])
+        else:   # two recorded keys named the same function (relative and absolute path)
+            row = rows[n]
+            row[3] += cc
+            row[4] += nc
+            row[5] += round(tt * _NS)
+            row[6] += round(ct * _NS)
+        raw_callers.append((n, callers, nc))
+
+    edges: Dict[Tuple[int, int], List[int]] = {}
+    for callee, callers, callee_nc in raw_callers:
+        callee_row = rows[callee]
+        for caller_key, info in callers.items():
+            ckey = _normalise_key(caller_key, base, cache)
+            if ckey is None:
+                raise ProfileError(f"not a profile: {source} has a malformed caller of "
+                                   f"{callee_row[2]}")
+            caller = index.get(ckey)
+            if caller is None:
+                raise ProfileError(f"not a profile: {source} names a caller of "
+                                   f"{callee_row[2]} that is not in the profile")
+            if type(info) is tuple:
+                if len(info) != 4 or not (_is_count(info[0]) and _is_count(info[1])
+                                           and _is_number(info[2]) and _is_number(info[3])):
+                    raise ProfileError(f"not a profile: {source} has a malformed call "
+                                       f"record for {callee_row[2]}")
+                values = [info[0], info[1], round(info[2] * _NS), round(info[3] * _NS)]
+            elif _is_count(info):
+                # The pure-Python ``profile`` module keeps only a call count per caller:
+                # share the callee's times out by calls (an estimate, said in the docs).
+                share = info / callee_nc if callee_nc else 0.0
+                values = [info, info, round(callee_row[5] * share), round(callee_row[6] * share)]
+            else:
+                raise ProfileError(f"not a profile: {source} has a malformed call record "
+                                   f"for {callee_row[2]}")
+            pair = (caller, callee)
+            known = edges.get(pair)
+            if known is None:
+                edges[pair] = values
+            else:
+                for i in range(4):
+                    known[i] += values[i]
+
+    functions = [Function(*row) for row in rows]
+    edge_list = [Edge(pair[0], pair[1], v[0], v[1], v[2], v[3]) for pair, v in edges.items()]
+    return ProfileData(functions, edge_list, description)
+
+
+def _read_marshal(path: str) -> Any:
+    name = os.path.basename(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise ProfileError(f"cannot read {name}: {error.strerror or error}") from None
+    if not raw:
+        raise ProfileError(f"empty profile: {name} is an empty file")
+    try:
+        return marshal.loads(raw)
+    except (ValueError, EOFError, TypeError) as error:
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if raw[:1] in (b"{", b"\xfb"):   # starts like a marshalled dict
+            raise ProfileError(f"not a profile: {name} cannot be read ({detail}); it may "
+                               "come from another Python version") from None
+        raise ProfileError(f"not a profile: {name} is not a pstats file ({detail})") from None
+    except Exception as error:  # marshal can raise odd things on hostile data
+        raise ProfileError(f"not a profile: {name} is not a pstats file "
+                           f"({type(error).__name__})") from None
+
+
+def load_pstats(path: str, base_dir: Optional[str] = None, description: str = "") -> ProfileData:
+    """Read a ``.prof`` file written by ``cProfile`` or ``profile`` (or ``pstats.dump_stats``).
+
+    ``base_dir`` is the folder relative file names were recorded against (the profiled
+    script's working directory); the current directory when None. Built-ins keep file
+    ``"~"`` and line 0. Raises :class:`ProfileError` for anything that is not a well-formed
+    pstats dictionary. Times of a ``profile``-module caller record (a bare call count) are
+    estimated by sharing the callee's times out by calls.
+    """
+    stats = _read_marshal(path)
+    return _from_stats(stats, os.path.basename(path), base_dir, description)
+
+
+def load_pstats_isolated(path: str, timeout: float = 60, base_dir: Optional[str] = None,
+                         description: str = "") -> ProfileData:
+    """Like :func:`load_pstats`, but the marshal data is read in a child interpreter.
+
+    The child (``python -m spyder_callgrind.engine.profiles --to-table IN OUT``) writes the
+    table form; a crash, a timeout or a refusal becomes a :class:`ProfileError`.
+    """
+    name = os.path.basename(path)
+    if not os.path.isfile(path):
+        raise ProfileError(f"cannot read {name}: no such file")
+    package_parent = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
+    fd, out = tempfile.mkstemp(suffix=".json", prefix="spyder-callgrind-")
+    os.close(fd)
+    command = [sys.executable, "-m", "spyder_callgrind.engine.profiles", "--to-table",
+               os.path.abspath(path), out]
+    if base_dir:
+        command += ["--base-dir", os.path.abspath(base_dir)]
+    try:
+        try:
+            done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  timeout=timeout, env=env)
+        except subprocess.TimeoutExpired:
+            raise ProfileError(f"reading {name} took longer than {timeout:g} s; "
+                               "gave up") from None
+        if done.returncode == 2:
+            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise ProfileError(lines[-1] if lines else f"not a profile: {name}")
+        if done.returncode != 0:
+            raise ProfileError(f"not a profile: reading {name} crashed the reader "
+                               f"(exit code {done.returncode})")
+        data = load_table(out)
+        data.description = description
+        return data
+    finally:
+        try:
+            os.remove(out)
+        except OSError:
+            pass
+
+
+# -- merging and writing pstats ---------------------------------------------------------
+
+def merge_profiles(profiles: Sequence[ProfileData], description: str = "") -> ProfileData:
+    """Sum several profiles per function (file, line, name) and per call edge.
+
+    The result's times are time summed over the profiles (processes), not wall time.
+    """
+    index: Dict[FuncKey, int] = {}
+    rows: List[List[Any]] = []
+    edges: Dict[Tuple[int, int], List[int]] = {}
+    for data in profiles:
+        mapping: List[int] = []
+        for f in data.functions:
+            key = (f.file, f.line, f.name)
+            n = index.get(key)
+            if n is None:
+                index[key] = n = len(rows)
+                rows.append(list(f))
+            else:
+                row = rows[n]
+                row[3] += f.primitive_calls
+                row[4] += f.total_calls
+                row[5] += f.self_ns
+                row[6] += f.inclusive_ns
+            mapping.append(n)
+        for e in data.edges:
+            pair = (mapping[e.caller], mapping[e.callee])
+            known = edges.get(pair)
+            if known is None:
+                edges[pair] = [e.primitive_calls, e.total_calls, e.self_ns, e.inclusive_ns]
+            else:
+                known[0] += e.primitive_calls
+                known[1] += e.total_calls
+                known[2] += e.self_ns
+                known[3] += e.inclusive_ns
+    return ProfileData([Function(*r) for r in rows],
+                       [Edge(p[0], p[1], *v) for p, v in edges.items()], description)
+
+
+def to_pstats_dict(data: ProfileData) -> Dict[FuncKey, tuple]:
+    """The ``pstats`` dictionary for ``data`` (times back in seconds)."""
+    functions = data.functions
+    callers: List[Dict[FuncKey, tuple]] = [{} for _ in functions]
+    for e in data.edges:
+        callers[e.callee][functions[e.caller].key] = (
+            e.primitive_calls, e.total_calls, e.self_ns / _NS, e.inclusive_ns / _NS)
+    return {f.key: (f.primitive_calls, f.total_calls, f.self_ns / _NS, f.inclusive_ns / _NS,
+                    callers[i])
+            for i, f in enumerate(functions)}
+
+
+def _atomic_write(path: str, payload: bytes) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix="-" + os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.remove(temp)
+        except OSError:
+            pass
+        raise
+
+
+def write_pstats(data_or_paths: Union[ProfileData, Iterable[str]], path: str,
+                 base_dir: Optional[str] = None) -> None:
+    """Write a ``.prof`` that ``pstats.Stats`` reads.
+
+    ``data_or_paths`` is a ProfileData, or ``.prof`` paths that are read (strictly) and
+    summed. Written atomically.
+    """
+    if isinstance(data_or_paths, ProfileData):
+        data = data_or_paths
+    else:
+        data = merge_profiles([load_pstats(p, base_dir) for p in data_or_paths])
+    _atomic_write(path, marshal.dumps(to_pstats_dict(data)))
+
+
+# -- the table ------------------------------------------------------------------------------
+
+def _table_dict(data: ProfileData) -> Dict[str, Any]:
+    files: Dict[str, int] = {}
+    file_column = [files.setdefault(f.file, len(files)) for f in data.functions]
+    functions = data.functions
+    edges = data.edges
+    return {
+        "format": TABLE_FORMAT,
+        "version": TABLE_VERSION,
+        "description": data.description,
+        "files": list(files),
+        "functions": {
+            "file": file_column,
+            "line": [f.line for f in functions],
+            "name": [f.name for f in functions],
+            "primitive_calls": [f.primitive_calls for f in functions],
+            "total_calls": [f.total_calls for f in functions],
+            "self_ns": [f.self_ns for f in functions],
+            "inclusive_ns": [f.inclusive_ns for f in functions],
+        },
+        "edges": {
+            "caller": [e.caller for e in edges],
+            "callee": [e.callee for e in edges],
+            "primitive_calls": [e.primitive_calls for e in edges],
+            "total_calls": [e.total_calls for e in edges],
+            "self_ns": [e.self_ns for e in edges],
+            "inclusive_ns": [e.inclusive_ns for e in edges],
+        },
+    }
+
+
+def save_table(data: ProfileData, path: str) -> None:
+    """Write ``data`` as a table file (JSON, columns), atomically."""
+    text = json.dumps(_table_dict(data), ensure_ascii=False, separators=(",", ":"))
+    _atomic_write(path, text.encode("utf-8"))
+
+
+def top_subset(data: ProfileData, n: int = 500) -> ProfileData:
+    """The ``n`` first functions by inclusive time and by self time (union), with the
+    edges among them."""
+    functions = data.functions
+    count = len(functions)
+    if count <= n:
+        return data
+    order = range(count)
+    by_inclusive = sorted(order, key=lambda i: -functions[i].inclusive_ns)[:n]
+    by_self = sorted(order, key=lambda i: -functions[i].self_ns)[:n]
+    keep = sorted(set(by_inclusive).union(by_self))
+    new_index = {old: new for new, old in enumerate(keep)}
+    edges = [Edge(new_index[e.caller], new_index[e.callee], *e[2:]) for e in data.edges
+             if e.caller in new_index and e.callee in new_index]
+    return ProfileData([functions[i] for i in keep], edges, data.description)
+
+
+def save_top(data: ProfileData, path: str, n: int = 500) -> None:
+    """Write a table file with only the top ``n`` rows by inclusive and by self time."""
+    save_table(top_subset(data, n), path)
+
+
+def _column(block: Any, name: str, kind: type, length: Optional[int], source: str) -> list:
+    values = block.get(name) if type(block) is dict else None
+    if type(values) is not list or (length is not None and len(values) != length):
+        raise ProfileError(f"damaged table: {source} has a bad '{name}' column")
+    if kind is int:
+        if not all(type(v) is int and v >= 0 for v in values):
+            raise ProfileError(f"damaged table: {source} has a bad value in '{name}'")
+    elif not all(type(v) is kind for v in values):
+        raise ProfileError(f"damaged table: {source} has a bad value in '{name}'")
+    return values
+
+
+def load_table(path: str) -> ProfileData:
+    """Read a table file written by :func:`save_table`; :class:`ProfileError` if damaged."""
+    source = os.path.basename(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise ProfileError(f"cannot read {source}: {error.strerror or error}") from None
+    try:
+        table = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ProfileError(f"damaged table: {source} is not a table file") from None
+    if type(table) is not dict or table.get("format") != TABLE_FORMAT:
+        raise ProfileError(f"damaged table: {source} is not a table file")
+    version = table.get("version")
+    if type(version) is not int or version < 1:
+        raise ProfileError(f"damaged table: {source} has no version")
+    if version > TABLE_VERSION:
+        raise ProfileError(f"{source} was written by a newer spyder-callgrind "
+                           f"(table version {version}); update spyder-callgrind")
+    description = table.get("description", "")
+    files = table.get("files")
+    if type(description) is not str or type(files) is not list or not all(
+            type(f) is str for f in files):
+        raise ProfileError(f"damaged table: {source} has a bad header")
+    block = table.get("functions")
+    file_ids = _column(block, "file", int, None, source)
+    count = len(file_ids)
+    if file_ids and max(file_ids) >= len(files):
+        raise ProfileError(f"damaged table: {source} names a file it does not list")
+    columns = [[files[i] for i in file_ids],
+               _column(block, "line", int, count, source),
+               _column(block, "name", str, count, source)]
+    columns += [_column(block, name, int, count, source) for name in _FUNCTION_COLUMNS[3:]]
+    edge_block = table.get("edges")
+    callers = _column(edge_block, "caller", int, None, source)
+    edge_columns = [callers, _column(edge_block, "callee", int, len(callers), source)]
+    edge_columns += [_column(edge_block, name, int, len(callers), source)
+                     for name in _EDGE_COLUMNS[2:]]
+    if callers and (max(callers) >= count or max(edge_columns[1]) >= count):
+        raise ProfileError(f"damaged table: {source} has a call to a function it does not "
+                           "list")
+    functions = list(map(Function._make, zip(*columns)))
+    edges = list(map(Edge._make, zip(*edge_columns)))
+    return ProfileData(functions, edges, description)
+
+
+# -- the isolated reader's entry point ---------------------------------------------------------
+
+def _main(argv: List[str]) -> int:
+    """``--to-table IN OUT [--base-dir DIR]``: read a .prof, write its table file.
+
+    Exit code 0 on success, 2 with the message on stderr for a refused file.
+    """
+    if len(argv) not in (3, 5) or argv[0] != "--to-table" or (
+            len(argv) == 5 and argv[3] != "--base-dir"):
+        sys.stderr.write("usage: python -m spyder_callgrind.engine.profiles --to-table IN OUT "
+                         "[--base-dir DIR]\n")
+        return 64
+    base_dir = argv[4] if len(argv) == 5 else None
+    try:
+        data = load_pstats(argv[1], base_dir)
+        save_table(data, argv[2])
+    except ProfileError as error:
+        sys.stderr.write(f"{error}\n")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
