@@ -136,7 +136,9 @@ def _from_stats(stats: Any, source: str, base_dir: Optional[str],
                                            and _is_number(info[2]) and _is_number(info[3])):
                     raise ProfileError(f"not a profile: {source} has a malformed call "
                                        f"record for {callee_row[2]}")
-                values = [info[0], info[1], round(info[2] * _NS), round(info[3] * _NS)]
+                # a caller record is (total calls, primitive calls, tt, ct): the reverse
+                # of a function's own (primitive, total) order
+                values = [info[1], info[0], round(info[2] * _NS), round(info[3] * _NS)]
             elif _is_count(info):
                 # The pure-Python ``profile`` module keeps only a call count per caller:
                 # share the callee's times out by calls (an estimate, said in the docs).
@@ -282,7 +284,7 @@ def to_pstats_dict(data: ProfileData) -> Dict[FuncKey, tuple]:
     callers: List[Dict[FuncKey, tuple]] = [{} for _ in functions]
     for e in data.edges:
         callers[e.callee][functions[e.caller].key] = (
-            e.primitive_calls, e.total_calls, e.self_ns / _NS, e.inclusive_ns / _NS)
+            e.total_calls, e.primitive_calls, e.self_ns / _NS, e.inclusive_ns / _NS)
     return {f.key: (f.primitive_calls, f.total_calls, f.self_ns / _NS, f.inclusive_ns / _NS,
                     callers[i])
             for i, f in enumerate(functions)}
