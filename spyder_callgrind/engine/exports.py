@@ -1,0 +1,101 @@
+"""Exports of a profile to other viewers' formats: speedscope JSON.
+
+speedscope (https://www.speedscope.app) reads its own JSON format; we write its "sampled"
+profile type: one sample per frame of the rebuilt stack tree (:mod:`.stacks`), weighted by
+the frame's self time in nanoseconds. The weights then add up to the root's inclusive time,
+and speedscope's flame graph shows the same stacks as ours, approximation included (pstats
+keeps no real stacks; see :data:`.stacks.APPROXIMATION_NOTE`).
+
+The text summary export lives in ``engine/summary.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any, Dict, List
+
+from spyder_callgrind import __version__
+from spyder_callgrind.engine.model import ProfileData
+from spyder_callgrind.engine.stacks import (
+    APPROXIMATION_NOTE, DEFAULT_MAX_DEPTH, build_stack_tree)
+
+SPEEDSCOPE_SCHEMA = "https://www.speedscope.app/file-format-schema.json"
+
+#: Frame for the time of entry points too small to be built as frames of their own.
+OTHER_ENTRY_POINTS = "(other entry points)"
+
+#: Exports go finer than the on-screen flame graph: nobody has to draw them.
+EXPORT_MIN_FRACTION = 1e-4
+
+
+def speedscope_document(data: ProfileData, name: str,
+                        min_fraction: float = EXPORT_MIN_FRACTION,
+                        max_depth: int = DEFAULT_MAX_DEPTH) -> Dict[str, Any]:
+    """The speedscope file content (a dict ready for ``json.dump``) of ``data``."""
+    tree = build_stack_tree(data, min_fraction=min_fraction, max_depth=max_depth)
+    frames: List[Dict[str, Any]] = []
+    frame_of: Dict[int, int] = {}
+
+    def frame_index(function: int) -> int:
+        if function not in frame_of:
+            f = data.functions[function]
+            frame: Dict[str, Any] = {"name": f.name}
+            if not f.is_builtin:
+                frame.update(file=f.file, line=f.line)
+            frame_of[function] = len(frames)
+            frames.append(frame)
+        return frame_of[function]
+
+    samples: List[List[int]] = []
+    weights: List[int] = []
+    if tree.self_ns > 0:
+        frames.append({"name": OTHER_ENTRY_POINTS})
+        samples.append([len(frames) - 1])
+        weights.append(tree.self_ns)
+    # Walk with the stack of frame indices of each node's path (the synthetic root has none).
+    pending = [(child, [frame_index(child.function)]) for child in reversed(tree.children)]
+    while pending:
+        node, stack = pending.pop()
+        if node.self_ns > 0:
+            samples.append(stack)
+            weights.append(node.self_ns)
+        for child in reversed(node.children):
+            pending.append((child, stack + [frame_index(child.function)]))
+
+    total = sum(weights)
+    return {
+        "$schema": SPEEDSCOPE_SCHEMA,
+        "shared": {"frames": frames},
+        "profiles": [{
+            "type": "sampled",
+            "name": name,
+            "unit": "nanoseconds",
+            "startValue": 0,
+            "endValue": total,
+            "samples": samples,
+            "weights": weights,
+        }],
+        "name": f"{name} ({APPROXIMATION_NOTE})",
+        "activeProfileIndex": 0,
+        "exporter": f"spyder-callgrind {__version__}",
+    }
+
+
+def write_speedscope(data: ProfileData, path: str, name: str = "") -> None:
+    """Write ``data`` as a speedscope JSON file at ``path`` (atomically).
+
+    ``name`` names the profile inside the file (default: the file's own name).
+    """
+    document = speedscope_document(data, name or os.path.basename(path))
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=".speedscope-", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(document, stream, separators=(",", ":"))
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
