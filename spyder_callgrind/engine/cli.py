@@ -1,0 +1,422 @@
+"""The ``spyder-callgrind`` command: profile, list, show, convert, open and remove runs.
+
+Every error a user can cause (bad file, unknown run, script that does not start) ends with
+one short line on stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from typing import List, Optional, Sequence
+
+from spyder_callgrind import __version__
+from spyder_callgrind.engine import callgrind, profiles, summary
+from spyder_callgrind.engine.model import ProfileData, display_location
+from spyder_callgrind.engine.records import (
+    STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
+from spyder_callgrind.engine.store import STORE_ENV, RunStore, StoreError
+
+PROG = "spyder-callgrind"
+
+#: Exit statuses of the command itself (``run`` exits with the script's own status).
+EXIT_USAGE = 2
+EXIT_STOPPED = 130
+
+
+class CommandError(Exception):
+    """A one-line message for the user; the command exits non-zero."""
+
+
+# -- formatting ----------------------------------------------------------------------------
+def format_ns(ns: float) -> str:
+    """Human-readable duration."""
+    seconds = ns / 1e9
+    if seconds >= 100:
+        return f"{seconds:.0f} s"
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def function_label(data: ProfileData, index: int) -> str:
+    function = data.functions[index]
+    return f"{function.name}  ({display_location(function)})"
+
+
+def top_table(data: ProfileData, sort: str = "self", top: int = 15) -> str:
+    """The top functions as an aligned text table."""
+    indices = summary.top_functions(data, sort=sort, n=top)
+    total = data.total_ns or 1
+    lines = [f"{'self':>10} {'self%':>6} {'inclusive':>10} {'incl%':>6} {'calls':>10}  function"]
+    for index in indices:
+        f = data.functions[index]
+        calls = (f"{f.primitive_calls}/{f.total_calls}" if f.primitive_calls != f.total_calls
+                 else str(f.total_calls))
+        lines.append(f"{format_ns(f.self_ns):>10} {100 * f.self_ns / total:5.1f}% "
+                     f"{format_ns(f.inclusive_ns):>10} {100 * f.inclusive_ns / total:5.1f}% "
+                     f"{calls:>10}  {function_label(data, index)}")
+    return "\n".join(lines)
+
+
+def _safe_encode_stream(stream) -> None:
+    """Never die on printing a non-ASCII path to a terminal with a narrow encoding."""
+    try:
+        stream.reconfigure(errors="replace")
+    except (AttributeError, ValueError):
+        pass
+
+
+# -- commands ------------------------------------------------------------------------------
+def cmd_run(options: argparse.Namespace) -> int:
+    from spyder_callgrind.engine.recording import Recording
+
+    store = RunStore(options.store)
+    script = os.path.abspath(options.script)
+
+    def echo(stream_name: str, text: str) -> None:
+        stream = sys.stdout if stream_name == "stdout" else sys.stderr
+        stream.write(text)
+        stream.flush()
+
+    recording = Recording(store, script, options.args, cwd=options.cwd,
+                          python=options.python, children=not options.no_children,
+                          on_output=echo, run_id=options.id, label=options.label or "",
+                          keep=options.keep)
+    if options.control_stdin:
+        # The Spyder pane writes "stop" to our stdin; EOF means Spyder went away.
+        threading.Thread(target=_watch_stdin, args=(recording,), daemon=True).start()
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda *_: recording.stop())
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, lambda *_: recording.stop(grace=1.0))
+    try:
+        recording.start()
+        record = recording.finish()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    folder = store.path_of(record)
+    err = sys.stderr
+    err.write("\n")
+    if record.status == STATUS_FAILED:
+        err.write(f"{PROG}: {record.message}\n")
+    elif record.status != STATUS_OK:
+        err.write(f"{PROG}: {record.status}: {record.message}\n")
+    note = record.processes_note()
+    if note:
+        err.write(f"{PROG}: {note}\n")
+    err.write(f"Run {record.id} kept in {folder}\n")
+    if record.callgrind:
+        err.write(f"Callgrind file: {store.file_of(record, record.callgrind)}\n")
+        data = load_run_data(store, record)
+        if data is not None and options.top > 0:
+            err.write(top_table(data, sort="self", top=options.top) + "\n")
+    err.flush()
+    return exit_status(record)
+
+
+def _watch_stdin(recording) -> None:
+    for line in sys.stdin:
+        if line.strip() == "stop":
+            recording.stop()
+    recording.stop()
+
+
+def exit_status(record: RunRecord) -> int:
+    if record.status == STATUS_OK:
+        return 0
+    if record.status == STATUS_STOPPED:
+        return EXIT_STOPPED
+    if record.status == STATUS_ERROR and record.exit_code:
+        return record.exit_code if 0 < record.exit_code < 256 else 1
+    return 1
+
+
+def load_run_data(store: RunStore, record: RunRecord,
+                  pid: Optional[int] = None) -> Optional[ProfileData]:
+    """The merged (or one process') profile of a run, from its JSON tables."""
+    from spyder_callgrind.engine.recording import TABLES_DIR, table_name
+
+    if not record.callgrind:
+        return None
+    if pid is not None and len([p for p in record.processes if p.profiled]) <= 1:
+        pid = None
+    path = store.file_of(record, f"{TABLES_DIR}/{table_name(pid)}")
+    if path and os.path.exists(path):
+        return profiles.load_table(path)
+    # Imported runs and older layouts: fall back to the callgrind file.
+    parts = callgrind.read_callgrind(store.file_of(record, record.callgrind))
+    return profiles.merge_profiles(parts) if len(parts) > 1 else parts[0]
+
+
+def cmd_list(options: argparse.Namespace) -> int:
+    store = RunStore(options.store)
+    runs, problems = store.list_runs()
+    for problem in problems:
+        sys.stderr.write(f"{PROG}: skipped damaged run {problem}\n")
+    if options.json:
+        json.dump([r.to_json() for r in runs], sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    if not runs:
+        print(f"No runs in {store.root}")
+        return 0
+    print(f"{'id':<22} {'started':<19} {'duration':>9} {'status':<8} script")
+    for r in runs:
+        label = f"  [{r.label}]" if r.label else ""
+        note = r.processes_note()
+        note = f"  ({note})" if note else ""
+        print(f"{r.id:<22} {r.started[:19].replace('T', ' '):<19} {r.duration:>8.2f}s "
+              f"{r.status:<8} {r.script}{' ' + ' '.join(r.args) if r.args else ''}"
+              f"{label}{note}")
+    return 0
+
+
+def _process_pid(record: RunRecord, choice: Optional[str]) -> Optional[int]:
+    """``--process`` value (all, main, worker N, a pid) to a pid (None for all)."""
+    if choice in (None, "", "all"):
+        return None
+    for process in record.processes:
+        if choice in (str(process.pid), process.role):
+            if not process.profiled:
+                raise CommandError(f"process {choice} was not profiled: {process.note}")
+            return process.pid
+    roles = ", ".join(f"{p.role} ({p.pid})" for p in record.processes)
+    raise CommandError(f"no process {choice!r} in run {record.id}; it has: all, {roles}")
+
+
+def cmd_show(options: argparse.Namespace) -> int:
+    store = RunStore(options.store)
+    record = store.get(options.run)
+    pid = _process_pid(record, options.process)
+    data = load_run_data(store, record, pid)
+    if options.json:
+        out = record.to_json()
+        out["folder"] = store.path_of(record)
+        if data is not None:
+            total = data.total_ns or 1
+            out["functions"] = [
+                dict(name=f.name, file=f.file, line=f.line, primitive_calls=f.primitive_calls,
+                     total_calls=f.total_calls, self_ns=f.self_ns,
+                     inclusive_ns=f.inclusive_ns, self_percent=100 * f.self_ns / total)
+                for f in (data.functions[i] for i in
+                          summary.top_functions(data, sort=options.sort, n=options.top))]
+        json.dump(out, sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    print(f"Run {record.id}  {record.status}"
+          + (f" ({record.message})" if record.message else ""))
+    print(f"  script   {record.script} {' '.join(record.args)}".rstrip())
+    print(f"  started  {record.started}   duration {record.duration:.2f} s   "
+          f"exit code {record.exit_code}")
+    print(f"  python   {record.python} {record.python_version}".rstrip())
+    print(f"  folder   {store.path_of(record)}")
+    if record.label:
+        print(f"  label    {record.label}")
+    if len(record.processes) > 1:
+        note = record.processes_note() or f"{len(record.processes)} processes profiled"
+        print(f"  processes {note}:")
+        for p in record.processes:
+            state = "" if p.profiled else f"  NOT PROFILED: {p.note}"
+            print(f"    {p.role:<12} pid {p.pid}{state}")
+    if data is None:
+        print("  (no profile)")
+        return 0
+    if record.callgrind:
+        print(f"  callgrind {store.file_of(record, record.callgrind)}")
+    scope = "all processes (CPU time summed over processes)" if (
+        pid is None and record.profiled_count > 1) else (
+        f"process {pid}" if pid is not None else "")
+    print()
+    if scope:
+        print(f"Top functions by {options.sort}, {scope}:")
+    print(top_table(data, sort=options.sort, top=options.top))
+    return 0
+
+
+def cmd_convert(options: argparse.Namespace) -> int:
+    datas = []
+    for path in options.profiles:
+        if not os.path.isfile(path):
+            raise CommandError(f"no such file: {path}")
+        # Untrusted marshal data is read in a child process (it can crash an interpreter).
+        datas.append(profiles.load_pstats_isolated(path))
+    out = options.output
+    if os.path.isdir(out):
+        raise CommandError(f"{out} is a folder; give a file name such as callgrind.out.prog")
+    cmd = " ".join(options.profiles)
+    parts = [callgrind.CallgrindPart(data=profiles.merge_profiles(datas) if len(datas) > 1
+                                     else datas[0], pid=0, cmd=cmd,
+                                     description="merged from " + cmd)]
+    callgrind.write_callgrind(out, parts)
+    print(f"Wrote {out} ({sum(len(d) for d in datas)} functions from "
+          f"{len(datas)} profile{'s' if len(datas) > 1 else ''})")
+    return 0
+
+
+def cmd_open(options: argparse.Namespace) -> int:
+    from spyder_callgrind.engine.viewer import ViewerNotFound, open_in_viewer
+
+    store = RunStore(options.store)
+    record = store.get(options.run)
+    path = store.file_of(record, record.callgrind)
+    if not path or not os.path.isfile(path):
+        raise CommandError(f"run {record.id} has no callgrind file")
+    try:
+        open_in_viewer(path, options.viewer)
+    except ViewerNotFound as error:
+        raise CommandError(str(error)) from None
+    print(f"Opened {path}")
+    return 0
+
+
+def cmd_rm(options: argparse.Namespace) -> int:
+    store = RunStore(options.store)
+    for ref in options.runs:
+        record = store.remove(ref)
+        print(f"Removed run {record.id}")
+    return 0
+
+
+def cmd_label(options: argparse.Namespace) -> int:
+    store = RunStore(options.store)
+    record = store.set_label(options.run, options.label)
+    print(f"Run {record.id} labelled {record.label!r}" if record.label
+          else f"Run {record.id} unlabelled")
+    return 0
+
+
+def cmd_import(options: argparse.Namespace) -> int:
+    from spyder_callgrind.engine.importing import import_file
+
+    store = RunStore(options.store)
+    record = import_file(store, options.file, label=options.label or "")
+    print(f"Imported {options.file} as run {record.id} in {store.path_of(record)}")
+    return 0
+
+
+def cmd_diff(options: argparse.Namespace) -> int:
+    from spyder_callgrind.engine import diff
+
+    store = RunStore(options.store)
+    before_record, after_record = store.get(options.run_a), store.get(options.run_b)
+    before = load_run_data(store, before_record)
+    after = load_run_data(store, after_record)
+    if before is None or after is None:
+        raise CommandError("both runs need a profile to compare")
+    rows = diff.diff_profiles(before, after)
+    if options.json:
+        json.dump(diff.diff_to_json(rows), sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print(f"{before_record.id} -> {after_record.id}")
+        print(diff.format_diff(rows, options.top))
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Profile Python scripts to callgrind files and keep the runs.",
+        epilog=f"Runs are kept in the store: --store DIR, else ${STORE_ENV}, else a "
+               "'callgrind' folder in Spyder's configuration folder.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def add(name, func, help_text):
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("--store", metavar="DIR", help="the run store folder")
+        command.set_defaults(func=func)
+        return command
+
+    run = add("run", cmd_run, "profile a script and keep the run")
+    run.add_argument("--python", metavar="EXE", help="interpreter to run the script with "
+                     "(default: this one)")
+    run.add_argument("--cwd", metavar="DIR", help="working directory (default: current)")
+    run.add_argument("--no-children", action="store_true",
+                     help="do not profile child processes and threads")
+    run.add_argument("--label", help="label the run (labelled runs are never pruned)")
+    run.add_argument("--keep", type=int, default=50, metavar="N",
+                     help="keep the last N runs (default 50; 0 keeps all)")
+    run.add_argument("--top", type=int, default=15, metavar="N",
+                     help="top functions to print after the run (default 15)")
+    run.add_argument("--id", help=argparse.SUPPRESS)
+    run.add_argument("--control-stdin", action="store_true", help=argparse.SUPPRESS)
+    run.add_argument("script", metavar="SCRIPT")
+    run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
+
+    lst = add("list", cmd_list, "list kept runs, newest first")
+    lst.add_argument("--json", action="store_true", help="machine-readable output")
+
+    show = add("show", cmd_show, "show a run and its top functions")
+    show.add_argument("run", metavar="RUN", help="run id, unique prefix, 'last' or folder")
+    show.add_argument("--sort", choices=("self", "inclusive", "calls"), default="self")
+    show.add_argument("--top", type=int, default=20, metavar="N")
+    show.add_argument("--process", metavar="P",
+                      help="'all' (default), a role such as 'main' or 'worker 1', or a pid")
+    show.add_argument("--json", action="store_true")
+
+    convert = add("convert", cmd_convert, "convert .prof files to one callgrind file")
+    convert.add_argument("profiles", nargs="+", metavar="PROFILE.prof")
+    convert.add_argument("-o", "--output", required=True, metavar="OUT")
+
+    opener = add("open", cmd_open, "open a run in QCacheGrind/KCacheGrind")
+    opener.add_argument("run", metavar="RUN")
+    opener.add_argument("--viewer", metavar="EXE", help="viewer executable to use")
+
+    rm = add("rm", cmd_rm, "delete runs")
+    rm.add_argument("runs", nargs="+", metavar="RUN")
+
+    label = add("label", cmd_label, "label a run (an empty label removes it)")
+    label.add_argument("run", metavar="RUN")
+    label.add_argument("label")
+
+    imp = add("import", cmd_import, "keep an existing .prof or callgrind file as a run")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--label")
+
+    diff_cmd = add("diff", cmd_diff, "compare two runs, largest slowdown first")
+    diff_cmd.add_argument("run_a", metavar="RUN_A")
+    diff_cmd.add_argument("run_b", metavar="RUN_B")
+    diff_cmd.add_argument("--top", type=int, default=25, metavar="N")
+    diff_cmd.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    _safe_encode_stream(sys.stdout)
+    _safe_encode_stream(sys.stderr)
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    known_errors: List[type] = [CommandError, StoreError, profiles.ProfileError,
+                                callgrind.CallgrindError]
+    try:
+        from spyder_callgrind.engine.runner import StartError
+        known_errors.append(StartError)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        return options.func(options)
+    except tuple(known_errors) as error:
+        sys.stderr.write(f"{PROG}: {error}\n")
+        return 1
+    except OSError as error:
+        sys.stderr.write(f"{PROG}: {error.strerror or error}"
+                         f"{': ' + error.filename if error.filename else ''}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return EXIT_STOPPED
+    except BrokenPipeError:  # e.g. `spyder-callgrind list | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

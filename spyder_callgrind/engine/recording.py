@@ -1,0 +1,199 @@
+"""One profiled run from start to kept: run the script, convert its profiles, store it.
+
+This is what ``spyder-callgrind run`` does and, through that command, what the Spyder pane
+does (the plugin starts the command as a subprocess, so profiling and conversion never hold
+Spyder's GUI thread or interpreter lock).
+
+The run folder is written under a hidden name and appears whole, whatever happened to the
+script: a normal end, ``sys.exit(n)``, an exception, a Stop, or a script that could not start.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from datetime import datetime
+from typing import Callable, List, Optional, Sequence, Tuple
+
+from spyder_callgrind.engine import callgrind, profiles, summary
+from spyder_callgrind.engine.model import ProfileData
+from spyder_callgrind.engine.records import (
+    STATUS_FAILED, ProcessRecord, RunRecord)
+from spyder_callgrind.engine.runner import RunOutcome, ScriptRunner, StartError
+from spyder_callgrind.engine.store import (
+    DEFAULT_KEEP, PendingRun, RunStore, StoreError, atomic_write_text)
+
+PROFILES_DIR = "profiles"
+TABLES_DIR = "tables"
+OUTPUT_FILE = "output.txt"
+SUMMARY_FILE = "summary.txt"
+MERGED_TABLE = "all.json"
+TOP_TABLE = "top.json"
+MERGED_PROFILE = "merged.prof"
+
+OutputCallback = Callable[[str, str], None]
+
+
+def table_name(pid: Optional[int]) -> str:
+    """Name, under ``tables/``, of the JSON table of one process (or of all)."""
+    return MERGED_TABLE if pid is None else f"{pid}.json"
+
+
+class Recording:
+    """A run in progress: ``start()``, optionally ``stop()``, then ``finish()``."""
+
+    def __init__(self, store: RunStore, script: str, args: Sequence[str] = (), *,
+                 cwd: Optional[str] = None, python: Optional[str] = None,
+                 children: bool = True, on_output: Optional[OutputCallback] = None,
+                 run_id: Optional[str] = None, label: str = "", keep: int = DEFAULT_KEEP):
+        self.store = store
+        self.script = os.path.abspath(script)
+        self.args = list(args)
+        self.cwd = os.path.abspath(cwd or os.getcwd())
+        self.python = python or sys.executable
+        self.children = children
+        self.on_output = on_output
+        self.label = label
+        self.keep = keep
+        self.pending: PendingRun = store.begin(run_id)
+        self.runner: Optional[ScriptRunner] = None
+        self.start_error: Optional[str] = None
+        self.started = datetime.now().astimezone()
+
+    @property
+    def id(self) -> str:
+        return self.pending.id
+
+    def start(self) -> None:
+        os.makedirs(self.pending.file(PROFILES_DIR), exist_ok=True)
+        self.runner = ScriptRunner(
+            self.script, self.args, cwd=self.cwd, python=self.python,
+            profile_dir=self.pending.file(PROFILES_DIR),
+            output_path=self.pending.file(OUTPUT_FILE),
+            children=self.children, on_output=self.on_output)
+        try:
+            self.runner.start()
+        except StartError as error:
+            self.start_error = str(error)
+            self.runner = None
+
+    def stop(self, grace: float = 3.0) -> None:
+        if self.runner is not None:
+            self.runner.stop(grace)
+
+    def finish(self) -> RunRecord:
+        """Wait for the script, convert what it left and make the run visible."""
+        if self.runner is None:
+            outcome = None
+        else:
+            outcome = self.runner.wait()
+        record = self._record(outcome)
+        try:
+            convert_run(self.pending, record)
+            record_path = self.pending.commit(record)
+        except StoreError:
+            self.pending.discard()
+            raise
+        except OSError as error:
+            self.pending.discard()
+            raise StoreError(f"cannot save the run in {self.store.root}: "
+                             f"{error.strerror or error}") from None
+        del record_path
+        self.store.apply_retention(self.keep, protect=[record.id])
+        return record
+
+    def _record(self, outcome: Optional[RunOutcome]) -> RunRecord:
+        record = RunRecord(id=self.id, script=self.script, args=self.args, cwd=self.cwd,
+                           python=self.python, started=self.started.isoformat(
+                               timespec="seconds"),
+                           label=self.label, children=self.children)
+        if outcome is None:
+            record.status = STATUS_FAILED
+            record.message = self.start_error or "the script could not be started"
+            if self.start_error:
+                atomic_write_text(self.pending.file(OUTPUT_FILE), self.start_error + "\n")
+            return record
+        record.exit_code = outcome.exit_code
+        record.status = outcome.status
+        record.message = outcome.message
+        record.started = outcome.started.astimezone().isoformat(timespec="seconds")
+        record.duration = round(outcome.duration, 3)
+        record.python = outcome.python
+        record.python_version = outcome.python_version
+        record.processes = []
+        for process in outcome.processes:
+            if process.profile:
+                process.profile = f"{PROFILES_DIR}/{process.profile}"
+            record.processes.append(process)
+        if not os.path.exists(self.pending.file(OUTPUT_FILE)):
+            atomic_write_text(self.pending.file(OUTPUT_FILE), "")
+        return record
+
+
+def command_line(record: RunRecord) -> str:
+    """The command a user would type for this run (for ``cmd:`` and display only)."""
+    return " ".join(shlex.quote(a) for a in [record.script, *record.args])
+
+
+def convert_run(pending: PendingRun, record: RunRecord) -> None:
+    """Turn a run's raw profiles into callgrind files, JSON tables and a text summary."""
+    loaded: List[Tuple[ProcessRecord, ProfileData]] = []
+    problems = []
+    for process in record.processes:
+        if not process.profiled or not process.profile:
+            continue
+        try:
+            data = profiles.load_pstats(pending.file(process.profile), base_dir=record.cwd)
+        except profiles.ProfileError as error:
+            process.profiled = False
+            process.note = f"its profile could not be read: {error}"
+            problems.append(process.note)
+            continue
+        loaded.append((process, data))
+    if not loaded:
+        record.callgrind = None
+        record.profile = None
+        record.summary = None
+        if record.status != STATUS_FAILED and not record.message:
+            record.message = "no profile was written"
+        return
+    write_outputs(pending.path, record, loaded)
+
+
+def write_outputs(folder: str, record: RunRecord,
+                  loaded: List[Tuple[ProcessRecord, ProfileData]]) -> None:
+    """Write the callgrind file(s), tables and summary of already loaded profiles."""
+    os.makedirs(os.path.join(folder, TABLES_DIR), exist_ok=True)
+    if len(loaded) == 1:
+        merged = loaded[0][1]
+        record.profile = loaded[0][0].profile
+    else:
+        merged = profiles.merge_profiles(
+            [data for _process, data in loaded],
+            description=f"{len(loaded)} processes: CPU time summed over processes")
+        if all(process.profile for process, _data in loaded):
+            record.profile = f"{PROFILES_DIR}/{MERGED_PROFILE}"
+            profiles.write_pstats([os.path.join(folder, p.profile) for p, _d in loaded],
+                                  os.path.join(folder, record.profile))
+        else:  # parts of an imported callgrind file have no .prof
+            record.profile = None
+    cmd = command_line(record)
+    parts = [callgrind.CallgrindPart(data=data, pid=process.pid, cmd=cmd,
+                                     description=process.role)
+             for process, data in loaded]
+    names = callgrind.write_run_callgrind(folder, record.id, parts)
+    record.callgrind = names.main
+    for (process, _data), name in zip(loaded, names.per_process):
+        process.callgrind = name
+    profiles.save_table(merged, os.path.join(folder, TABLES_DIR, MERGED_TABLE))
+    profiles.save_top(merged, os.path.join(folder, TABLES_DIR, TOP_TABLE))
+    if len(loaded) > 1:
+        for process, data in loaded:
+            profiles.save_table(data, os.path.join(folder, TABLES_DIR, table_name(process.pid)))
+    text = summary.format_summary(merged, sort="cumulative")
+    if len(loaded) > 1:
+        text = (f"All {len(loaded)} processes merged (CPU time summed over processes, "
+                f"not wall time)\n\n" + text)
+    atomic_write_text(os.path.join(folder, SUMMARY_FILE), text)
+    record.summary = SUMMARY_FILE

@@ -1,0 +1,336 @@
+"""The run store: one folder per kept run, shared by the Spyder pane and the command line.
+
+Layout of a store::
+
+    <store>/
+        20261125-133419-a1b2/        a complete run (it has run.json)
+            run.json                 RunRecord (versioned schema)
+            output.txt               the script's captured stdout/stderr
+            summary.txt              text summary, as ``%run -p -T`` writes
+            callgrind.out.<id>...    callgrind file(s) for KCacheGrind/QCacheGrind
+            profiles/<pid>.prof      raw cProfile data, one per process
+            tables/...               JSON tables the pane reads (never marshal)
+        .incomplete-<id>/            a run being written; invisible until renamed
+        .deleting-<id>/              a run being removed
+
+A run appears complete or not at all: it is written under ``.incomplete-<id>`` and renamed
+to ``<id>`` once ``run.json`` is in place (a rename within one folder is atomic). A folder
+whose ``run.json`` is missing or damaged is reported and skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Iterable, List, Optional, Tuple
+
+from spyder_callgrind.engine.records import RecordError, RunRecord
+
+#: Environment variable naming the store folder (overrides the default, not ``--store``).
+STORE_ENV = "SPYDER_CALLGRIND_STORE"
+RUN_FILE = "run.json"
+INCOMPLETE_PREFIX = ".incomplete-"
+DELETING_PREFIX = ".deleting-"
+OWNER_FILE = ".owner"
+DEFAULT_KEEP = 50
+
+
+class StoreError(Exception):
+    """A short, user-facing message about the store or a run in it."""
+
+
+def default_store_dir() -> str:
+    """``callgrind`` under Spyder's configuration folder, so Spyder and the CLI agree."""
+    env = os.environ.get(STORE_ENV)
+    if env:
+        return os.path.abspath(os.path.expanduser(env))
+    try:
+        # spyder.config.base imports no Qt; it knows the XDG / custom / per-OS rules.
+        from spyder.config.base import get_conf_path
+        return get_conf_path("callgrind")
+    except Exception:  # Spyder missing or its config folder unusable: its usual place
+        if sys.platform.startswith("linux"):
+            base = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+        else:
+            base = os.path.expanduser("~")
+        return os.path.join(base, "spyder-py3" if sys.platform.startswith("linux")
+                            else ".spyder-py3", "callgrind")
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, whole."""
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def new_run_id() -> str:
+    """Sortable, unique id: start time plus a random suffix."""
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def _os_message(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+@dataclass
+class StoreProblem:
+    """A run folder that could not be read (reported, then skipped)."""
+
+    folder: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{os.path.basename(self.folder)}: {self.message}"
+
+
+class PendingRun:
+    """A run folder being written; invisible to readers until :meth:`commit`."""
+
+    def __init__(self, store: "RunStore", run_id: str):
+        self.store = store
+        self.id = run_id
+        self.path = os.path.join(store.root, INCOMPLETE_PREFIX + run_id)
+        os.makedirs(self.path)
+        with open(os.path.join(self.path, OWNER_FILE), "w") as stream:
+            stream.write(str(os.getpid()))
+
+    def file(self, *names: str) -> str:
+        """Absolute path of a file inside the run folder."""
+        return os.path.join(self.path, *names)
+
+    def commit(self, record: RunRecord) -> str:
+        """Write ``run.json`` and make the run visible; returns the final folder."""
+        final = os.path.join(self.store.root, self.id)
+        try:
+            atomic_write_text(self.file(RUN_FILE),
+                              json.dumps(record.to_json(), indent=1, ensure_ascii=False))
+            try:
+                os.unlink(self.file(OWNER_FILE))
+            except OSError:
+                pass
+            os.rename(self.path, final)
+        except OSError as error:
+            raise StoreError(f"cannot save the run in {self.store.root}: "
+                             f"{_os_message(error)}") from None
+        self.path = final
+        return final
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class RunStore:
+    """The folder of kept runs."""
+
+    def __init__(self, root: Optional[str] = None):
+        self.root = os.path.abspath(os.path.expanduser(root)) if root else default_store_dir()
+
+    # -- writing -------------------------------------------------------------------------
+    def ensure(self) -> None:
+        try:
+            os.makedirs(self.root, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot create the run store {self.root}: "
+                             f"{_os_message(error)}") from None
+        if not os.access(self.root, os.W_OK):
+            raise StoreError(f"the run store {self.root} is not writable")
+
+    def begin(self, run_id: Optional[str] = None) -> PendingRun:
+        """Start writing a new run."""
+        self.ensure()
+        try:
+            return PendingRun(self, run_id or new_run_id())
+        except FileExistsError:
+            raise StoreError(f"a run with id {run_id} already exists") from None
+        except OSError as error:
+            raise StoreError(f"cannot write to the run store {self.root}: "
+                             f"{_os_message(error)}") from None
+
+    def save(self, record: RunRecord) -> None:
+        """Rewrite an existing run's ``run.json`` (label changes)."""
+        try:
+            atomic_write_text(os.path.join(self.path_of(record), RUN_FILE),
+                              json.dumps(record.to_json(), indent=1, ensure_ascii=False))
+        except OSError as error:
+            raise StoreError(f"cannot update run {record.id}: {_os_message(error)}") from None
+
+    def set_label(self, ref: str, label: str) -> RunRecord:
+        record = self.get(ref)
+        record.label = label.strip()
+        self.save(record)
+        return record
+
+    def remove(self, ref: str) -> RunRecord:
+        """Delete a run: it disappears at once (rename), then its files are removed."""
+        record = self.get(ref)
+        folder = self.path_of(record)
+        doomed = os.path.join(self.root, DELETING_PREFIX + record.id)
+        try:
+            os.rename(folder, doomed)
+        except OSError as error:
+            raise StoreError(f"cannot delete run {record.id}: {_os_message(error)}") from None
+        shutil.rmtree(doomed, ignore_errors=True)
+        return record
+
+    def apply_retention(self, keep: int = DEFAULT_KEEP,
+                        protect: Iterable[str] = ()) -> List[RunRecord]:
+        """Delete the oldest runs beyond ``keep``; labelled and protected runs stay."""
+        if keep <= 0:
+            return []
+        protected = set(protect)
+        runs, _problems = self.list_runs()
+        removed = []
+        for record in runs[keep:]:
+            if record.label or record.id in protected:
+                continue
+            try:
+                removed.append(self.remove(record.id))
+            except StoreError:
+                continue
+        return removed
+
+    # -- reading -------------------------------------------------------------------------
+    def path_of(self, record: RunRecord) -> str:
+        return os.path.join(self.root, record.id)
+
+    def file_of(self, record: RunRecord, name: Optional[str]) -> Optional[str]:
+        """Absolute path of a file named in ``run.json``, kept inside the run folder."""
+        if not name:
+            return None
+        folder = self.path_of(record)
+        path = os.path.normpath(os.path.join(folder, name))
+        # Names come from a file on disk: never let one point outside its run folder.
+        if not path.startswith(folder + os.sep):
+            return None
+        return path
+
+    def read_folder(self, folder: str) -> RunRecord:
+        """Read one run folder; raises StoreError with a short reason."""
+        path = os.path.join(folder, RUN_FILE)
+        try:
+            with open(path, encoding="utf-8") as stream:
+                data = json.load(stream)
+        except FileNotFoundError:
+            raise StoreError("no run.json (incomplete or not a run)") from None
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not valid JSON"
+            raise StoreError(f"run.json is damaged ({reason})") from None
+        try:
+            record = RunRecord.from_json(data)
+        except RecordError as error:
+            raise StoreError(str(error)) from None
+        if record.id != os.path.basename(folder.rstrip(os.sep)):
+            raise StoreError(f"run.json names run {record.id!r}, not its folder")
+        return record
+
+    def list_runs(self) -> Tuple[List[RunRecord], List[StoreProblem]]:
+        """All complete runs, newest first, and the folders that could not be read."""
+        try:
+            names = os.listdir(self.root)
+        except FileNotFoundError:
+            return [], []
+        except OSError as error:
+            return [], [StoreProblem(self.root, f"cannot read the store: {_os_message(error)}")]
+        runs, problems = [], []
+        for name in names:
+            folder = os.path.join(self.root, name)
+            if name.startswith(".") or not os.path.isdir(folder):
+                continue
+            try:
+                runs.append(self.read_folder(folder))
+            except StoreError as error:
+                problems.append(StoreProblem(folder, str(error)))
+        runs.sort(key=lambda r: (r.started, r.id), reverse=True)
+        return runs, problems
+
+    def interrupted(self) -> List[str]:
+        """Folders of runs whose writer died before committing them."""
+        found = []
+        try:
+            names = os.listdir(self.root)
+        except OSError:
+            return found
+        for name in names:
+            if not name.startswith(INCOMPLETE_PREFIX):
+                continue
+            folder = os.path.join(self.root, name)
+            try:
+                with open(os.path.join(folder, OWNER_FILE)) as stream:
+                    owner = int(stream.read().strip() or 0)
+            except (OSError, ValueError):
+                owner = 0
+            if not _pid_alive(owner):
+                found.append(folder)
+        return found
+
+    def get(self, ref: str) -> RunRecord:
+        """A run by id, unique id prefix, ``last`` or folder path."""
+        ref = (ref or "").strip()
+        if not ref:
+            raise StoreError("no run given")
+        if os.path.isdir(ref) and os.path.isfile(os.path.join(ref, RUN_FILE)):
+            folder = os.path.abspath(ref)
+            if os.path.dirname(folder) != self.root:
+                # A run folder from another store: read it from there.
+                return RunStore(os.path.dirname(folder)).get(os.path.basename(folder))
+            return self.read_folder(folder)
+        runs, _problems = self.list_runs()
+        if ref == "last":
+            if not runs:
+                raise StoreError(f"no runs in {self.root}")
+            return runs[0]
+        exact = [r for r in runs if r.id == ref]
+        if exact:
+            return exact[0]
+        matches = [r for r in runs if r.id.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise StoreError(f"run {ref!r} is ambiguous: "
+                             + ", ".join(r.id for r in matches[:5]))
+        folder = os.path.join(self.root, ref)
+        if os.path.isdir(folder):
+            try:
+                self.read_folder(folder)
+            except StoreError as error:
+                raise StoreError(f"run {ref} cannot be read: {error}") from None
+        raise StoreError(f"no run {ref!r} in {self.root}")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":
+        # os.kill(pid, 0) would terminate the process on Windows.
+        try:
+            import psutil
+        except ImportError:
+            return True
+        return psutil.pid_exists(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True

@@ -1,0 +1,606 @@
+"""The Callgrind pane: run history on the left, the selected run's views on the right.
+
+Spyder glue around the Qt views of :mod:`spyder_callgrind.widgets`: actions, toolbar,
+options menu, dialogs. Runs are started through
+:class:`~spyder_callgrind.widgets.runprocess.ProfileProcess` and loaded off the GUI thread
+by :class:`~spyder_callgrind.widgets.loading.RunLoader`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from typing import Dict, List, Optional
+
+from qtpy.QtCore import QFileSystemWatcher, Qt, QTimer, QUrl, Signal
+from qtpy.QtGui import QDesktopServices
+from qtpy.QtWidgets import (
+    QAbstractItemView, QApplication, QFileDialog, QHeaderView, QInputDialog, QLabel,
+    QMessageBox, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
+
+from spyder.api.config.decorators import on_conf_change
+from spyder.api.translations import _
+from spyder.api.widgets.main_widget import PluginMainWidget
+
+from spyder_callgrind.engine import exports
+from spyder_callgrind.engine.records import RunRecord
+from spyder_callgrind.engine.recording import TABLES_DIR, TOP_TABLE
+from spyder_callgrind.engine.store import RunStore, StoreError
+from spyder_callgrind.engine.viewer import ViewerNotFound, open_in_viewer
+from spyder_callgrind.widgets.history import RunHistoryModel
+from spyder_callgrind.widgets.loading import RunLoader
+from spyder_callgrind.widgets.profileview import ProfileView
+from spyder_callgrind.widgets.runprocess import ProfileProcess
+
+logger = logging.getLogger(__name__)
+
+#: Status shown in the history for a run still in progress.
+STATUS_RUNNING = "running"
+
+
+class CallgrindWidgetActions:
+    Stop = "stop_run"
+    OpenViewer = "open_in_viewer"
+    Import = "import_profile"
+    Label = "label_run"
+    Delete = "delete_run"
+    Reveal = "reveal_run_folder"
+    Refresh = "refresh_runs"
+    Compare = "compare_runs"
+    ExportProf = "export_prof"
+    ExportSummary = "export_summary"
+    ExportSpeedscope = "export_speedscope"
+    ExportCallgrind = "export_callgrind"
+    CopyTable = "copy_table"
+
+
+class CallgrindWidgetToolbarSections:
+    Main = "main_section"
+
+
+class CallgrindWidget(PluginMainWidget):
+    """Dockable pane of the spyder-callgrind plugin."""
+
+    sig_edit_goto_requested = Signal(str, int, str)
+    #: (run id) a run finished and is in the store
+    sig_run_finished = Signal(str)
+
+    def __init__(self, name=None, plugin=None, parent=None):
+        super().__init__(name, plugin, parent)
+        self.processes: Dict[str, ProfileProcess] = {}
+        self.live_output: Dict[str, List[str]] = {}
+        self.running_records: Dict[str, RunRecord] = {}
+        self.current_id: Optional[str] = None
+        self.profile_action = None
+        self._loader = RunLoader(self)
+        self._loader.loaded.connect(self._on_loaded)
+        self._loader.failed.connect(self._on_load_failed)
+        self._loader.compared.connect(self._on_compared)
+        self._process_data = {}
+
+        self.history_model = RunHistoryModel(self)
+        self.history = QTableView(self)
+        self.history.setModel(self.history_model)
+        self.history.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.history.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.history.verticalHeader().hide()
+        self.history.horizontalHeader().setStretchLastSection(True)
+        self.history.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
+        self.history.setWordWrap(False)
+        self.history.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.history.customContextMenuRequested.connect(self._history_menu)
+        self.history.selectionModel().currentRowChanged.connect(self._on_history_current)
+        self.history.doubleClicked.connect(lambda _i: self.open_selected_in_viewer())
+
+        self.view = ProfileView(self)
+        self.view.jump_to_source.connect(
+            lambda path, line: self.sig_edit_goto_requested.emit(path, line, ""))
+        self.view.process_changed.connect(self._on_process_changed)
+
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.view, _("Calls"))
+        self._extra_views: Dict[str, QWidget] = {}
+
+        self.status_label = QLabel("", self)
+        self.message_label = QLabel("", self)
+        self.message_label.setWordWrap(True)
+        self.message_label.hide()
+
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.message_label)
+        right_layout.addWidget(self.tabs)
+
+        self.splitter = QSplitter(Qt.Horizontal, self)
+        self.splitter.addWidget(self.history)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 3)
+
+        layout = QVBoxLayout()
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+        self.setLayout(layout)
+
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.directoryChanged.connect(lambda _p: self._refresh_timer.start())
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(300)
+        self._refresh_timer.timeout.connect(self.refresh_history)
+
+    # ---- PluginMainWidget API
+    def get_title(self):
+        return _("Callgrind")
+
+    def get_focus_widget(self):
+        return self.view
+
+    def setup(self):
+        self.stop_action = self.create_action(
+            CallgrindWidgetActions.Stop, text=_("Stop"),
+            tip=_("Stop the running profile (its profile so far is kept)"),
+            icon=self.create_icon("stop"), triggered=self.stop_current_run)
+        self.viewer_action = self.create_action(
+            CallgrindWidgetActions.OpenViewer, text=_("Open in QCacheGrind/KCacheGrind"),
+            tip=_("Open the selected run's callgrind file in QCacheGrind/KCacheGrind"),
+            icon=self.create_icon("fromcursor"), triggered=self.open_selected_in_viewer)
+        self.import_action = self.create_action(
+            CallgrindWidgetActions.Import, text=_("Open profile file..."),
+            tip=_("Import a .prof or callgrind file as a run"),
+            icon=self.create_icon("fileopen"), triggered=self.import_dialog)
+        self.label_action = self.create_action(
+            CallgrindWidgetActions.Label, text=_("Rename / label run..."),
+            icon=self.create_icon("edit"), triggered=self.label_selected)
+        self.delete_action = self.create_action(
+            CallgrindWidgetActions.Delete, text=_("Delete run..."),
+            icon=self.create_icon("editdelete"), triggered=self.delete_selected)
+        self.reveal_action = self.create_action(
+            CallgrindWidgetActions.Reveal, text=_("Show run folder"),
+            icon=self.create_icon("DirOpenIcon"), triggered=self.reveal_selected)
+        self.refresh_action = self.create_action(
+            CallgrindWidgetActions.Refresh, text=_("Refresh runs"),
+            icon=self.create_icon("refresh"), triggered=self.refresh_history)
+        self.compare_action = self.create_action(
+            CallgrindWidgetActions.Compare, text=_("Compare two selected runs"),
+            icon=self.create_icon("compare"), triggered=self.compare_selected)
+        self.export_prof_action = self.create_action(
+            CallgrindWidgetActions.ExportProf, text=_("Export merged .prof..."),
+            triggered=lambda: self.export_selected("prof"))
+        self.export_summary_action = self.create_action(
+            CallgrindWidgetActions.ExportSummary, text=_("Export text summary..."),
+            triggered=lambda: self.export_selected("summary"))
+        self.export_speedscope_action = self.create_action(
+            CallgrindWidgetActions.ExportSpeedscope, text=_("Export speedscope JSON..."),
+            triggered=lambda: self.export_selected("speedscope"))
+        self.export_callgrind_action = self.create_action(
+            CallgrindWidgetActions.ExportCallgrind, text=_("Export callgrind file..."),
+            triggered=lambda: self.export_selected("callgrind"))
+        self.copy_action = self.create_action(
+            CallgrindWidgetActions.CopyTable, text=_("Copy call table as text"),
+            icon=self.create_icon("editcopy"), triggered=self.view.copy_selection_as_text)
+
+        toolbar = self.get_main_toolbar()
+        for action in (self.stop_action, self.viewer_action, self.import_action):
+            self.add_item_to_toolbar(action, toolbar=toolbar,
+                                     section=CallgrindWidgetToolbarSections.Main)
+        toolbar.addWidget(self.status_label)
+        menu = self.get_options_menu()
+        for action in (self.label_action, self.delete_action, self.reveal_action,
+                       self.compare_action, self.refresh_action):
+            self.add_item_to_menu(action, menu=menu, section="run_section")
+        for action in (self.export_callgrind_action, self.export_prof_action,
+                       self.export_summary_action, self.export_speedscope_action,
+                       self.copy_action):
+            self.add_item_to_menu(action, menu=menu, section="export_section")
+        self._add_extra_views()
+        self.view.set_filters(self.get_conf("hide_builtins"), self.get_conf("hide_stdlib"),
+                              self.get_conf("hide_site_packages"))
+        QTimer.singleShot(0, self.refresh_history)
+
+    def update_actions(self):
+        record = self.selected_record()
+        has_file = bool(record and record.callgrind)
+        self.stop_action.setEnabled(any(p.running for p in self.processes.values()))
+        self.viewer_action.setEnabled(has_file)
+        for action in (self.export_callgrind_action, self.export_prof_action,
+                       self.export_summary_action, self.export_speedscope_action):
+            action.setEnabled(has_file)
+        finished = bool(record and record.id not in self.processes)
+        for action in (self.label_action, self.delete_action, self.reveal_action):
+            action.setEnabled(finished)
+        self.compare_action.setEnabled(len(self.selected_records()) == 2)
+
+    def _add_extra_views(self):
+        """Flame graph and call tree tabs (issue views); missing ones are skipped."""
+        try:
+            from spyder_callgrind.widgets.flamegraph import FlameGraphView
+            from spyder_callgrind.widgets.calltree import CallTreeView
+        except ImportError as error:
+            logger.info("spyder-callgrind: extra views unavailable (%s)", error)
+            return
+        self._extra_views["flame"] = FlameGraphView(self)
+        self._extra_views["tree"] = CallTreeView(self)
+        self.tabs.addTab(self._extra_views["flame"], _("Flame graph"))
+        self.tabs.addTab(self._extra_views["tree"], _("Call tree"))
+        for view in self._extra_views.values():
+            signal = getattr(view, "jump_to_source", None)
+            if signal is not None:
+                signal.connect(lambda path, line: self.sig_edit_goto_requested.emit(
+                    path, line, ""))
+
+    # ---- Conf
+    @on_conf_change(option=["hide_builtins", "hide_stdlib", "hide_site_packages"])
+    def _on_filters_changed(self, option, value):
+        self.view.set_filters(self.get_conf("hide_builtins"), self.get_conf("hide_stdlib"),
+                              self.get_conf("hide_site_packages"))
+
+    @on_conf_change(option="store_dir")
+    def _on_store_changed(self, value):
+        self.refresh_history()
+
+    # ---- Store
+    @property
+    def store(self) -> RunStore:
+        return RunStore(self.get_conf("store_dir") or None)
+
+    def refresh_history(self):
+        """Read the store again (also picks up runs made from the command line)."""
+        store = self.store
+        runs, problems = store.list_runs()
+        if os.path.isdir(store.root) and store.root not in self._watcher.directories():
+            for old in self._watcher.directories():
+                self._watcher.removePath(old)
+            self._watcher.addPath(store.root)
+        running = [r for r in self.running_records.values()]
+        self.history_model.set_runs(running + runs)
+        if problems:
+            self.show_message(_("Skipped {} damaged run folder(s): {}").format(
+                len(problems), "; ".join(str(p) for p in problems[:3])))
+        if self.current_id is None and self.history_model.rowCount() > 0:
+            self.select_run(self.history_model.record_at(0).id)
+        self.update_actions()
+
+    def show_message(self, text: str, error: bool = False):
+        self.message_label.setText(text)
+        self.message_label.setVisible(bool(text))
+        if error:
+            logger.info("spyder-callgrind: %s", text)
+
+    # ---- History selection
+    def selected_records(self) -> List[RunRecord]:
+        rows = sorted({i.row() for i in self.history.selectionModel().selectedRows()})
+        return [self.history_model.record_at(r) for r in rows]
+
+    def selected_record(self) -> Optional[RunRecord]:
+        if self.current_id is None:
+            return None
+        return self.history_model.record_by_id(self.current_id)
+
+    def select_run(self, run_id: str):
+        row = self.history_model.row_of(run_id)
+        if row is not None:
+            self.history.selectRow(row)
+            self.history.setCurrentIndex(self.history_model.index(row, 0))
+
+    def _on_history_current(self, current, _previous):
+        if not current.isValid():
+            return
+        record = self.history_model.record_at(current.row())
+        if record.id == self.current_id:
+            return
+        self.current_id = record.id
+        self.show_run(record)
+        self.update_actions()
+
+    def show_run(self, record: RunRecord):
+        """Show ``record``: first rows at once from the top table, all rows when loaded."""
+        self.view.clear()
+        self._process_data = {}
+        self.show_message("")
+        if record.id in self.processes:
+            self.view.set_output("".join(self.live_output.get(record.id, [])))
+            self.view.show_output()
+            return
+        store = self.store
+        self.view.set_output(_read_text(store.file_of(record, record.output)))
+        self.view.set_summary(_read_text(store.file_of(record, record.summary)))
+        note = record.processes_note()
+        if record.status != "ok" or note:
+            self.show_message(" ".join(filter(None, [
+                f"{record.status}: {record.message}" if record.message else record.status,
+                note])), error=record.status == "failed")
+        if not record.callgrind:
+            self.view.show_output()
+            return
+        top = store.file_of(record, f"{TABLES_DIR}/{TOP_TABLE}")
+        self._loader.load(record, store, top_table=top)
+
+    def _on_loaded(self, run_id: str, data, complete: bool, processes):
+        if run_id != self.current_id:
+            return
+        self.view.set_profile(data, processes or None)
+        if complete:
+            self._process_data = {pid: d for _label, pid, d in processes}
+            self._process_data[None] = data
+            self._show_in_extra_views(data)
+
+    def _show_in_extra_views(self, data):
+        for name, view in self._extra_views.items():
+            if name == "compare":
+                continue
+            try:
+                view.set_profile(data)
+            except Exception as error:  # a view's bug must not break the pane
+                logger.warning("spyder-callgrind: %s view failed (%s)", name, error)
+
+    def _on_load_failed(self, run_id: str, message: str):
+        if run_id == self.current_id:
+            self.show_message(_("Cannot show this run: {}").format(message), error=True)
+
+    def _on_process_changed(self, pid):
+        data = self._process_data.get(pid)
+        if data is not None:
+            self._show_in_extra_views(data)
+
+    # ---- Running
+    def set_profile_action(self, action):
+        """The Run plugin's "Profile to callgrind" button, also shown in our toolbar."""
+        self.profile_action = action
+        try:
+            self.add_item_to_toolbar(action, toolbar=self.get_main_toolbar(),
+                                     section=CallgrindWidgetToolbarSections.Main,
+                                     before=CallgrindWidgetActions.Stop)
+        except Exception as error:  # the pane works without it
+            logger.info("spyder-callgrind: no profile button in the pane (%s)", error)
+
+    def start_run(self, script: str, args=(), cwd=None, python=None) -> ProfileProcess:
+        """Profile ``script`` in a subprocess; the pane follows it live."""
+        store = self.store
+        try:
+            store.ensure()
+        except StoreError as error:
+            self.show_message(str(error), error=True)
+            raise
+        process = ProfileProcess(script, args, store=store.root, cwd=cwd, python=python,
+                                 children=bool(self.get_conf("profile_children")),
+                                 keep=int(self.get_conf("keep_runs")), parent=self)
+        process.output.connect(self._on_output)
+        process.elapsed.connect(self._on_elapsed)
+        process.finished.connect(self._on_finished)
+        self.processes[process.run_id] = process
+        self.live_output[process.run_id] = []
+        record = RunRecord(id=process.run_id, script=process.script, args=list(args),
+                           cwd=process.cwd, python=python or sys.executable,
+                           status=STATUS_RUNNING)
+        from datetime import datetime
+        record.started = datetime.now().astimezone().isoformat(timespec="seconds")
+        self.running_records[process.run_id] = record
+        process.start()
+        self.start_spinner()
+        self.refresh_history()
+        self.select_run(process.run_id)
+        self.update_actions()
+        return process
+
+    def _on_output(self, run_id: str, stream: str, text: str):
+        chunks = self.live_output.setdefault(run_id, [])
+        chunks.append(text)
+        if run_id == self.current_id:
+            self.view.append_output(text)
+
+    def _on_elapsed(self, run_id: str, seconds: float):
+        running = [p for p in self.processes.values() if p.running]
+        if running:
+            self.status_label.setText(_("Profiling... {:.0f} s").format(
+                max(p.seconds() for p in running)))
+
+    def _on_finished(self, run_id: str, code: int):
+        process = self.processes.pop(run_id, None)
+        self.running_records.pop(run_id, None)
+        output = "".join(self.live_output.pop(run_id, []))
+        if not self.processes:
+            self.stop_spinner()
+            self.status_label.setText("")
+        try:
+            record = self.store.get(run_id)
+        except StoreError:
+            record = None
+        if record is None:
+            # The command itself failed (store unwritable, disk full...): say why.
+            last = output.strip().splitlines()[-1:] or [_("unknown error")]
+            self.show_message(_("The run could not be kept: {}").format(last[0]), error=True)
+            self.current_id = None
+            self.refresh_history()
+            return
+        if self.current_id == run_id:
+            self.current_id = None  # force a reload of the finished run
+        self.refresh_history()
+        self.select_run(run_id)
+        after = self.get_conf("after_run")
+        if after in ("viewer", "both") and record.callgrind:
+            self.open_in_viewer(record)
+        if after == "viewer":
+            pass
+        self.sig_run_finished.emit(run_id)
+        del process
+
+    def stop_current_run(self):
+        record = self.selected_record()
+        if record is not None and record.id in self.processes:
+            self.processes[record.id].stop()
+            return
+        for process in self.processes.values():
+            process.stop()
+
+    def stop_all_runs(self, wait: bool = False):
+        for process in list(self.processes.values()):
+            if wait:
+                process.kill()
+            else:
+                process.stop()
+
+    # ---- Actions on runs
+    def open_selected_in_viewer(self):
+        record = self.selected_record()
+        if record is not None:
+            self.open_in_viewer(record)
+
+    def open_in_viewer(self, record: RunRecord):
+        path = self.store.file_of(record, record.callgrind)
+        if not path or not os.path.isfile(path):
+            self.show_message(_("This run has no callgrind file."), error=True)
+            return
+        try:
+            open_in_viewer(path, self.get_conf("viewer_path") or None)
+        except ViewerNotFound as error:
+            QMessageBox.information(self, _("Callgrind viewer"), str(error))
+        except OSError as error:
+            self.show_message(_("Could not start the viewer: {}").format(error), error=True)
+
+    def import_dialog(self):
+        path, _filter = QFileDialog.getOpenFileName(
+            self, _("Open a profile"), os.path.expanduser("~"),
+            _("Profiles (*.prof *.pstats callgrind.out* *.out);;All files (*)"))
+        if path:
+            self.import_file(path)
+
+    def import_file(self, path: str) -> Optional[RunRecord]:
+        """Keep ``path`` as a run (read in a child process: it may be hostile)."""
+        from spyder_callgrind.engine.importing import import_file
+        from spyder_callgrind.engine.profiles import ProfileError
+        from spyder_callgrind.engine.callgrind import CallgrindError
+        QApplication.setOverrideCursor(Qt.WaitCursor)
+        try:
+            record = import_file(self.store, path)
+        except (ProfileError, CallgrindError, StoreError, OSError) as error:
+            QApplication.restoreOverrideCursor()
+            QMessageBox.warning(self, _("Open profile"), str(error))
+            return None
+        QApplication.restoreOverrideCursor()
+        self.refresh_history()
+        self.select_run(record.id)
+        return record
+
+    def label_selected(self):
+        record = self.selected_record()
+        if record is None or record.id in self.processes:
+            return
+        text, ok = QInputDialog.getText(self, _("Label run"),
+                                        _("Label (empty to remove):"), text=record.label)
+        if ok:
+            try:
+                self.store.set_label(record.id, text)
+            except StoreError as error:
+                self.show_message(str(error), error=True)
+            self.refresh_history()
+
+    def delete_selected(self, confirm: bool = True):
+        records = [r for r in self.selected_records() if r.id not in self.processes]
+        if not records:
+            return
+        if confirm:
+            names = "\n".join(f"{os.path.basename(r.script)}  {r.started}" for r in records[:10])
+            answer = QMessageBox.question(
+                self, _("Delete runs"),
+                _("Delete {} run(s)? Their files are removed.").format(len(records))
+                + "\n\n" + names)
+            if answer != QMessageBox.Yes:
+                return
+        for record in records:
+            try:
+                self.store.remove(record.id)
+            except StoreError as error:
+                self.show_message(str(error), error=True)
+        self.current_id = None
+        self.view.clear()
+        self.refresh_history()
+
+    def reveal_selected(self):
+        record = self.selected_record()
+        if record is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self.store.path_of(record)))
+
+    def compare_selected(self):
+        records = self.selected_records()
+        if len(records) != 2:
+            return
+        try:
+            from spyder_callgrind.widgets.compare import CompareView
+        except ImportError:
+            return
+        before, after = sorted(records, key=lambda r: (r.started, r.id))
+        view = self._extra_views.get("compare")
+        if view is None:
+            view = self._extra_views["compare"] = CompareView(self)
+            self.tabs.addTab(view, _("Compare"))
+        self._loader.compare(before, after, self.store)
+        self.tabs.setCurrentWidget(view)
+
+    def _on_compared(self, before, after, before_id, after_id):
+        view = self._extra_views.get("compare")
+        if view is not None:
+            view.set_profiles(before, after, before_label=before_id, after_label=after_id)
+
+    def export_selected(self, kind: str):
+        record = self.selected_record()
+        if record is None or not record.callgrind:
+            return
+        store = self.store
+        suggestions = {
+            "callgrind": ("callgrind.out." + record.id, "callgrind files (callgrind.out*)"),
+            "prof": (record.id + ".prof", "pstats files (*.prof)"),
+            "summary": (record.id + ".txt", "text (*.txt)"),
+            "speedscope": (record.id + ".speedscope.json", "speedscope (*.json)"),
+        }
+        name, filters = suggestions[kind]
+        target, _f = QFileDialog.getSaveFileName(
+            self, _("Export"), os.path.join(os.path.expanduser("~"), name), filters)
+        if not target:
+            return
+        try:
+            self.export_run(record, kind, target, store)
+        except Exception as error:  # disk full, permission: say so, keep going
+            QMessageBox.warning(self, _("Export"), str(error))
+
+    def export_run(self, record: RunRecord, kind: str, target: str, store=None):
+        store = store or self.store
+        if kind == "callgrind":
+            shutil.copyfile(store.file_of(record, record.callgrind), target)
+        elif kind == "prof":
+            shutil.copyfile(store.file_of(record, record.profile), target)
+        elif kind == "summary":
+            shutil.copyfile(store.file_of(record, record.summary), target)
+        elif kind == "speedscope":
+            from spyder_callgrind.engine.cli import load_run_data
+            exports.write_speedscope(load_run_data(store, record), target,
+                                     name=os.path.basename(record.script))
+
+    def _history_menu(self, pos):
+        from qtpy.QtWidgets import QMenu
+        menu = QMenu(self)
+        for action in (self.viewer_action, self.label_action, self.delete_action,
+                       self.reveal_action, self.compare_action, None,
+                       self.export_callgrind_action, self.export_prof_action,
+                       self.export_summary_action, self.export_speedscope_action):
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        self.update_actions()
+        menu.popup(self.history.viewport().mapToGlobal(pos))
+
+
+def _read_text(path: Optional[str], limit: int = 2_000_000) -> str:
+    if not path:
+        return ""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            text = stream.read(limit)
+    except OSError:
+        return ""
+    return text
+

@@ -1,0 +1,267 @@
+"""The Spyder plugin: registration, Run/Editor/Files/Projects integration and preferences.
+
+Glue only. Profiling happens in :mod:`spyder_callgrind.engine` (started through
+:class:`~spyder_callgrind.widgets.runprocess.ProfileProcess`), and the pane lives in
+:mod:`spyder_callgrind.plugin.main_widget`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import List
+
+from qtpy.QtCore import Qt, Signal
+
+from spyder.api.plugin_registration.decorators import (
+    on_plugin_available, on_plugin_teardown)
+from spyder.api.plugins import Plugins, SpyderDockablePlugin
+from spyder.api.translations import _
+from spyder.plugins.mainmenu.api import ApplicationMenus, RunMenuSections
+from spyder.plugins.run.api import (
+    ExtendedRunExecutionParameters, RunConfiguration, RunContext, RunExecutor, RunResult,
+    run_execute)
+from spyder.plugins.toolbar.api import ApplicationToolbars
+
+from spyder_callgrind.plugin.confpage import CallgrindConfigPage
+from spyder_callgrind.plugin.context_menus import TreeMenuIntegration
+from spyder_callgrind.plugin.main_widget import CallgrindWidget
+from spyder_callgrind.plugin.run_conf import CallgrindRunOptions
+
+logger = logging.getLogger(__name__)
+
+#: Files this plugin profiles (one executor entry per extension: Spyder 6.1's Run plugin
+#: crashes when deregistering a list-valued ``input_extension``).
+PYTHON_EXTENSIONS = ("py", "pyw", "ipy")
+
+
+class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
+    """Profile the file in the editor to callgrind files and show where the time went."""
+
+    NAME = "spyder_callgrind"
+    REQUIRES = [Plugins.Preferences, Plugins.Run]
+    OPTIONAL = [Plugins.Editor, Plugins.Explorer, Plugins.Projects, Plugins.Toolbar,
+                Plugins.MainMenu, Plugins.MainInterpreter]
+    TABIFY = [Plugins.Help, Plugins.VariableExplorer]
+    WIDGET_CLASS = CallgrindWidget
+    CONF_SECTION = NAME
+    CONF_FILE = True
+    CONF_VERSION = "1.0.0"
+    CONF_WIDGET_CLASS = CallgrindConfigPage
+    CONF_DEFAULTS = [
+        (CONF_SECTION, {
+            "store_dir": "",                # empty: <Spyder config>/callgrind
+            "keep_runs": 50,
+            "viewer_path": "",              # empty: find qcachegrind/kcachegrind
+            "after_run": "pane",            # "pane", "viewer" or "both"
+            "profile_children": True,
+            "hide_builtins": False,
+            "hide_stdlib": False,
+            "hide_site_packages": False,
+        }),
+        ("shortcuts", {
+            f"{NAME}/run file in {NAME}": "Ctrl+Shift+F10",
+        }),
+    ]
+
+    sig_edit_goto_requested = Signal(str, int, str)
+
+    # ---- SpyderDockablePlugin API
+    @staticmethod
+    def get_name():
+        return _("Callgrind")
+
+    @staticmethod
+    def get_description():
+        return _("Profile Python files to callgrind files, browse the calls and open them "
+                 "in QCacheGrind/KCacheGrind.")
+
+    @classmethod
+    def get_icon(cls):
+        return cls.create_icon("profiler")
+
+    def on_initialize(self):
+        self.editor_run_configuration = {
+            "origin": self.NAME,
+            "extension": list(PYTHON_EXTENSIONS),
+            "contexts": [{"name": "File"}],
+        }
+        self.executor_configuration = [
+            {
+                "input_extension": extension,
+                "context": {"name": "File"},
+                "output_formats": [],
+                "configuration_widget": CallgrindRunOptions,
+                "requires_cwd": True,
+                "priority": 8,
+            }
+            for extension in PYTHON_EXTENSIONS
+        ]
+        self.tree_menus: List[TreeMenuIntegration] = []
+        widget = self.get_widget()
+        widget.sig_edit_goto_requested.connect(self.sig_edit_goto_requested)
+
+    def on_close(self, cancelable=False):
+        # Spyder is closing: stop every run (its profile is still kept), no orphans.
+        self.get_widget().stop_all_runs(wait=True)
+        return True
+
+    # ---- Run plugin
+    @on_plugin_available(plugin=Plugins.Run)
+    def on_run_available(self):
+        run = self.get_plugin(Plugins.Run)
+        run.register_executor_configuration(self, self.executor_configuration)
+        self.run_action = run.create_run_in_executor_button(
+            RunContext.File,
+            self.NAME,
+            text=_("Profile to callgrind"),
+            tip=_("Profile the current file to a callgrind file"),
+            icon=self.create_icon("profiler"),
+            shortcut_context=self.NAME,
+            register_shortcut=True,
+            add_to_menu={"menu": ApplicationMenus.Run, "section": RunMenuSections.Profile},
+            add_to_toolbar=ApplicationToolbars.Profile,
+            shortcut_widget_context=Qt.ShortcutContext.ApplicationShortcut,
+        )
+        self.get_widget().set_profile_action(self.run_action)
+        self._add_to_editor_menu()
+
+    @on_plugin_teardown(plugin=Plugins.Run)
+    def on_run_teardown(self):
+        run = self.get_plugin(Plugins.Run)
+        run.deregister_executor_configuration(self, self.executor_configuration)
+        run.destroy_run_in_executor_button(RunContext.File, self.NAME)
+
+    # ---- Editor
+    @on_plugin_available(plugin=Plugins.Editor)
+    def on_editor_available(self):
+        editor = self.get_plugin(Plugins.Editor)
+        editor.add_supported_run_configuration(self.editor_run_configuration)
+        self.sig_edit_goto_requested.connect(self._go_to)
+        self._add_to_editor_menu()
+
+    @on_plugin_teardown(plugin=Plugins.Editor)
+    def on_editor_teardown(self):
+        editor = self.get_plugin(Plugins.Editor)
+        editor.remove_supported_run_configuration(self.editor_run_configuration)
+        try:
+            self.sig_edit_goto_requested.disconnect(self._go_to)
+        except (TypeError, RuntimeError):
+            pass
+
+    def _add_to_editor_menu(self):
+        """Editor right-click: 'Profile to callgrind' next to Run/Debug actions."""
+        editor = self.get_plugin(Plugins.Editor, error=False)
+        if editor is None or getattr(self, "_editor_menu_done", False):
+            return
+        try:
+            from spyder.plugins.editor.widgets.codeeditor.codeeditor import (
+                CodeEditorContextMenuSections, CodeEditorMenus)
+            action = getattr(self, "run_action", None)
+            if action is None:
+                return
+            menu = editor.get_widget().get_menu(CodeEditorMenus.ContextMenu)
+            editor.get_widget().add_item_to_menu(
+                action, menu=menu, section=CodeEditorContextMenuSections.RunSection)
+            self._editor_menu_done = True
+        except Exception as error:  # Spyder changed: lose the menu entry, not Spyder
+            logger.info("spyder-callgrind: no editor context menu entry (%s)", error)
+
+    def _go_to(self, filename, line, word=""):
+        editor = self.get_plugin(Plugins.Editor)
+        if editor is not None and filename and os.path.isfile(filename):
+            editor.load(filename, goto=max(1, int(line)), word=word or "")
+
+    # ---- Files and Projects right-click
+    @on_plugin_available(plugin=Plugins.Explorer)
+    def on_explorer_available(self):
+        explorer = self.get_plugin(Plugins.Explorer)
+        self._add_tree_menu(explorer, "explorer")
+
+    @on_plugin_teardown(plugin=Plugins.Explorer)
+    def on_explorer_teardown(self):
+        self._remove_tree_menu("explorer")
+
+    @on_plugin_available(plugin=Plugins.Projects)
+    def on_projects_available(self):
+        projects = self.get_plugin(Plugins.Projects)
+        self._add_tree_menu(projects, "projects")
+
+    @on_plugin_teardown(plugin=Plugins.Projects)
+    def on_projects_teardown(self):
+        self._remove_tree_menu("projects")
+
+    def _add_tree_menu(self, plugin, name):
+        integration = TreeMenuIntegration.install(
+            plugin, name, text=_("Profile to callgrind"), icon=self.create_icon("profiler"),
+            extensions=PYTHON_EXTENSIONS, callback=self.profile_path)
+        if integration is not None:
+            self.tree_menus.append(integration)
+
+    def _remove_tree_menu(self, name):
+        for integration in [t for t in self.tree_menus if t.name == name]:
+            integration.uninstall()
+            self.tree_menus.remove(integration)
+
+    # ---- Preferences
+    @on_plugin_available(plugin=Plugins.Preferences)
+    def on_preferences_available(self):
+        self.get_plugin(Plugins.Preferences).register_plugin_preferences(self)
+
+    @on_plugin_teardown(plugin=Plugins.Preferences)
+    def on_preferences_teardown(self):
+        self.get_plugin(Plugins.Preferences).deregister_plugin_preferences(self)
+
+    # ---- Toolbar (the Profile toolbar is created by Spyder's Profiler; make sure it exists)
+    @on_plugin_available(plugin=Plugins.Toolbar)
+    def on_toolbar_available(self):
+        toolbar = self.get_plugin(Plugins.Toolbar)
+        try:
+            toolbar.get_application_toolbar(ApplicationToolbars.Profile)
+        except Exception:
+            toolbar.create_application_toolbar(ApplicationToolbars.Profile,
+                                               _("Profile toolbar"))
+
+    # ---- Running
+    def user_interpreter(self) -> str:
+        """The interpreter of Spyder's consoles (Preferences > Python interpreter)."""
+        try:
+            executable = self.get_conf("executable", section="main_interpreter")
+        except Exception:
+            executable = None
+        if executable and os.path.isfile(executable):
+            return executable
+        import sys
+        return sys.executable
+
+    @run_execute(context=RunContext.File)
+    def profile_file(self, input: RunConfiguration,
+                     conf: ExtendedRunExecutionParameters) -> List[RunResult]:
+        filename = input["run_input"]["path"]
+        params = conf["params"]
+        cwd = (params.get("working_dir") or {}).get("path") or os.path.dirname(filename)
+        options = params.get("executor_params") or {}
+        args = CallgrindRunOptions.arguments_of(options)
+        self.profile_path(filename, args=args, cwd=cwd)
+        return []
+
+    def _save_if_open(self, filename):
+        """Save ``filename`` when it is open in the editor, as Spyder's Run does."""
+        editor = self.get_plugin(Plugins.Editor)
+        if editor is None:
+            return
+        try:
+            stack = editor.get_widget().get_current_editorstack()
+            index = stack.get_index_from_filename(filename)
+            if index is not None:
+                stack.save(index=index)
+        except Exception as error:  # never let a save problem stop the run
+            logger.info("spyder-callgrind: could not save %s (%s)", filename, error)
+
+    def profile_path(self, filename, args=(), cwd=None):
+        """Profile ``filename`` (from any entry point) and show the run in the pane."""
+        self._save_if_open(filename)
+        self.switch_to_plugin()
+        self.get_widget().start_run(filename, args=list(args),
+                                    cwd=cwd or os.path.dirname(filename),
+                                    python=self.user_interpreter())

@@ -1,0 +1,145 @@
+"""A profiling run driven from Qt: ``spyder-callgrind run`` in a QProcess.
+
+The pane never profiles or converts in Spyder's own process: it starts the command line
+(with Spyder's interpreter), which starts the script in the user's interpreter, converts the
+profiles and keeps the run. Output arrives through Qt's event loop, so the GUI thread is never
+blocked; Stop writes ``stop`` to the command's stdin (portable, unlike signals on Windows),
+and if Spyder goes away the command sees end-of-file and stops the script too.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import List, Optional, Sequence
+
+from qtpy.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+
+from spyder_callgrind.engine.store import new_run_id
+
+
+class ProfileProcess(QObject):
+    """One run in progress. ``start()``, then wait for ``finished``."""
+
+    #: (run id, stream name "stdout"/"stderr", text)
+    output = Signal(str, str, str)
+    #: (run id, seconds elapsed) about twice a second while running
+    elapsed = Signal(str, float)
+    #: (run id, exit code of the command, or -1 when it could not start / crashed)
+    finished = Signal(str, int)
+
+    def __init__(self, script: str, args: Sequence[str] = (), *, store: str,
+                 cwd: Optional[str] = None, python: Optional[str] = None,
+                 children: bool = True, keep: int = 50, parent: Optional[QObject] = None,
+                 driver_python: Optional[str] = None):
+        super().__init__(parent)
+        self.run_id = new_run_id()
+        self.script = os.path.abspath(script)
+        self.args = list(args)
+        self.store = store
+        self.cwd = cwd or os.path.dirname(self.script)
+        self.python = python
+        self.children = children
+        self.keep = keep
+        self.started_at: Optional[float] = None
+        self.stopping = False
+        self.error_message = ""
+        self._driver_python = driver_python or sys.executable
+        self._process = QProcess(self)
+        self._process.readyReadStandardOutput.connect(lambda: self._read("stdout"))
+        self._process.readyReadStandardError.connect(lambda: self._read("stderr"))
+        self._process.finished.connect(self._on_finished)
+        self._process.errorOccurred.connect(self._on_error)
+        self._timer = QTimer(self)
+        self._timer.setInterval(500)
+        self._timer.timeout.connect(self._tick)
+        self._done = False
+
+    def command(self) -> List[str]:
+        """Arguments of the command line started for this run."""
+        args = ["-m", "spyder_callgrind", "run", "--store", self.store, "--id", self.run_id,
+                "--control-stdin", "--keep", str(self.keep), "--top", "0",
+                "--cwd", self.cwd]
+        if self.python:
+            args += ["--python", self.python]
+        if not self.children:
+            args.append("--no-children")
+        return args + ["--", self.script, *self.args]
+
+    def start(self) -> None:
+        env = QProcessEnvironment.systemEnvironment()
+        env.insert("PYTHONIOENCODING", "utf-8")
+        env.insert("PYTHONUNBUFFERED", "1")
+        # The command must import this very package, even from a source checkout.
+        package_root = os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
+        current = env.value("PYTHONPATH", "")
+        env.insert("PYTHONPATH", package_root + (os.pathsep + current if current else ""))
+        self._process.setProcessEnvironment(env)
+        self._process.setWorkingDirectory(self.cwd if os.path.isdir(self.cwd)
+                                          else os.path.expanduser("~"))
+        self.started_at = time.monotonic()
+        self._timer.start()
+        self._process.start(self._driver_python, self.command())
+
+    @property
+    def running(self) -> bool:
+        return self._process.state() != QProcess.NotRunning
+
+    def stop(self) -> None:
+        """Ask for a stop: the script gets SIGINT, its profile up to then is kept."""
+        if not self.running or self.stopping:
+            return
+        self.stopping = True
+        self._process.write(b"stop\n")
+        # If the command itself hangs, end it; the store never sees a half-written run.
+        QTimer.singleShot(15000, self._kill_if_running)
+
+    def kill(self) -> None:
+        """Stop now (Spyder is closing): close stdin so the command stops the script."""
+        if self.running:
+            self._process.write(b"stop\n")
+            self._process.closeWriteChannel()
+            if not self._process.waitForFinished(8000):
+                self._process.kill()
+                self._process.waitForFinished(2000)
+
+    def seconds(self) -> float:
+        return 0.0 if self.started_at is None else time.monotonic() - self.started_at
+
+    # -- internals -------------------------------------------------------------------------
+    def _kill_if_running(self) -> None:
+        if self.running:
+            self._process.kill()
+
+    def _read(self, stream: str) -> None:
+        if stream == "stdout":
+            raw = bytes(self._process.readAllStandardOutput())
+        else:
+            raw = bytes(self._process.readAllStandardError())
+        if raw:
+            self.output.emit(self.run_id, stream, raw.decode("utf-8", errors="replace"))
+
+    def _tick(self) -> None:
+        self.elapsed.emit(self.run_id, self.seconds())
+
+    def _on_finished(self, code: int, status) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._timer.stop()
+        self._read("stdout")
+        self._read("stderr")
+        if status != QProcess.NormalExit:
+            code = -1
+        self.finished.emit(self.run_id, code)
+
+    def _on_error(self, error) -> None:
+        if error == QProcess.FailedToStart and not self._done:
+            self._done = True
+            self._timer.stop()
+            self.error_message = (f"could not start {self._driver_python}: "
+                                  f"{self._process.errorString()}")
+            self.output.emit(self.run_id, "stderr", self.error_message + "\n")
+            self.finished.emit(self.run_id, -1)
