@@ -120,8 +120,9 @@ def _from_stats(stats: Any, source: str, base_dir: Optional[str],
         raw_callers.append((n, callers, nc))
 
     edges: Dict[Tuple[int, int], List[int]] = {}
-    for callee, callers, callee_nc in raw_callers:
+    for callee, callers, _ in raw_callers:
         callee_row = rows[callee]
+        outside = None
         for caller_key, info in callers.items():
             ckey = _normalise_key(caller_key, base, cache)
             if ckey is None:
@@ -141,9 +142,18 @@ def _from_stats(stats: Any, source: str, base_dir: Optional[str],
                 values = [info[1], info[0], round(info[2] * _NS), round(info[3] * _NS)]
             elif _is_count(info):
                 # The pure-Python ``profile`` module keeps only a call count per caller:
-                # share the callee's times out by calls (an estimate, said in the docs).
-                share = info / callee_nc if callee_nc else 0.0
-                values = [info, info, round(callee_row[5] * share), round(callee_row[6] * share)]
+                # share the callee's times out among its other callers by calls (an
+                # estimate, said in the docs); a call to itself gets no time.
+                if caller == callee:
+                    values = [0, info, 0, 0]
+                else:
+                    if outside is None:
+                        own = tuple(callee_row[:3])
+                        outside = sum(v for k, v in callers.items()
+                                      if type(v) is int and cache.get(k) != own)
+                    share = info / outside if outside else 0.0
+                    values = [info, info, round(callee_row[5] * share),
+                              round(callee_row[6] * share)]
             else:
                 raise ProfileError(f"not a profile: {source} has a malformed call record "
                                    f"for {callee_row[2]}")
