@@ -1,0 +1,221 @@
+"""The list of kept runs, newest first, as a Qt table model.
+
+:class:`RunHistoryModel` shows :class:`~spyder_callgrind.engine.records.RunRecord` objects.
+The run store is re-read whenever a run starts, ends or is deleted, so :meth:`set_runs` takes
+the whole new list and turns it into row removals, insertions and a reordering rather than a
+model reset: a view's selection (and current row) then stays on the same run by id.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Dict, List, Optional, Sequence
+
+from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt
+
+from spyder_callgrind.engine.records import (
+    STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
+from spyder_callgrind.widgets.calltable import SORT_ROLE
+from spyder_callgrind.widgets.i18n import _
+
+#: The :class:`RunRecord` of a row (any column).
+RUN_ROLE = Qt.UserRole + 4
+#: The run id of a row (any column).
+RUN_ID_ROLE = Qt.UserRole + 5
+
+HISTORY_SCRIPT = 0
+HISTORY_STARTED = 1
+HISTORY_DURATION = 2
+HISTORY_STATUS = 3
+HISTORY_LABEL = 4
+HISTORY_COLUMN_COUNT = 5
+
+
+def status_text(status: str) -> str:
+    """The status word shown to the user, translated."""
+    return {STATUS_OK: _("ok"), STATUS_ERROR: _("error"), STATUS_STOPPED: _("stopped"),
+            STATUS_FAILED: _("failed")}.get(status, status)
+
+
+def parse_started(started: str) -> Optional[datetime]:
+    """``RunRecord.started`` (ISO 8601) as an aware local datetime, or None if unreadable."""
+    if not started:
+        return None
+    try:
+        moment = datetime.fromisoformat(started)
+    except ValueError:
+        return None
+    # a naive time is taken as local time; an aware one is converted to local time
+    return moment.astimezone()
+
+
+def format_started(started: str) -> str:
+    moment = parse_started(started)
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else (started or "")
+
+
+def format_duration(seconds: float) -> str:
+    """``0.42 s``, ``12.3 s``, ``2 min 05 s``, ``1 h 02 min``."""
+    seconds = max(0.0, float(seconds or 0.0))
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    whole = int(round(seconds))
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def _timestamp(run: RunRecord) -> float:
+    moment = parse_started(run.started)
+    return moment.timestamp() if moment else float("-inf")
+
+
+class RunHistoryModel(QAbstractTableModel):
+    """Kept runs, newest first: Script, Started, Duration, Status, Label.
+
+    ``icons`` optionally maps a status ("ok", "error", "stopped", "failed") to a QIcon shown
+    in the Status column (the Spyder glue passes Spyder's icons).
+    """
+
+    def __init__(self, runs: Sequence[RunRecord] = (), parent=None,
+                 icons: Optional[Dict[str, object]] = None):
+        super().__init__(parent)
+        self._titles = [_("Script"), _("Started"), _("Duration"), _("Status"), _("Label")]
+        self._icons = dict(icons or {})
+        self._runs: List[RunRecord] = self._newest_first(runs)
+
+    @staticmethod
+    def _newest_first(runs: Sequence[RunRecord]) -> List[RunRecord]:
+        # stable: runs with equal or unreadable start times keep the order given
+        return sorted(runs, key=_timestamp, reverse=True)
+
+    # -- access --------------------------------------------------------------------------
+    def runs(self) -> List[RunRecord]:
+        return list(self._runs)
+
+    def run_at(self, row: int) -> RunRecord:
+        return self._runs[row]
+
+    def row_of_id(self, run_id: str) -> int:
+        for row, run in enumerate(self._runs):
+            if run.id == run_id:
+                return row
+        return -1
+
+    def set_status_icons(self, icons: Dict[str, object]) -> None:
+        self._icons = dict(icons)
+        if self._runs:
+            self.dataChanged.emit(self.index(0, HISTORY_STATUS),
+                                  self.index(len(self._runs) - 1, HISTORY_STATUS))
+
+    # -- updating ------------------------------------------------------------------------
+    def set_runs(self, runs: Sequence[RunRecord]) -> None:
+        """Show ``runs``; rows of runs kept (same id) move rather than being recreated."""
+        runs = self._newest_first(runs)
+        new_ids = [run.id for run in runs]
+        if len(set(new_ids)) != len(new_ids):
+            self.beginResetModel()
+            self._runs = runs
+            self.endResetModel()
+            return
+        keep = set(new_ids)
+        # 1. runs that are gone, removed bottom-up in contiguous blocks
+        row = len(self._runs) - 1
+        while row >= 0:
+            if self._runs[row].id in keep:
+                row -= 1
+                continue
+            last = row
+            while row >= 0 and self._runs[row].id not in keep:
+                row -= 1
+            self.beginRemoveRows(QModelIndex(), row + 1, last)
+            del self._runs[row + 1:last + 1]
+            self.endRemoveRows()
+        # 2. new runs, inserted on top
+        present = {run.id for run in self._runs}
+        added = [run for run in runs if run.id not in present]
+        if added:
+            self.beginInsertRows(QModelIndex(), 0, len(added) - 1)
+            self._runs[0:0] = added
+            self.endInsertRows()
+        # 3. the final order, with persistent indexes (selections) following their run's id
+        if [run.id for run in self._runs] != new_ids:
+            self.layoutAboutToBeChanged.emit()
+            old_ids = [run.id for run in self._runs]
+            self._runs = runs
+            new_row = {run_id: n for n, run_id in enumerate(new_ids)}
+            persistent = self.persistentIndexList()
+            moved = [self.index(new_row[old_ids[i.row()]], i.column()) for i in persistent]
+            self.changePersistentIndexList(persistent, moved)
+            self.layoutChanged.emit()
+        else:
+            self._runs = runs
+        if self._runs:  # records may have changed (status, label, duration)
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(len(self._runs) - 1, HISTORY_COLUMN_COUNT - 1))
+
+    # -- Qt model interface --------------------------------------------------------------
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self._runs)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else HISTORY_COLUMN_COUNT
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return self._titles[section]
+        return None
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        run = self._runs[index.row()]
+        column = index.column()
+        if role == Qt.DisplayRole:
+            if column == HISTORY_SCRIPT:
+                return os.path.basename(run.script) or run.script
+            if column == HISTORY_STARTED:
+                return format_started(run.started)
+            if column == HISTORY_DURATION:
+                return format_duration(run.duration)
+            if column == HISTORY_STATUS:
+                note = run.processes_note()
+                text = status_text(run.status)
+                return f"{text} ({note})" if note else text
+            if column == HISTORY_LABEL:
+                return run.label
+            return None
+        if role == RUN_ROLE:
+            return run
+        if role == RUN_ID_ROLE:
+            return run.id
+        if role == SORT_ROLE:
+            return (run.script, _timestamp(run), run.duration, run.status,
+                    run.label)[column]
+        if role == Qt.ToolTipRole:
+            if column == HISTORY_SCRIPT:
+                return " ".join([run.script] + list(run.args))
+            if column == HISTORY_STATUS:
+                parts = [status_text(run.status)]
+                if run.exit_code is not None:
+                    parts.append(_("exit code {code}").format(code=run.exit_code))
+                if run.message:
+                    parts.append(run.message)
+                if run.processes_note():
+                    parts.append(run.processes_note())
+                for process in run.processes:
+                    if not process.profiled:
+                        parts.append(f"{process.role} (pid {process.pid}): "
+                                     f"{process.note or _('not profiled')}")
+                return "\n".join(parts)
+            if column == HISTORY_STARTED:
+                return run.started
+            return None
+        if role == Qt.DecorationRole and column == HISTORY_STATUS:
+            return self._icons.get(run.status)
+        if role == Qt.TextAlignmentRole and column == HISTORY_DURATION:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        return None
