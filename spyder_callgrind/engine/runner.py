@@ -1,0 +1,393 @@
+"""Start a script under the profiler in the user's interpreter, watch it, stop it.
+
+The script runs in its own process group (session) through ``workers/profile_script.py``,
+which leaves one ``.prof`` + ``.json`` meta per process and per thread in ``profile_dir``.
+After the run, :meth:`ScriptRunner.wait` turns those metas into :class:`ProcessRecord` s,
+reporting processes that died before saving as lost instead of dropping them.
+
+No Qt and no Spyder here: the CLI and the Spyder plugin both drive this class.  A caller in
+a terminal should catch ``KeyboardInterrupt`` and call :meth:`ScriptRunner.stop`: the script
+is in its own session, so the terminal's Ctrl-C reaches it once, through us.
+"""
+
+from __future__ import annotations
+
+import codecs
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
+
+from spyder_callgrind.engine.records import (
+    ROLE_MAIN, STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, ProcessRecord)
+from spyder_callgrind.engine.workers import WORKERS_DIR
+
+#: The worker script run by path in the user's interpreter.
+WORKER_SCRIPT = os.path.join(WORKERS_DIR, "profile_script.py")
+#: ``format`` of the metas the worker writes.
+META_FORMAT = "spyder-callgrind-meta/1"
+#: Exit codes of the worker (see ``profile_script.py``).
+EXIT_CANNOT_START = 2
+EXIT_INTERRUPTED = 130
+
+_WINDOWS = sys.platform == "win32"
+
+
+class StartError(RuntimeError):
+    """The run could not start; the message is short and meant for the user."""
+
+
+@dataclass
+class RunOutcome:
+    """How a run ended and which processes it profiled."""
+
+    exit_code: Optional[int]           #: negative: killed by that signal (POSIX)
+    status: str                        #: one of ``records.STATUS_*``
+    message: str                       #: short; "" for a normal end
+    started: datetime
+    duration: float                    #: wall seconds
+    python: str
+    python_version: str
+    processes: List[ProcessRecord] = field(default_factory=list)
+    #: One record per thread started with ``threading`` (role "thread <name>", pid of its
+    #: process, profile = that thread alone); their work is also merged into their process'
+    #: profile (``<pid>-all.prof``), so ``processes`` alone covers everything.
+    threads: List[ProcessRecord] = field(default_factory=list)
+
+
+class ScriptRunner:
+    """Run one script under the profiler.
+
+    ``script``: path of the script (relative to ``cwd`` if relative); ``args``: its
+    arguments; ``cwd``: working folder (default: ours); ``python``: interpreter (default:
+    ``sys.executable``); ``profile_dir``: folder that receives the profiles and metas
+    (created); ``output_path``: file that receives stdout and stderr as they arrive;
+    ``children``: follow child processes and threads; ``on_output(stream, text)``: called
+    from a reader thread with "stdout"/"stderr" and decoded text as it arrives; ``env``:
+    variables added to (or, with value None, removed from) our environment.
+    """
+
+    def __init__(self, script: str, args: Sequence[str] = (), *, cwd: Optional[str] = None,
+                 python: Optional[str] = None, profile_dir: str,
+                 output_path: Optional[str] = None, children: bool = True,
+                 on_output: Optional[Callable[[str, str], None]] = None,
+                 env: Optional[Mapping[str, Optional[str]]] = None):
+        self.cwd = os.path.abspath(cwd or os.getcwd())
+        self.script = os.path.join(self.cwd, script)
+        self.args = [str(a) for a in args]
+        self.python = python or sys.executable
+        self.profile_dir = os.path.abspath(profile_dir)
+        self.output_path = output_path
+        self.children = children
+        self.on_output = on_output
+        self.env = dict(env or {})
+        self._proc: Optional[subprocess.Popen] = None
+        self._readers: List[threading.Thread] = []
+        self._out_file = None
+        self._out_lock = threading.Lock()
+        self._started: Optional[datetime] = None
+        self._t0 = 0.0
+        self._duration: Optional[float] = None
+        self._stop_requested = False
+        self._hard_killed = False
+        self._kill_timer: Optional[threading.Timer] = None
+        self._outcome: Optional[RunOutcome] = None
+
+    # -- control ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the script; raise :class:`StartError` if it cannot be started at all."""
+        if self._proc is not None:
+            raise StartError("this run was already started")
+        if not os.path.isdir(self.cwd):
+            raise StartError(f"working folder not found: {self.cwd}")
+        if not os.path.isfile(self.python) or not os.access(self.python, os.X_OK):
+            raise StartError(f"Python interpreter not found: {self.python}")
+        if not os.path.exists(self.script):
+            raise StartError(f"script not found: {self.script}")
+        try:
+            os.makedirs(self.profile_dir, exist_ok=True)
+            if self.output_path:
+                self._out_file = open(self.output_path, "a", encoding="utf-8")
+        except OSError as error:
+            raise StartError(f"cannot write {error.filename}: {error.strerror}") from None
+
+        cmd = [self.python, WORKER_SCRIPT, "--out", self.profile_dir]
+        if not self.children:
+            cmd.append("--no-children")
+        cmd += ["--", self.script, *self.args]
+        env = dict(os.environ)
+        for key, value in self.env.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        env["PYTHONUNBUFFERED"] = "1"
+        env["PYTHONIOENCODING"] = "utf-8"
+        kwargs: Dict = {}
+        if _WINDOWS:
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+        else:
+            kwargs["start_new_session"] = True
+        self._started = datetime.now().astimezone()
+        self._t0 = time.monotonic()
+        try:
+            self._proc = subprocess.Popen(
+                cmd, cwd=self.cwd, env=env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+        except OSError as error:
+            self._close_output()
+            raise StartError(f"cannot start {self.python}: "
+                             f"{error.strerror or error}") from None
+        for name, stream in (("stdout", self._proc.stdout), ("stderr", self._proc.stderr)):
+            reader = threading.Thread(target=self._read, args=(name, stream), daemon=True,
+                                      name=f"spyder-callgrind {name} reader")
+            reader.start()
+            self._readers.append(reader)
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self, grace: float = 3.0) -> None:
+        """Interrupt the script (SIGINT to its process group); kill it after ``grace`` s.
+
+        Returns at once.  The profile up to the interrupt is kept: the worker saves it.
+        """
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        self._stop_requested = True
+        self._signal(signal.CTRL_BREAK_EVENT if _WINDOWS else signal.SIGINT)
+        if self._kill_timer is None:
+            self._kill_timer = threading.Timer(grace, self._hard_kill)
+            self._kill_timer.daemon = True
+            self._kill_timer.start()
+
+    def wait(self, timeout: Optional[float] = None) -> RunOutcome:
+        """Wait for the end of the run and describe it.
+
+        Raises ``subprocess.TimeoutExpired`` if ``timeout`` passes first.
+        """
+        if self._outcome is not None:
+            return self._outcome
+        if self._proc is None:
+            raise StartError("the run was not started")
+        code = self._proc.wait(timeout)
+        self._duration = time.monotonic() - self._t0
+        if self._kill_timer is not None:
+            self._kill_timer.cancel()
+        # A grandchild that inherited our pipes may keep them open: don't wait for it long.
+        for reader in self._readers:
+            reader.join(5.0)
+        self._close_output()
+        self._outcome = self._describe(code)
+        return self._outcome
+
+    # -- internals -----------------------------------------------------------------------------
+    def _signal(self, sig) -> None:
+        proc = self._proc
+        try:
+            if _WINDOWS:
+                proc.send_signal(sig)
+            else:
+                os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+
+    def _hard_kill(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._hard_killed = True
+            if _WINDOWS:
+                self._proc.kill()
+            else:
+                self._signal(signal.SIGKILL)
+
+    def _read(self, name: str, stream) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        fd = stream.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                chunk = b""
+            text = decoder.decode(chunk, final=not chunk)
+            if text:
+                self._emit(name, text)
+            if not chunk:
+                break
+        stream.close()
+
+    def _emit(self, name: str, text: str) -> None:
+        with self._out_lock:
+            if self._out_file is not None:
+                try:
+                    self._out_file.write(text)
+                    self._out_file.flush()
+                except (OSError, ValueError):
+                    pass
+        if self.on_output is not None:
+            try:
+                self.on_output(name, text)
+            except Exception:
+                pass
+
+    def _close_output(self) -> None:
+        with self._out_lock:
+            if self._out_file is not None:
+                self._out_file.close()
+                self._out_file = None
+
+    # -- outcome ---------------------------------------------------------------------------------
+    def _describe(self, code: Optional[int]) -> RunOutcome:
+        metas = read_metas(self.profile_dir)
+        main = next((m for m in metas if m.get("kind") == "process"
+                     and m.get("role") == ROLE_MAIN), None)
+        processes, threads = build_records(metas, self.profile_dir,
+                                           killed=self._hard_killed)
+        status, message = self._status(code, main, processes)
+        version = (main or {}).get("python") or ""
+        return RunOutcome(exit_code=code, status=status, message=message,
+                          started=self._started, duration=self._duration or 0.0,
+                          python=self.python, python_version=version,
+                          processes=processes, threads=threads)
+
+    def _status(self, code, main, processes):
+        main_status = (main or {}).get("status")
+        main_message = (main or {}).get("message") or ""
+        if main_status == "failed":
+            return STATUS_FAILED, _failed_message(main_message)
+        if self._stop_requested:
+            if self._hard_killed:
+                return STATUS_STOPPED, "stopped by user (killed: it ignored the interrupt)"
+            return STATUS_STOPPED, "stopped by user"
+        if main is None and code == EXIT_CANNOT_START:
+            return STATUS_FAILED, "the profiler could not start in this interpreter"
+        if not any(p.profiled for p in processes):
+            return STATUS_FAILED, (_exit_message(code) + "; no profile was saved").lstrip("; ")
+        if main_status == "stopped" or code == -getattr(signal, "SIGINT", 2):
+            return STATUS_STOPPED, "interrupted (KeyboardInterrupt)"
+        if code == 0:
+            return STATUS_OK, ""
+        if main_status == "error" and main_message:
+            return STATUS_ERROR, main_message
+        return STATUS_ERROR, _exit_message(code)
+
+
+def _exit_message(code: Optional[int]) -> str:
+    if code is None:
+        return ""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"killed by {name}"
+    return f"exited with {code}"
+
+
+def _failed_message(message: str) -> str:
+    """'SyntaxError: invalid syntax (/p/x.py, line 3)' -> 'SyntaxError at /p/x.py line 3: ...'."""
+    import re
+    match = re.match(r"^(\w+): (.*) \((.+), line (\d+)\)$", message)
+    if match:
+        kind, text, path, line = match.groups()
+        return f"{kind} at {path} line {line}: {text}"
+    return message
+
+
+def read_metas(profile_dir: str) -> List[dict]:
+    """Every worker meta in ``profile_dir`` (other JSON files are skipped)."""
+    metas = []
+    for path in glob.glob(os.path.join(glob.escape(profile_dir), "*.json")):
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("format") == META_FORMAT \
+                and isinstance(data.get("pid"), int):
+            data["_meta"] = os.path.basename(path)
+            metas.append(data)
+    return metas
+
+
+def _lost_note(meta: dict, killed: bool) -> str:
+    if killed:
+        return "killed before its profile was saved"
+    return "ended before its profile was saved (killed, or left through os._exit)"
+
+
+def build_records(metas: List[dict], profile_dir: str, killed: bool = False):
+    """Process and thread records from the metas: main first, then by start time.
+
+    Children are numbered "worker 1", "worker 2"... in start order.  A process whose
+    threads were profiled gets ``<pid>-all.prof``, its main thread and threads merged.
+    """
+    procs = [m for m in metas if m.get("kind") == "process"]
+    thread_metas = [m for m in metas if m.get("kind") == "thread"]
+    procs.sort(key=lambda m: (m.get("role") != ROLE_MAIN, m.get("started") or 0, m["pid"]))
+    thread_metas.sort(key=lambda m: (m.get("started") or 0, m.get("index") or 0))
+
+    processes: List[ProcessRecord] = []
+    threads: List[ProcessRecord] = []
+    by_base: Dict[str, ProcessRecord] = {}
+    worker = 0
+    for meta in procs:
+        if meta.get("role") == ROLE_MAIN:
+            role = ROLE_MAIN
+        else:
+            worker += 1
+            role = f"worker {worker}"
+        record = _record(meta, role, profile_dir, killed)
+        if meta.get("status") == "failed":
+            record.profiled = False
+            record.note = meta.get("message") or "could not start"
+        processes.append(record)
+        by_base[meta["_meta"][:-len(".json")]] = record
+    for meta in thread_metas:
+        threads.append(_record(meta, meta.get("role") or "thread", profile_dir, killed))
+
+    for base, record in by_base.items():
+        parts = [t.profile for t in threads
+                 if t.profile and t.pid == record.pid and t.profile.startswith(base + "-t")]
+        if record.profile and parts:
+            merged = f"{base}-all.prof"
+            if _merge(profile_dir, [record.profile] + parts, merged):
+                record.profile = merged
+    return processes, threads
+
+
+def _record(meta: dict, role: str, profile_dir: str, killed: bool) -> ProcessRecord:
+    profile = meta.get("profile")
+    profiled = bool(profile) and os.path.isfile(os.path.join(profile_dir, profile))
+    note = ""
+    if not profiled and meta.get("status") != "failed":
+        profile = None
+        note = _lost_note(meta, killed)
+    elif meta.get("status") == "partial":
+        note = meta.get("message") or ""
+    return ProcessRecord(pid=meta["pid"], role=role, ppid=meta.get("ppid"),
+                         name=meta.get("name") or "", profile=profile, profiled=profiled,
+                         note=note)
+
+
+def _merge(profile_dir: str, names: List[str], merged: str) -> bool:
+    import pstats
+    paths = [os.path.join(profile_dir, n) for n in names]
+    try:
+        stats = pstats.Stats(paths[0])
+        for path in paths[1:]:
+            stats.add(path)
+        target = os.path.join(profile_dir, merged)
+        stats.dump_stats(target + ".tmp")
+        os.replace(target + ".tmp", target)
+        return True
+    except Exception:
+        return False

@@ -1,0 +1,176 @@
+"""Run a script under cProfile as the real ``__main__``, in the user's interpreter.
+
+Usage::
+
+    python /path/to/profile_script.py --out DIR [--no-children] -- SCRIPT [ARGS...]
+
+Runs by file path (stdlib only, Python 3.9-3.13).  Unlike ``python -m cProfile`` the script
+runs as the real ``__main__`` module, so ``if __name__ == "__main__":`` blocks run and
+functions defined in it can be pickled by multiprocessing; ``sys.argv`` and ``sys.path[0]``
+are what ``python SCRIPT ARGS`` gives.  The profile is saved as ``DIR/<pid>.prof`` whatever
+happens, with a meta ``DIR/<pid>.json`` (see ``_spyder_callgrind_children``).
+
+Exit codes and meta status of the main process:
+
+* the script's own code (0 for a normal end, n for ``sys.exit(n)``): ``ok`` / ``error``
+* 1 after an uncaught exception (its traceback printed without our frames): ``error``
+* 130 after a KeyboardInterrupt (Stop sends SIGINT): ``stopped``
+* 2 when the script cannot start (missing, a folder, unreadable, not UTF-8, SyntaxError),
+  with one line on stderr naming the file and line: ``failed`` (no profile)
+"""
+
+import os
+import sys
+
+EXIT_INTERRUPTED = 130
+EXIT_CANNOT_START = 2
+USAGE = "usage: profile_script.py --out DIR [--no-children] -- SCRIPT [ARGS...]"
+
+_OUR_FILES = {os.path.normcase(os.path.abspath(__file__))}
+
+
+def _parse(argv):
+    out, follow = None, True
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest = argv[i + 1:]
+            if out is None or not rest:
+                break
+            return out, follow, rest[0], rest[1:]
+        if arg == "--out" and i + 1 < len(argv):
+            out = argv[i + 1]
+            i += 2
+            continue
+        if arg == "--no-children":
+            follow = False
+            i += 1
+            continue
+        break
+    sys.stderr.write(USAGE + "\n")
+    sys.exit(EXIT_CANNOT_START)
+
+
+def _load(script):
+    """Return the script's code object, or raise ``_CannotStart`` with a one-line message."""
+    import tokenize
+    try:
+        with open(script, "rb") as f:
+            data = f.read()
+    except OSError as error:
+        raise _CannotStart("cannot open script: %s: %s" % (script, error.strerror or error))
+    try:
+        lines = iter(data.splitlines(True))
+        encoding, _ = tokenize.detect_encoding(lambda: next(lines, b""))
+        text = data.decode(encoding)
+    except SyntaxError as error:          # bad coding cookie
+        raise _CannotStart("SyntaxError: %s (%s)" % (error.msg, script), error.lineno)
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise _CannotStart("SyntaxError: the script is not valid %s text: byte 0x%02x cannot "
+                           "be decoded (%s, line %d)"
+                           % (encoding, data[error.start], script, line), line)
+    try:
+        return compile(text, script, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        raise _CannotStart("%s: %s (%s, line %s)" % (type(error).__name__, error.msg,
+                                                     script, error.lineno), error.lineno)
+    except ValueError as error:           # null bytes before 3.12
+        raise _CannotStart("SyntaxError: %s (%s)" % (error, script))
+
+
+class _CannotStart(Exception):
+    def __init__(self, message, line=None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def _strip_our_frames(tb):
+    while tb is not None and \
+            os.path.normcase(tb.tb_frame.f_code.co_filename) in _OUR_FILES:
+        tb = tb.tb_next
+    return tb
+
+
+def _exit_code(code):
+    """The process exit code ``SystemExit(code)`` gives, as Python computes it."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    return 1
+
+
+def main(argv):
+    out_dir, follow, script, args = _parse(argv)
+
+    # The folder of this file is sys.path[0] now: import our helper, then give the script
+    # the sys.path[0] that `python SCRIPT` gives (symlinks resolved, as Python does).
+    import _spyder_callgrind_children as children
+    del sys.path[0]
+    sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
+    sys.argv = [script] + list(args)
+
+    state = children.start_main(out_dir, follow)
+    abs_script = os.path.abspath(script)
+    try:
+        code = _load(abs_script)
+    except _CannotStart as error:
+        state.end_process("failed", EXIT_CANNOT_START, error.message)
+        state.set_meta(error_line=error.line)
+        sys.stderr.write(error.message + "\n")
+        sys.stderr.flush()
+        return EXIT_CANNOT_START
+
+    import types
+    module = types.ModuleType("__main__")
+    module.__dict__.update(__file__=abs_script, __cached__=None, __package__=None,
+                           __spec__=None, __builtins__=__builtins__)
+    try:
+        from importlib.machinery import SourceFileLoader
+        module.__loader__ = SourceFileLoader("__main__", abs_script)
+    except ImportError:  # pragma: no cover
+        pass
+    # Keep our own module alive: replacing sys.modules["__main__"] must not free it.
+    main.worker_module = sys.modules.get("__main__")
+    sys.modules["__main__"] = module
+
+    state.start_profile()
+    try:
+        try:
+            exec(code, module.__dict__)
+        finally:
+            state.stop_profile()
+    except SystemExit as exit_:
+        status = _exit_code(exit_.code)
+        state.end_process("ok" if status == 0 else "error", status)
+        raise                              # Python prints a message and exits as usual
+    except KeyboardInterrupt as error:
+        state.end_process("stopped", EXIT_INTERRUPTED, "KeyboardInterrupt")
+        _print_exception(error)
+        return EXIT_INTERRUPTED
+    except BaseException as error:
+        first = str(error).splitlines()
+        message = type(error).__name__ + (": " + first[0] if first else "")
+        state.end_process("error", 1, message)
+        _print_exception(error)
+        return 1
+    state.end_process("ok", 0)
+    return 0
+
+
+def _print_exception(error):
+    # Since 3.11 the hook prints error.__traceback__, whatever traceback it is given.
+    error.__traceback__ = _strip_our_frames(error.__traceback__)
+    try:
+        sys.excepthook(type(error), error, error.__traceback__)
+    except Exception:
+        import traceback
+        traceback.print_exception(type(error), error, error.__traceback__)
+    sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
