@@ -1,0 +1,396 @@
+"""The call tree of a profile: top-down from the entry points, or bottom-up (who calls a function).
+
+:class:`CallTreeModel` is a lazy ``QAbstractItemModel``: a row's children are computed
+and inserted only when the view expands it (``canFetchMore``/``fetchMore``), so a profile of
+100k functions opens at once. One level is split with
+:func:`spyder_callgrind.engine.stacks.callee_shares` / ``caller_shares``, the same
+proportional rule as the flame graph: times below the first level are approximate, and a
+function already on the path is not expanded again (recursion).
+
+Top-down, a row's times are the function's time *under that path*: inclusive, self (the
+function's own time) and calls, scaled from the edge by the share of the caller the row
+stands for. Callers ("bottom-up"), the focused function is the top row and each row below is a
+caller: its times are the focused function's times that arrived through that chain of calls.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import List, Optional
+
+from qtpy.QtCore import QAbstractItemModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from qtpy.QtWidgets import (
+    QAbstractItemView, QAction, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMenu,
+    QTreeView, QVBoxLayout, QWidget)
+
+from spyder_callgrind.engine.model import ProfileData
+from spyder_callgrind.engine.stacks import (
+    Share, caller_shares, callee_shares, entry_points, format_ns)
+from spyder_callgrind.widgets.i18n import _
+
+TOP_DOWN = "top-down"
+CALLERS = "callers"
+
+COL_FUNCTION, COL_INCLUSIVE, COL_PARENT, COL_TOTAL, COL_SELF, COL_CALLS = range(6)
+
+#: Role giving a cell's raw value (numbers for numeric columns), for sorting.
+SORT_ROLE = Qt.UserRole
+#: Role giving the row's function index.
+FUNCTION_ROLE = Qt.UserRole + 1
+
+
+class _Item:
+    """One row. ``children`` stays None until the row is fetched."""
+
+    __slots__ = ("function", "inclusive_ns", "self_ns", "calls", "parent", "row",
+                 "children")
+
+    def __init__(self, function: int, inclusive_ns: int, self_ns: int, calls: int,
+                 parent: Optional["_Item"], row: int):
+        self.function = function
+        self.inclusive_ns = inclusive_ns
+        self.self_ns = self_ns
+        self.calls = calls
+        self.parent = parent
+        self.row = row
+        self.children: Optional[List[_Item]] = None
+
+    def path_functions(self) -> set:
+        found, item = set(), self
+        while item is not None and item.function >= 0:
+            found.add(item.function)
+            item = item.parent
+        return found
+
+
+class CallTreeModel(QAbstractItemModel):
+    """Lazy call tree (top-down) or callers tree (bottom-up) of a :class:`ProfileData`."""
+
+    HEADERS = (_("Function"), _("Inclusive time"), _("% of parent"), _("% of total"),
+               _("Self time"), _("Calls"))
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._data: Optional[ProfileData] = None
+        self._mode = TOP_DOWN
+        self._focus: Optional[int] = None
+        self._root = _Item(-1, 0, 0, 0, None, 0)
+        self._root.children = []
+        self._total = 0
+
+    # -- content --------------------------------------------------------------------------
+    def set_profile(self, data: Optional[ProfileData]) -> None:
+        self._data = data
+        self._focus = None
+        self._rebuild()
+
+    def profile(self) -> Optional[ProfileData]:
+        return self._data
+
+    def set_mode(self, mode: str, focus: Optional[int] = None) -> None:
+        """``TOP_DOWN``, or ``CALLERS`` of function ``focus`` (of every function if None)."""
+        if mode not in (TOP_DOWN, CALLERS):
+            raise ValueError(f"unknown call tree mode {mode!r}")
+        self._mode, self._focus = mode, focus if mode == CALLERS else None
+        self._rebuild()
+
+    def mode(self) -> str:
+        return self._mode
+
+    def focus(self) -> Optional[int]:
+        return self._focus
+
+    def total_ns(self) -> int:
+        """The time "% of total" refers to."""
+        return self._total
+
+    def _rebuild(self) -> None:
+        self.beginResetModel()
+        self._root = _Item(-1, 0, 0, 0, None, 0)
+        tops: List[Share] = []
+        data = self._data
+        if data is not None and len(data):
+            if self._mode == TOP_DOWN:
+                starts = entry_points(data)
+            elif self._focus is not None:
+                starts = [self._focus]
+            else:
+                starts = sorted(range(len(data)), key=lambda i: -data.functions[i].inclusive_ns)
+            tops = [Share(i, data.functions[i].inclusive_ns, data.functions[i].self_ns,
+                          data.functions[i].total_calls) for i in starts]
+        self._root.children = [_Item(s.function, s.inclusive_ns, s.self_ns, s.calls,
+                                     self._root, n) for n, s in enumerate(tops)]
+        if self._mode == CALLERS and self._focus is None:
+            self._total = data.total_ns if data is not None else 0
+        else:
+            self._total = sum(s.inclusive_ns for s in tops)
+        self.endResetModel()
+
+    # -- laziness -------------------------------------------------------------------------
+    def _shares(self, item: _Item) -> List[Share]:
+        data = self._data
+        on_path = item.path_functions()
+        if self._mode == TOP_DOWN:
+            return callee_shares(data, item.function, item.inclusive_ns, on_path)
+        return caller_shares(data, item.function, item.inclusive_ns, item.self_ns, on_path)
+
+    def _may_have_children(self, item: _Item) -> bool:
+        if item.function < 0 or self._data is None:
+            return False
+        on_path = item.path_functions()
+        if self._mode == TOP_DOWN:
+            return any(e.callee not in on_path for e in self._data.callees_of(item.function))
+        return any(e.caller not in on_path for e in self._data.callers_of(item.function))
+
+    def is_fetched(self, index: QModelIndex) -> bool:
+        """Whether the children of ``index`` were made (for tests and the curious)."""
+        return self._item(index).children is not None
+
+    def hasChildren(self, parent: QModelIndex = QModelIndex()) -> bool:
+        item = self._item(parent)
+        if item.children is not None:
+            return bool(item.children)
+        return self._may_have_children(item)
+
+    def canFetchMore(self, parent: QModelIndex) -> bool:
+        item = self._item(parent)
+        return item.children is None and self._may_have_children(item)
+
+    def fetchMore(self, parent: QModelIndex) -> None:
+        item = self._item(parent)
+        if item.children is not None:
+            return
+        shares = [s for s in self._shares(item) if s.inclusive_ns > 0 or s.calls > 0]
+        if not shares:
+            item.children = []
+            return
+        self.beginInsertRows(parent, 0, len(shares) - 1)
+        item.children = [_Item(s.function, s.inclusive_ns, s.self_ns, s.calls, item, n)
+                         for n, s in enumerate(shares)]
+        self.endInsertRows()
+
+    # -- structure ------------------------------------------------------------------------
+    def _item(self, index: QModelIndex) -> _Item:
+        if index.isValid():
+            return index.internalPointer()
+        return self._root
+
+    def index(self, row: int, column: int, parent: QModelIndex = QModelIndex()) -> QModelIndex:
+        item = self._item(parent)
+        children = item.children or []
+        if 0 <= row < len(children) and 0 <= column < len(self.HEADERS):
+            return self.createIndex(row, column, children[row])
+        return QModelIndex()
+
+    def parent(self, index: QModelIndex = QModelIndex()) -> QModelIndex:
+        if not index.isValid():
+            return QModelIndex()
+        item = index.internalPointer().parent
+        if item is None or item is self._root:
+            return QModelIndex()
+        return self.createIndex(item.row, 0, item)
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self._item(parent).children or [])
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return self.HEADERS[section]
+        if orientation == Qt.Horizontal and role == Qt.TextAlignmentRole and section:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        return None
+
+    # -- values ---------------------------------------------------------------------------
+    def function_index(self, index: QModelIndex) -> int:
+        """Function index of the row of ``index`` (-1 when invalid)."""
+        return self._item(index).function if index.isValid() else -1
+
+    def _value(self, item: _Item, column: int):
+        if column == COL_FUNCTION:
+            return self._data.functions[item.function].name
+        if column == COL_INCLUSIVE:
+            return item.inclusive_ns
+        if column == COL_PARENT:
+            above = item.parent
+            whole = above.inclusive_ns if above is not None and above.function >= 0 \
+                else self._total
+            return 100.0 * item.inclusive_ns / whole if whole > 0 else 0.0
+        if column == COL_TOTAL:
+            return 100.0 * item.inclusive_ns / self._total if self._total > 0 else 0.0
+        if column == COL_SELF:
+            return item.self_ns
+        return item.calls
+
+    def data(self, index: QModelIndex, role=Qt.DisplayRole):
+        if not index.isValid() or self._data is None:
+            return None
+        item = index.internalPointer()
+        column = index.column()
+        if role == Qt.DisplayRole:
+            value = self._value(item, column)
+            if column in (COL_INCLUSIVE, COL_SELF):
+                return format_ns(value)
+            if column in (COL_PARENT, COL_TOTAL):
+                return f"{value:.1f}%"
+            if column == COL_CALLS:
+                return f"{value:,}"
+            return value
+        if role == SORT_ROLE:
+            return self._value(item, column)
+        if role == FUNCTION_ROLE:
+            return item.function
+        if role == Qt.TextAlignmentRole and column != COL_FUNCTION:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.ToolTipRole and column == COL_FUNCTION:
+            f = self._data.functions[item.function]
+            where = _("built-in") if f.is_builtin else f"{f.file}:{f.line}"
+            return f"{f.name}\n{where}"
+        return None
+
+
+class CallTreeView(QWidget):
+    """Tree view of a :class:`CallTreeModel`, with a mode switch and a "callers of" action.
+
+    Signals carry function indices into the shown :class:`ProfileData`.
+    """
+
+    #: The current row changed to this function.
+    function_selected = Signal(int)
+    #: A row was double-clicked: open the function's source.
+    function_activated = Signal(int)
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.model = CallTreeModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setDynamicSortFilter(True)
+
+        self.tree_view = QTreeView(self)
+        self.tree_view.setModel(self.proxy)
+        self.tree_view.setUniformRowHeights(True)
+        self.tree_view.setAlternatingRowColors(True)
+        self.tree_view.setSortingEnabled(True)
+        self.tree_view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.tree_view.sortByColumn(COL_INCLUSIVE, Qt.DescendingOrder)
+        self.tree_view.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.tree_view.customContextMenuRequested.connect(self._context_menu)
+        self.tree_view.doubleClicked.connect(self._activated)
+        self.tree_view.selectionModel().currentRowChanged.connect(self._current_changed)
+        header = self.tree_view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(COL_FUNCTION, QHeaderView.Stretch)
+        for column in range(1, len(CallTreeModel.HEADERS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+
+        self.mode_box = QComboBox(self)
+        self.mode_box.addItem(_("Top-down (from entry points)"), TOP_DOWN)
+        self.mode_box.addItem(_("Callers (bottom-up)"), CALLERS)
+        self.mode_box.activated.connect(self._mode_chosen)
+        self.focus_label = QLabel(self)
+        self.show_callers_action = QAction(_("Show callers of this function"), self)
+        self.show_callers_action.triggered.connect(
+            lambda: self.show_callers(self.selected_function()))
+        self.show_callees_action = QAction(_("Show top-down call tree"), self)
+        self.show_callees_action.triggered.connect(self.show_top_down)
+        self.note_label = QLabel(
+            _("Stacks rebuilt from caller/callee totals; approximate"), self)
+        self.note_label.setStyleSheet("color: gray; font-size: small;")
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.mode_box)
+        bar.addWidget(self.focus_label, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.tree_view, 1)
+        layout.addWidget(self.note_label)
+
+    # -- content --------------------------------------------------------------------------
+    def set_profile(self, data: Optional[ProfileData]) -> None:
+        self.model.set_profile(data)
+        self.model.set_mode(TOP_DOWN)
+        self._sync_controls()
+
+    def show_top_down(self) -> None:
+        self.model.set_mode(TOP_DOWN)
+        self._sync_controls()
+
+    def show_callers(self, function: Optional[int]) -> None:
+        """Bottom-up tree of ``function`` (of every function when None or -1)."""
+        if function is not None and function < 0:
+            function = None
+        self.model.set_mode(CALLERS, function)
+        self._sync_controls()
+        if function is not None:
+            self.tree_view.expand(self.proxy.index(0, 0))
+
+    def selected_function(self) -> int:
+        """Function index of the current row, or -1."""
+        return self.model.function_index(self.proxy.mapToSource(self.tree_view.currentIndex()))
+
+    def expand_levels(self, levels: int, widest: Optional[int] = None) -> None:
+        """Expand the tree ``levels`` deep (only the ``widest`` largest rows of each level)."""
+        pending = [(QModelIndex(), 0)]
+        while pending:
+            parent, depth = pending.pop()
+            if depth >= levels:
+                continue
+            if parent.isValid():
+                source = self.proxy.mapToSource(parent)
+                if self.model.canFetchMore(source):
+                    self.model.fetchMore(source)
+                self.tree_view.expand(parent)
+            rows = self.proxy.rowCount(parent)
+            for row in range(min(rows, widest) if widest else rows):
+                pending.append((self.proxy.index(row, 0, parent), depth + 1))
+
+    # -- helpers --------------------------------------------------------------------------
+    def _sync_controls(self) -> None:
+        mode = self.model.mode()
+        self.mode_box.setCurrentIndex(self.mode_box.findData(mode))
+        focus = self.model.focus()
+        data = self.model.profile()
+        if mode == CALLERS and focus is not None and data is not None:
+            f = data.functions[focus]
+            where = _("built-in") if f.is_builtin else f"{os.path.basename(f.file)}:{f.line}"
+            self.focus_label.setText(_("Who calls {name} ({where})").format(
+                name=f.name, where=where))
+        elif mode == CALLERS:
+            self.focus_label.setText(_("Every function, with who calls it"))
+        else:
+            self.focus_label.setText("")
+
+    def _mode_chosen(self, row: int) -> None:
+        if self.mode_box.itemData(row) == TOP_DOWN:
+            self.show_top_down()
+        else:
+            selected = self.selected_function()
+            self.show_callers(selected if selected >= 0 else None)
+
+    def _current_changed(self, current, previous) -> None:
+        function = self.model.function_index(self.proxy.mapToSource(current))
+        if function >= 0:
+            self.function_selected.emit(function)
+
+    def _activated(self, index) -> None:
+        function = self.model.function_index(self.proxy.mapToSource(index))
+        if function >= 0:
+            self.function_activated.emit(function)
+
+    def _context_menu(self, pos) -> None:
+        index = self.tree_view.indexAt(pos)
+        menu = QMenu(self)
+        if index.isValid():
+            self.tree_view.setCurrentIndex(index)
+            menu.addAction(self.show_callers_action)
+        if self.model.mode() != TOP_DOWN:
+            menu.addAction(self.show_callees_action)
+        if not menu.isEmpty():
+            menu.exec_(self.tree_view.viewport().mapToGlobal(pos))
