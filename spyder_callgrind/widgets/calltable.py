@@ -27,7 +27,7 @@ from spyder_callgrind.engine.model import (
     is_stdlib_file)
 from spyder_callgrind.widgets.i18n import _
 
-#: Raw sortable value of a cell (int, float or str).
+#: The value a cell sorts by: a number for numeric columns (ns, calls, %), else a key.
 SORT_ROLE = Qt.UserRole + 1
 #: Index of the row's function in ``ProfileData.functions``.
 FUNCTION_INDEX_ROLE = Qt.UserRole + 2
@@ -227,7 +227,7 @@ class CallTableModel(QAbstractTableModel):
                 return format_ns(per_call_ns(f))
             return None
         if role == SORT_ROLE:
-            return self._sort_value(f, column)
+            return self._sort_value(function_index, column)
         if role == FUNCTION_INDEX_ROLE:
             return function_index
         if role == HEAT_ROLE:
@@ -250,20 +250,15 @@ class CallTableModel(QAbstractTableModel):
                        | Qt.AlignVCenter)
         return None
 
-    @staticmethod
-    def _sort_value(f: Function, column: int):
-        if column == COL_FUNCTION:
-            return f.name.lower()
-        if column == COL_LOCATION:
-            return "" if f.is_builtin else f"{os.path.basename(f.file).lower()}:{f.line:09d}"
-        if column == COL_CALLS:
-            return f.total_calls
-        if column in (COL_SELF, COL_SELF_PERCENT):
-            return f.self_ns
-        if column in (COL_INCLUSIVE, COL_INCLUSIVE_PERCENT):
-            return f.inclusive_ns
-        if column == COL_PER_CALL:
-            return per_call_ns(f)
+    def _sort_value(self, function_index: int, column: int):
+        # the very key the model sorts on, so anything sorting on SORT_ROLE agrees with it
+        f = self._functions[function_index]
+        if column == COL_SELF_PERCENT:
+            return f.self_ns * self._percent
+        if column == COL_INCLUSIVE_PERCENT:
+            return f.inclusive_ns * self._percent
+        if 0 <= column < COLUMN_COUNT:
+            return self._sort_keys(column)[function_index]
         return None
 
     # -- sorting -------------------------------------------------------------------------
