@@ -109,3 +109,49 @@ def main():
 
 main()
 """
+
+
+#: A script before and after an edit, for comparisons.
+EDITED_BEFORE = """
+def work(n):
+    return sum(i * i for i in range(n))
+
+def steady():
+    return work(50_000)
+
+def slow_later():
+    total = 0
+    for i in range(20_000):
+        total += i
+    return total
+
+def old_name():
+    return sorted(range(2000), key=lambda x: -x)
+
+steady(); slow_later(); old_name()
+"""
+
+# Four lines added above everything (all functions move 4 down), slow_later loops 30x longer,
+# old_name is renamed.
+EDITED_AFTER = """
+import math
+# a comment
+# another
+
+def work(n):
+    return sum(i * i for i in range(n))
+
+def steady():
+    return work(50_000)
+
+def slow_later():
+    total = 0
+    for i in range(600_000):
+        total += i
+    return total
+
+def new_name():
+    return sorted(range(2000), key=lambda x: -x)
+
+steady(); slow_later(); new_name()
+"""

@@ -7,55 +7,11 @@ import pytest
 from spyder_callgrind.engine.diff import (
     ADDED, CHANGED, VANISHED, diff_profiles, diff_to_dicts, diff_to_json, format_diff)
 from spyder_callgrind.engine.model import BUILTIN_FILE, Function, ProfileData
-
-BEFORE = """
-def work(n):
-    return sum(i * i for i in range(n))
-
-def steady():
-    return work(50_000)
-
-def slow_later():
-    total = 0
-    for i in range(20_000):
-        total += i
-    return total
-
-def old_name():
-    return sorted(range(2000), key=lambda x: -x)
-
-steady(); slow_later(); old_name()
-"""
-
-# Four lines added above everything (all functions move 4 down), slow_later loops 30x longer,
-# old_name is renamed.
-AFTER = """
-import math
-# a comment
-# another
-
-def work(n):
-    return sum(i * i for i in range(n))
-
-def steady():
-    return work(50_000)
-
-def slow_later():
-    total = 0
-    for i in range(600_000):
-        total += i
-    return total
-
-def new_name():
-    return sorted(range(2000), key=lambda x: -x)
-
-steady(); slow_later(); new_name()
-"""
-
+from tests.helpers_profiles import EDITED_AFTER as AFTER, EDITED_BEFORE as BEFORE
+from tests.helpers_profiles import profile_source
 
 @pytest.fixture(scope="module")
 def rows(tmp_path_factory):
-    from tests.helpers_profiles import profile_source
     folder = tmp_path_factory.mktemp("diff")
     before = profile_source(BEFORE, folder)
     after = profile_source(AFTER, folder)     # same file, edited
@@ -121,7 +77,8 @@ def test_text_and_json(rows):
     assert lines[0].startswith("Total time:")
     assert "slow_later" in lines[4]
     assert lines[-1].startswith(f"... {len(rows) - 3} more")
-    assert "new" in text
+    everything = format_diff(rows, limit=None)
+    assert "new" in everything and "gone" in everything and "more" not in everything
     document = json.loads(diff_to_json(rows))
     assert document["unit"] == "ns"
     assert len(document["rows"]) == len(rows)

@@ -1,0 +1,240 @@
+"""Comparison of two runs: a table of :class:`~spyder_callgrind.engine.diff.DiffRow`.
+
+:class:`DiffTableModel` shows the rows of :func:`spyder_callgrind.engine.diff.diff_profiles`
+(sorting uses the raw numbers, never the formatted text); :class:`CompareView` adds a title
+with the totals, a filter box and the table.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import List, Optional, Sequence
+
+from qtpy.QtCore import (
+    QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal)
+from qtpy.QtGui import QColor, QFont
+from qtpy.QtWidgets import (
+    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout,
+    QWidget)
+
+from spyder_callgrind.engine.diff import ADDED, CHANGED, VANISHED, DiffRow, diff_profiles
+from spyder_callgrind.engine.model import ProfileData
+from spyder_callgrind.engine.stacks import format_ns
+from spyder_callgrind.widgets.i18n import _
+
+(COL_FUNCTION, COL_LOCATION, COL_STATUS, COL_SELF_BEFORE, COL_SELF_AFTER, COL_CHANGE,
+ COL_RATIO, COL_INCL_BEFORE, COL_INCL_AFTER, COL_INCL_CHANGE, COL_CALLS_BEFORE,
+ COL_CALLS_AFTER) = range(12)
+
+#: Role giving a cell's raw value, for sorting.
+SORT_ROLE = Qt.UserRole
+#: Role giving the row's :class:`DiffRow`.
+ROW_ROLE = Qt.UserRole + 1
+
+_SLOWER = QColor(190, 30, 30)
+_FASTER = QColor(20, 130, 50)
+_STATUS_TEXT = {CHANGED: _("changed"), ADDED: _("added"), VANISHED: _("vanished")}
+_BEFORE_COLUMNS = (COL_SELF_BEFORE, COL_INCL_BEFORE, COL_CALLS_BEFORE)
+_AFTER_COLUMNS = (COL_SELF_AFTER, COL_INCL_AFTER, COL_CALLS_AFTER)
+_TIME_COLUMNS = (COL_SELF_BEFORE, COL_SELF_AFTER, COL_INCL_BEFORE, COL_INCL_AFTER)
+
+
+class DiffTableModel(QAbstractTableModel):
+    """Rows of a comparison, one per function."""
+
+    HEADERS = (_("Function"), _("Location"), _("Status"), _("Self before"), _("Self after"),
+               _("Self change"), _("Ratio"), _("Inclusive before"), _("Inclusive after"),
+               _("Inclusive change"), _("Calls before"), _("Calls after"))
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: List[DiffRow] = []
+
+    def set_rows(self, rows: Sequence[DiffRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rows(self) -> List[DiffRow]:
+        return list(self._rows)
+
+    def row_at(self, row: int) -> DiffRow:
+        return self._rows[row]
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if orientation == Qt.Horizontal:
+            if role == Qt.DisplayRole:
+                return self.HEADERS[section]
+            if role == Qt.TextAlignmentRole and section > COL_STATUS:
+                return int(Qt.AlignRight | Qt.AlignVCenter)
+        return None
+
+    @staticmethod
+    def _raw(row: DiffRow, column: int):
+        if column == COL_FUNCTION:
+            return row.name
+        if column == COL_LOCATION:
+            return row.location
+        if column == COL_STATUS:
+            return row.status
+        if column == COL_RATIO:
+            # Sorts added functions above every slowdown and vanished ones below speedups.
+            if row.status == ADDED:
+                return math.inf
+            if row.status == VANISHED:
+                return -1.0
+            return row.ratio if row.ratio is not None else math.inf
+        return {
+            COL_SELF_BEFORE: row.self_before, COL_SELF_AFTER: row.self_after,
+            COL_CHANGE: row.change, COL_INCL_BEFORE: row.inclusive_before,
+            COL_INCL_AFTER: row.inclusive_after, COL_INCL_CHANGE: row.inclusive_change,
+            COL_CALLS_BEFORE: row.calls_before, COL_CALLS_AFTER: row.calls_after,
+        }[column]
+
+    def _text(self, row: DiffRow, column: int) -> str:
+        if (row.status == ADDED and column in _BEFORE_COLUMNS) or \
+                (row.status == VANISHED and column in _AFTER_COLUMNS):
+            return "\u2014"
+        if column == COL_STATUS:
+            return _STATUS_TEXT[row.status]
+        if column == COL_RATIO:
+            if row.status == ADDED:
+                return _("new")
+            if row.status == VANISHED:
+                return _("gone")
+            return "\u2014" if row.ratio is None else f"\u00d7{row.ratio:.2f}"
+        value = self._raw(row, column)
+        if column in _TIME_COLUMNS:
+            return format_ns(value)
+        if column in (COL_CHANGE, COL_INCL_CHANGE):
+            return ("+" if value > 0 else "") + format_ns(value)
+        if column in (COL_CALLS_BEFORE, COL_CALLS_AFTER):
+            return f"{value:,}"
+        return str(value)
+
+    def data(self, index: QModelIndex, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        row, column = self._rows[index.row()], index.column()
+        if role == Qt.DisplayRole:
+            return self._text(row, column)
+        if role == SORT_ROLE:
+            return self._raw(row, column)
+        if role == ROW_ROLE:
+            return row
+        if role == Qt.TextAlignmentRole and column > COL_STATUS:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.ForegroundRole:
+            if column in (COL_CHANGE, COL_INCL_CHANGE, COL_RATIO, COL_STATUS):
+                change = row.change if column != COL_INCL_CHANGE else row.inclusive_change
+                if change > 0:
+                    return _SLOWER
+                if change < 0:
+                    return _FASTER
+            if (row.status == ADDED and column in _BEFORE_COLUMNS) or \
+                    (row.status == VANISHED and column in _AFTER_COLUMNS):
+                return QColor(150, 150, 150)
+        if role == Qt.FontRole and column in (COL_STATUS, COL_CHANGE) and row.status != CHANGED:
+            font = QFont()
+            font.setItalic(True)
+            return font
+        if role == Qt.ToolTipRole and column in (COL_FUNCTION, COL_LOCATION):
+            return f"{row.name}\n{row.file}"
+        return None
+
+
+class CompareView(QWidget):
+    """Two runs compared function by function, largest slowdown first.
+
+    Fill it with :meth:`set_profiles` (or :meth:`set_rows` with rows already computed).
+    """
+
+    #: A row was double-clicked: open ``file`` at ``line`` (not sent for built-ins).
+    location_activated = Signal(str, int)
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.model = DiffTableModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setFilterKeyColumn(COL_FUNCTION)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
+
+        self.title_label = QLabel(self)
+        self.title_label.setTextFormat(Qt.RichText)
+        self.filter_box = QLineEdit(self)
+        self.filter_box.setPlaceholderText(_("Filter functions"))
+        self.filter_box.setClearButtonEnabled(True)
+        self.filter_box.textChanged.connect(self.proxy.setFilterFixedString)
+
+        self.table = QTableView(self)
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(COL_CHANGE, Qt.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(
+            self.table.fontMetrics().height() + 6)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(COL_FUNCTION, QHeaderView.Stretch)
+        self.table.doubleClicked.connect(self._activated)
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.title_label, 1)
+        bar.addWidget(self.filter_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+
+    def set_profiles(self, before: ProfileData, after: ProfileData,
+                     before_label: str = "", after_label: str = "") -> None:
+        """Compare ``before`` with ``after`` (labels name the runs in the title)."""
+        self.set_rows(diff_profiles(before, after), before_label, after_label)
+
+    def set_rows(self, rows: Sequence[DiffRow], before_label: str = "",
+                 after_label: str = "") -> None:
+        self.model.set_rows(rows)
+        self.table.sortByColumn(COL_CHANGE, Qt.DescendingOrder)
+        total_before = sum(r.self_before for r in rows)
+        total_after = sum(r.self_after for r in rows)
+        change = total_after - total_before
+        colour = "#be1e1e" if change > 0 else "#148232"
+        names = ""
+        if before_label or after_label:
+            names = _("<b>{before}</b> \u2192 <b>{after}</b>: ").format(
+                before=before_label or _("before"), after=after_label or _("after"))
+        self.title_label.setText(
+            names + _("total {before} \u2192 {after} "
+                      "(<span style='color:{colour}'>{sign}{change}</span>), "
+                      "{added} added, {vanished} vanished").format(
+                before=format_ns(total_before), after=format_ns(total_after),
+                colour=colour, sign="+" if change > 0 else "", change=format_ns(change),
+                added=sum(1 for r in rows if r.status == ADDED),
+                vanished=sum(1 for r in rows if r.status == VANISHED)))
+
+    def clear(self) -> None:
+        self.model.set_rows([])
+        self.title_label.setText("")
+
+    def rows(self) -> List[DiffRow]:
+        return self.model.rows()
+
+    def visible_rows(self) -> List[DiffRow]:
+        """Rows in the order shown (sorted and filtered)."""
+        return [self.proxy.data(self.proxy.index(r, 0), ROW_ROLE)
+                for r in range(self.proxy.rowCount())]
+
+    def _activated(self, index) -> None:
+        row = self.proxy.data(index.sibling(index.row(), 0), ROW_ROLE)
+        if row is not None and row.location != "built-in":
+            self.location_activated.emit(row.file, row.line)
