@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import List, Optional, Sequence, Tuple
 
 from qtpy.QtCore import QEvent, QItemSelectionModel, QObject, QRect, Qt, QTimer, Signal
-from qtpy.QtGui import QColor, QFontDatabase, QKeySequence, QPalette, QTextCursor
+from qtpy.QtGui import QColor, QFont, QFontDatabase, QKeySequence, QPalette, QTextCursor
 from qtpy.QtWidgets import (
     QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
     QPlainTextEdit, QSizePolicy, QSplitter, QStyle, QStyledItemDelegate, QTableView,
@@ -168,6 +168,8 @@ class ProfileView(QWidget):
 
         # -- output and summary ---------------------------------------------------------
         fixed = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+        fixed.setStyleHint(QFont.TypeWriter)  # some systems report a proportional one
+        fixed.setFixedPitch(True)
         self.output_edit = QPlainTextEdit(self)
         self.output_edit.setReadOnly(True)
         self.output_edit.setFont(fixed)
