@@ -160,15 +160,37 @@ def caller_shares(data: ProfileData, function: int, inclusive_ns: int, self_ns: 
 
 
 def entry_points(data: ProfileData) -> List[int]:
-    """Functions the stacks start from: those nobody calls (largest first).
+    """Functions the stacks start from, largest inclusive time first.
 
-    A profile made only of a cycle has no such function; its largest function is used.
+    First the functions nobody calls. That is not enough: in a real run ``builtins.exec``
+    (which runs the script) is also called by the import machinery the script sets off, so
+    it sits on a cycle and has callers. Whatever the roots do not reach is therefore covered
+    by further entry points: the largest unreached function first (pstats gives a recursive
+    function's outermost time, so on a cycle the largest is the outermost), then again
+    until every function is reached.
     """
-    roots = data.roots()
-    if not roots and data.functions:
-        roots = [max(range(len(data.functions)),
-                     key=lambda i: data.functions[i].inclusive_ns)]
-    return roots
+    functions = data.functions
+    found = list(data.roots())
+    reached = set()
+
+    def reach(start: int) -> None:
+        pending = [start]
+        reached.add(start)
+        while pending:
+            for edge in data.callees_of(pending.pop()):
+                if edge.callee not in reached:
+                    reached.add(edge.callee)
+                    pending.append(edge.callee)
+
+    for root in found:
+        reach(root)
+    if len(reached) < len(functions):
+        for i in sorted(range(len(functions)), key=lambda i: -functions[i].inclusive_ns):
+            if i not in reached:
+                found.append(i)
+                reach(i)
+    found.sort(key=lambda i: -functions[i].inclusive_ns)
+    return found
 
 
 def build_stack_tree(data: ProfileData, min_fraction: float = DEFAULT_MIN_FRACTION,

@@ -117,3 +117,23 @@ def test_callers_shares_split_the_time_by_edge(mixed):
     (2_310_000_000, "2.31 s"), (-4_000, "-4.00 µs"), (999_999, "1.00 ms"), (999.7, "1.00 µs")])
 def test_format_ns(ns, text):
     assert format_ns(ns) == text
+
+
+def test_an_entry_point_on_a_cycle_is_found():
+    # As in a real run: exec runs <module>, whose imports call exec again.
+    data = synthetic(
+        [("exec", 2, 10, 1000), ("<module>", 1, 100, 990), ("import", 1, 40, 60),
+         ("disable", 1, 1, 1)],
+        [("exec", "<module>", 1, 100, 990), ("<module>", "import", 1, 40, 60),
+         ("import", "exec", 1, 5, 20)])
+    assert data.roots() == [3]
+    tree = build_stack_tree(data, min_fraction=0)
+    assert [c.name for c in tree.children] == ["exec", "disable"]
+    assert tree.inclusive_ns == 1001
+    assert [n.name for n in tree.walk()] == [ALL_NAME, "exec", "<module>", "import", "disable"]
+
+
+def test_real_script_run_starts_at_exec(tmp_path):
+    data = profile_source("import json\nimport csv\nprint(json.dumps([1]))\n", tmp_path)
+    tree = build_stack_tree(data)
+    assert tree.children[0].name == "<built-in method builtins.exec>"
