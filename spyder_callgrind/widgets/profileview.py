@@ -148,7 +148,7 @@ class ProfileView(QWidget):
             for column in (EDGE_TIME, EDGE_PERCENT):
                 view.setItemDelegateForColumn(column, edge_heat)
             view.sortByColumn(EDGE_TIME, Qt.DescendingOrder)
-            self._size_columns(view, 6, EDGE_FUNCTION, EDGE_LOCATION)
+            self._size_columns(view, 6, EDGE_FUNCTION, EDGE_LOCATION, 18, 14)
             view.doubleClicked.connect(self._on_edge_double_clicked)
         self.callers_label = self._make_label(_("Callers"))
         self.callees_label = self._make_label(_("Callees"))
@@ -239,8 +239,8 @@ class ProfileView(QWidget):
         return view
 
     @staticmethod
-    def _size_columns(view: QTableView, count: int, name_column: int, file_column: int
-                      ) -> None:
+    def _size_columns(view: QTableView, count: int, name_column: int, file_column: int,
+                      name_chars: int = 30, file_chars: int = 22) -> None:
         # Sized from the font, not from the contents: measuring 100k rows would be slow.
         metrics = view.fontMetrics()
         header = view.horizontalHeader()
@@ -248,8 +248,8 @@ class ProfileView(QWidget):
             title = str(view.model().headerData(column, Qt.Horizontal) or "")
             width = max(metrics.horizontalAdvance(title), metrics.horizontalAdvance("999.9 ms"))
             header.resizeSection(column, width + 28)
-        header.resizeSection(name_column, metrics.horizontalAdvance("x" * 34))
-        header.resizeSection(file_column, metrics.horizontalAdvance("x" * 22))
+        header.resizeSection(name_column, metrics.horizontalAdvance("x" * name_chars))
+        header.resizeSection(file_column, metrics.horizontalAdvance("x" * file_chars))
 
     # -- profile in ----------------------------------------------------------------------
     def set_profile(self, data: Optional[ProfileData],
