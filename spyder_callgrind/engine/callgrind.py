@@ -114,29 +114,46 @@ def _one_line(text: str) -> str:
 
 def _display_names(functions: Sequence[Function]) -> List[str]:
     """Function names as written: unique in the whole profile (see module docstring)."""
-    seen: Dict[str, int] = {}
-    for f in functions:
-        seen[f.name] = seen.get(f.name, 0) + 1
     names = [f.name for f in functions]
-    clashes = [i for i, f in enumerate(functions) if seen[f.name] > 1]
+    seen: Dict[str, int] = {}
+    clashes = []
+    for i, name in enumerate(names):
+        if name in seen:
+            first = seen[name]
+            if first >= 0:
+                clashes.append(first)
+                seen[name] = -1
+            clashes.append(i)
+        else:
+            seen[name] = i
     if not clashes:
         return names
-    short = {i: "%s [%s:%d]" % (functions[i].name, os.path.basename(functions[i].file),
-                                functions[i].line) for i in clashes}
+    basenames: Dict[str, str] = {}
+    short = {}
+    for i in clashes:
+        f = functions[i]
+        base = basenames.get(f[0])
+        if base is None:
+            base = basenames[f[0]] = os.path.basename(f[0])
+        short[i] = f"{f[2]} [{base}:{f[1]}]"
     counts: Dict[str, int] = {}
     for value in short.values():
         counts[value] = counts.get(value, 0) + 1
-    taken = set(names)
     for i in clashes:
         name = short[i]
-        if counts[name] > 1 or name in taken:
+        if counts[name] > 1 or name in seen:
             f = functions[i]
             name = "%s [%s:%d]" % (f.name, f.file, f.line)
         names[i] = name
     return names
 
 
-def _render_part(part: CallgrindPart, number: Optional[int], out: List[str]) -> None:
+#: Pieces of text gathered before they are written out (bounds the memory used).
+_CHUNK = 1 << 16
+
+
+def _render_part(part: CallgrindPart, number: Optional[int], write) -> None:
+    """Write one part through ``write(text)``."""
     data = part.data
     functions = data.functions
     total = sum(f.self_ns for f in functions)
@@ -150,28 +167,33 @@ def _render_part(part: CallgrindPart, number: Optional[int], out: List[str]) -> 
     header.append(f"desc: Note: {SUM_NOTE}\n")
     header.append("positions: line\nevent: ns : Nanoseconds\nevents: ns\n"
                   f"summary: {total}\n\n")
-    out.extend(header)
+    write("".join(header))
 
+    count = len(functions)
     names = _display_names(functions)
-    files = [f.file for f in functions]
-    lines = [f.line for f in functions]
-    callees: List[Optional[List[Edge]]] = [None] * len(functions)
+    files = [f[0] for f in functions]
+    callees: List[Optional[List[Edge]]] = [None] * count
     for edge in data.edges:
-        known = callees[edge.caller]
+        known = callees[edge[0]]
         if known is None:
-            callees[edge.caller] = [edge]
+            callees[edge[0]] = [edge]
         else:
             known.append(edge)
 
-    # first use of a name defines its id ("fn=(3) name"), later uses give the id only
-    fn_ref = [""] * len(functions)
+    # The first use of a name defines its id ("fn=(3) name"), later uses give the id only.
+    # A call to j is written as pre[j] + count + post[j] + cost: "cfn=(j)\ncalls=", the
+    # count, " <line of j>\n* ", the cost; "*" repeats the line of the previous cost line,
+    # which is the caller's own self-cost line.
+    pre: List[Optional[str]] = [None] * count
+    post = [f" {f[1]}\n* " for f in functions]
     file_ref: Dict[str, str] = {}
+    out: List[str] = []
     append = out.append
     current_file = None
-    for i in sorted(range(len(functions)), key=files.__getitem__):
+    for i in sorted(range(count), key=files.__getitem__):
         f = functions[i]
         file = files[i]
-        if file != current_file:
+        if file is not current_file and file != current_file:
             ref = file_ref.get(file)
             if ref is None:
                 ref = file_ref[file] = f"({len(file_ref) + 1})"
@@ -179,48 +201,49 @@ def _render_part(part: CallgrindPart, number: Optional[int], out: List[str]) -> 
             else:
                 append(f"fl={ref}\n")
             current_file = file
-        ref = fn_ref[i]
-        if ref:
-            append(f"fn={ref}\n{f.line} {f.self_ns}\n")
+        if pre[i] is None:
+            pre[i] = f"cfn=({i + 1})\ncalls="
+            append(f"fn=({i + 1}) {names[i]}\n{f[1]} {f[5]}\n")
         else:
-            ref = fn_ref[i] = f"({i + 1})"
-            append(f"fn={ref} {names[i]}\n{f.line} {f.self_ns}\n")
+            append(f"fn=({i + 1})\n{f[1]} {f[5]}\n")
         edges = callees[i]
-        if edges is None:
-            continue
-        line = f.line
-        for edge in edges:
-            callee = edge.callee
-            cost = 0 if callee == i else edge.inclusive_ns
-            cfile = files[callee]
-            if cfile == file:
-                cfl = ""
-            else:
-                cref = file_ref.get(cfile)
-                if cref is None:
-                    cref = file_ref[cfile] = f"({len(file_ref) + 1})"
-                    cfl = f"cfl={cref} {cfile}\n"
-                else:
-                    cfl = f"cfl={cref}\n"
-            cref = fn_ref[callee]
-            if not cref:
-                cref = fn_ref[callee] = f"({callee + 1})"
-                cref = f"{cref} {names[callee]}"
-            append(f"{cfl}cfn={cref}\ncalls={edge.total_calls} {lines[callee]}\n"
-                   f"{line} {cost}\n")
+        if edges is not None:
+            for edge in edges:
+                callee = edge[1]
+                cfile = files[callee]
+                head = pre[callee]
+                if head is None:
+                    pre[callee] = f"cfn=({callee + 1})\ncalls="
+                    head = f"cfn=({callee + 1}) {names[callee]}\ncalls="
+                if cfile is not file and cfile != file:
+                    fref = file_ref.get(cfile)
+                    if fref is None:
+                        fref = file_ref[cfile] = f"({len(file_ref) + 1})"
+                        fref = f"{fref} {cfile}"
+                    head = f"cfl={fref}\n{head}"
+                append(f"{head}{edge[3]}{post[callee]}{edge[5] if callee != i else 0}\n")
+        if len(out) > _CHUNK:
+            write("".join(out))
+            out.clear()
     append(f"\ntotals: {total}\n")
+    write("".join(out))
+
+
+def _render(parts: Sequence[CallgrindPart], write) -> None:
+    if not parts:
+        raise ValueError("no part to write")
+    write(f"# callgrind format\nversion: 1\ncreator: {CREATOR}\n")
+    several = len(parts) > 1
+    for number, part in enumerate(parts, 1):
+        if several and number > 1:
+            write("\n")
+        _render_part(part, number if several else None, write)
 
 
 def render_callgrind(parts: Sequence[CallgrindPart]) -> str:
     """The text of a callgrind file holding ``parts`` (one part each)."""
-    if not parts:
-        raise ValueError("no part to write")
-    out = ["# callgrind format\nversion: 1\n", f"creator: {CREATOR}\n"]
-    several = len(parts) > 1
-    for number, part in enumerate(parts, 1):
-        if several and number > 1:
-            out.append("\n")
-        _render_part(part, number if several else None, out)
+    out: List[str] = []
+    _render(parts, out.append)
     return "".join(out)
 
 
@@ -235,12 +258,12 @@ def write_callgrind(path: str, parts: Sequence[CallgrindPart]) -> None:
     commands = {_one_line(p.cmd) for p in parts}
     if len(commands) > 1:
         raise ValueError("all parts of one callgrind file need the same cmd")
-    payload = render_callgrind(parts).encode("utf-8", "surrogateescape")
     folder = os.path.dirname(os.path.abspath(path))
     fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-callgrind-")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+        with open(fd, "w", encoding="utf-8", errors="surrogateescape", newline="\n",
+                  buffering=1 << 20) as handle:
+            _render(parts, handle.write)
         os.replace(temp, path)
     except BaseException:
         try:
