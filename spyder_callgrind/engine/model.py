@@ -75,10 +75,17 @@ class ProfileData:
     def _build_adjacency(self) -> None:
         callers: List[List[int]] = [[] for _ in self.functions]
         callees: List[List[int]] = [[] for _ in self.functions]
-        for n, edge in enumerate(self.edges):
-            callers[edge.callee].append(n)
-            callees[edge.caller].append(n)
+        for n, (caller, callee, *_rest) in enumerate(self.edges):
+            callers[callee].append(n)
+            callees[caller].append(n)
         self._callers, self._callees = callers, callees
+
+    def prepare(self) -> "ProfileData":
+        """Build the lookup indices now (e.g. in a loader thread, not the GUI thread)."""
+        if self._callers is None:
+            self._build_adjacency()
+        self.index_of(("", 0, ""))
+        return self
 
     def callers_of(self, index: int) -> List[Edge]:
         """Edges whose callee is function ``index``."""

@@ -182,7 +182,7 @@ def write_outputs(folder: str, record: RunRecord,
     parts = [callgrind.CallgrindPart(data=data, pid=process.pid, cmd=cmd,
                                      description=process.role)
              for process, data in loaded]
-    names = callgrind.write_run_callgrind(folder, record.id, parts)
+    names = callgrind.write_process_files(folder, record.id, parts)
     record.callgrind = names.main
     for (process, _data), name in zip(loaded, names.per_process):
         process.callgrind = name

@@ -261,7 +261,7 @@ class CallgrindWidget(PluginMainWidget):
             self.show_message(_("Skipped {} damaged run folder(s): {}").format(
                 len(problems), "; ".join(str(p) for p in problems[:3])))
         if self.current_id is None and self.history_model.rowCount() > 0:
-            self.select_run(self.history_model.record_at(0).id)
+            self.select_run(self.history_model.run_at(0).id)
         self.update_actions()
 
     def show_message(self, text: str, error: bool = False):
@@ -273,23 +273,24 @@ class CallgrindWidget(PluginMainWidget):
     # ---- History selection
     def selected_records(self) -> List[RunRecord]:
         rows = sorted({i.row() for i in self.history.selectionModel().selectedRows()})
-        return [self.history_model.record_at(r) for r in rows]
+        return [self.history_model.run_at(r) for r in rows]
 
     def selected_record(self) -> Optional[RunRecord]:
         if self.current_id is None:
             return None
-        return self.history_model.record_by_id(self.current_id)
+        row = self.history_model.row_of_id(self.current_id)
+        return self.history_model.run_at(row) if row >= 0 else None
 
     def select_run(self, run_id: str):
-        row = self.history_model.row_of(run_id)
-        if row is not None:
+        row = self.history_model.row_of_id(run_id)
+        if row >= 0:
             self.history.selectRow(row)
             self.history.setCurrentIndex(self.history_model.index(row, 0))
 
     def _on_history_current(self, current, _previous):
         if not current.isValid():
             return
-        record = self.history_model.record_at(current.row())
+        record = self.history_model.run_at(current.row())
         if record.id == self.current_id:
             return
         self.current_id = record.id
@@ -303,7 +304,7 @@ class CallgrindWidget(PluginMainWidget):
         self.show_message("")
         if record.id in self.processes:
             self.view.set_output("".join(self.live_output.get(record.id, [])))
-            self.view.show_output()
+            self.view.tabs.setCurrentWidget(self.view.output_edit)
             return
         store = self.store
         self.view.set_output(_read_text(store.file_of(record, record.output)))
@@ -314,7 +315,7 @@ class CallgrindWidget(PluginMainWidget):
                 f"{record.status}: {record.message}" if record.message else record.status,
                 note])), error=record.status == "failed")
         if not record.callgrind:
-            self.view.show_output()
+            self.view.tabs.setCurrentWidget(self.view.output_edit)
             return
         top = store.file_of(record, f"{TABLES_DIR}/{TOP_TABLE}")
         self._loader.load(record, store, top_table=top)

@@ -42,7 +42,7 @@ def load_run_tables(store: RunStore, record: RunRecord
                 data = profiles.load_table(path)
             except profiles.ProfileError:
                 continue
-            choices.append((f"{process.role} (pid {process.pid})", process.pid, data))
+            choices.append((process.role, process.pid, data))
     return merged, choices
 
 
@@ -75,6 +75,8 @@ class RunLoader(QObject):
         def work():
             try:
                 merged, choices = load_run_tables(store, record)
+                for data in [merged] + [c[2] for c in choices]:
+                    data.prepare()
             except (profiles.ProfileError, callgrind.CallgrindError, OSError) as error:
                 if generation == self._generation:
                     self.failed.emit(record.id, str(error))

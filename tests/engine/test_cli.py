@@ -1,0 +1,332 @@
+"""The ``spyder-callgrind`` command, end to end, in real subprocesses.
+
+Each test runs the installed command line (``python -m spyder_callgrind``) on a real script,
+then checks what a user relies on: the exit status, the output, the kept run, the callgrind
+file (read by an independent strict reader and by valgrind's ``callgrind_annotate``), and
+exact call counts against the run's own pstats data.
+"""
+
+import json
+import os
+import pstats
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from tests import strict_callgrind
+
+ENV_KEYS_TO_DROP = ("PYTHONPATH",)
+
+
+def cli(store, *args, cwd=None, timeout=120, check=None):
+    env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS_TO_DROP}
+    env["SPYDER_CALLGRIND_STORE"] = str(store)
+    result = subprocess.run([sys.executable, "-m", "spyder_callgrind", *args], cwd=cwd,
+                            env=env, capture_output=True, text=True, timeout=timeout,
+                            encoding="utf-8")
+    if check is not None:
+        assert result.returncode == check, result.stdout + result.stderr
+    return result
+
+
+def write(folder, name, body):
+    path = os.path.join(str(folder), name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write(textwrap.dedent(body))
+    return path
+
+
+def runs(store):
+    result = cli(store, "list", "--json", check=0)
+    return json.loads(result.stdout)
+
+
+def only_run(store):
+    found = runs(store)
+    assert len(found) == 1, found
+    return found[0], os.path.join(str(store), found[0]["id"])
+
+
+def pstats_counts(folder, record):
+    """{function name: total calls} summed over the run's processes, from pstats."""
+    counts = {}
+    for process in record["processes"]:
+        if not process["profile"]:
+            continue
+        stats = pstats.Stats(os.path.join(folder, process["profile"])).stats
+        for (file, line, name), (cc, nc, tt, ct, callers) in stats.items():
+            counts[(os.path.abspath(file) if file != "~" else "~", name)] = (
+                counts.get((file, name), 0) + nc)
+    return counts
+
+
+def check_callgrind_file(path):
+    parsed = strict_callgrind.read(path)
+    if shutil.which("callgrind_annotate"):
+        for extra in ([], ["--inclusive=yes"]):
+            result = subprocess.run(["callgrind_annotate", *extra, path],
+                                    capture_output=True, text=True)
+            assert result.returncode == 0, result.stderr
+            assert "warning" not in result.stderr.lower(), result.stderr
+    return parsed
+
+
+WORKLOAD = """
+    import sys
+
+    def fib(n):
+        return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+    def is_even(n):
+        return True if n == 0 else is_odd(n - 1)
+
+    def is_odd(n):
+        return False if n == 0 else is_even(n - 1)
+
+    class Counter:
+        def __init__(self):
+            self.total = 0
+
+        def add(self, value):
+            self.total += value
+            return self
+
+    def main():
+        counter = Counter()
+        for i in range(250):
+            counter.add(len(str(i)))
+        print("fib", fib(15), "even", is_even(30), "total", counter.total)
+        print("args", sys.argv[1:])
+        sorted([3, 1, 2] * 40)
+
+    if __name__ == "__main__":
+        main()
+"""
+
+
+def test_run_profiles_recursion_methods_and_builtins_exactly(tmp_path):
+    store = tmp_path / "store"
+    script = write(tmp_path / "my dir ünïcode", "prog ram.py", WORKLOAD)
+    result = cli(store, "run", script, "one arg", "two", cwd=str(tmp_path), check=0)
+    assert "fib 610 even True total 640" in result.stdout
+    assert "args ['one arg', 'two']" in result.stdout
+    assert "kept in" in result.stderr
+    record, folder = only_run(store)
+    assert record["status"] == "ok" and record["exit_code"] == 0
+    assert record["script"] == script and record["args"] == ["one arg", "two"]
+    assert record["python_version"]
+    assert os.path.basename(record["callgrind"]).startswith("callgrind.out.")
+    parsed = check_callgrind_file(os.path.join(folder, record["callgrind"]))
+    stats = pstats.Stats(os.path.join(folder, record["profile"])).stats
+    by_name = {name: (key, value) for key, value in stats.items()
+               for name in [key[2]] if key[0] == script}
+    assert by_name["fib"][1][1] == 1973          # total calls of fib(15)
+    assert by_name["is_even"][1][1] + by_name["is_odd"][1][1] == 31
+    assert by_name["add"][1][1] == 250
+    # Call counts into each function in the callgrind file equal pstats' total calls
+    # (the script's entry function is called by nobody in the file).
+    calls_into = {}
+    for (file, fn), count in parsed["calls_in"].items():
+        calls_into[(file, strict_callgrind.short_name(fn))] = (
+            calls_into.get((file, strict_callgrind.short_name(fn)), 0) + count)
+    for name, expected in (("fib", 1973), ("add", 250), ("__init__", 1)):
+        assert calls_into[(script, name)] == expected, (name, calls_into)
+    assert calls_into[(script, "is_even")] + calls_into[(script, "is_odd")] == 31
+    # Self costs equal pstats tottime in integer nanoseconds.
+    for (file, line, name), (cc, nc, tt, ct, callers) in stats.items():
+        if file == script and name in ("fib", "add"):
+            self_ns = sum(v for (f, fn), v in parsed["self"].items()
+                          if f == file and strict_callgrind.short_name(fn) == name)
+            assert abs(self_ns - round(tt * 1e9)) <= 1
+    # The text summary and output are kept with the run.
+    with open(os.path.join(folder, record["summary"]), encoding="utf-8") as stream:
+        assert "function calls" in stream.read()
+    with open(os.path.join(folder, record["output"]), encoding="utf-8") as stream:
+        assert "fib 610" in stream.read()
+
+
+def test_argv_path_and_main_semantics(tmp_path):
+    store = tmp_path / "store"
+    write(tmp_path / "proj", "helper_mod.py", "VALUE = 42\n")
+    script = write(tmp_path / "proj", "show.py", """
+        import os, sys, pickle
+        import helper_mod
+        def f():
+            return 1
+        print("name", __name__)
+        print("argv", sys.argv)
+        print("path0", sys.path[0])
+        print("cwd", os.getcwd())
+        print("helper", helper_mod.VALUE)
+        print("pickled", pickle.loads(pickle.dumps(f)) is f)
+    """)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    result = cli(store, "run", "--cwd", str(other), script, "a b", "-x", check=0)
+    out = result.stdout
+    assert "name __main__" in out
+    assert f"argv {[script, 'a b', '-x']}" in out
+    assert f"path0 {os.path.dirname(script)}" in out
+    assert f"cwd {other}" in out
+    assert "helper 42" in out and "pickled True" in out
+
+
+def test_script_that_raises_keeps_run_and_shows_its_traceback(tmp_path):
+    store = tmp_path / "store"
+    script = write(tmp_path, "boom.py", """
+        def work():
+            return sum(range(1000))
+        work()
+        raise ValueError("after working")
+    """)
+    result = cli(store, "run", script)
+    assert result.returncode == 1
+    assert "ValueError: after working" in result.stderr
+    assert 'File "' + script in result.stderr
+    assert "spyder_callgrind" not in result.stderr.split("spyder-callgrind:")[0].replace(
+        "spyder-callgrind", "")  # no frames of ours in the traceback
+    record, folder = only_run(store)
+    assert record["status"] == "error" and record["exit_code"] == 1
+    assert "work" in open(os.path.join(folder, record["summary"]), encoding="utf-8").read()
+
+
+def test_sys_exit_code_is_the_commands_exit_code(tmp_path):
+    store = tmp_path / "store"
+    script = write(tmp_path, "exits.py", "import sys\nsys.exit(3)\n")
+    result = cli(store, "run", script)
+    assert result.returncode == 3
+    record, _folder = only_run(store)
+    assert record["exit_code"] == 3 and record["status"] == "error"
+
+
+def test_syntax_error_is_one_clear_message(tmp_path):
+    store = tmp_path / "store"
+    script = write(tmp_path, "bad.py", "x = 1\ndef broken(:\n    pass\n")
+    result = cli(store, "run", script)
+    assert result.returncode != 0
+    assert "SyntaxError" in result.stderr and "bad.py" in result.stderr
+    assert "line 2" in result.stderr
+    assert "Traceback" not in result.stderr
+    record, _folder = only_run(store)
+    assert record["status"] == "failed"
+
+
+@pytest.mark.parametrize("problem", ["missing script", "bad interpreter"])
+def test_cannot_start_is_a_short_message(tmp_path, problem):
+    store = tmp_path / "store"
+    if problem == "missing script":
+        args = ["run", str(tmp_path / "nope.py")]
+    else:
+        args = ["run", "--python", str(tmp_path / "no-python"), write(tmp_path, "ok.py", "")]
+    result = cli(store, *args)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 4, result.stderr
+
+
+def test_stop_with_sigint_keeps_the_profile(tmp_path):
+    store = tmp_path / "store"
+    script = write(tmp_path, "long.py", """
+        import time
+        def spin():
+            end = time.time() + 0.05
+            while time.time() < end:
+                pass
+        print("started", flush=True)
+        for _ in range(100000):
+            spin()
+    """)
+    env = dict(os.environ, SPYDER_CALLGRIND_STORE=str(store))
+    process = subprocess.Popen([sys.executable, "-m", "spyder_callgrind", "run", script],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                               text=True)
+    assert process.stdout.readline().strip() == "started"
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    record, folder = only_run(store)
+    assert record["status"] == "stopped"
+    parsed = check_callgrind_file(os.path.join(folder, record["callgrind"]))
+    spins = [v for (f, fn), v in parsed["calls_in"].items()
+             if strict_callgrind.short_name(fn) == "spin"]
+    assert spins and spins[0] >= 5
+
+
+def test_list_show_rm_and_bad_references(tmp_path):
+    store = tmp_path / "store"
+    script = write(tmp_path, "tiny.py", "print(sum(range(10)))\n")
+    cli(store, "run", script, check=0)
+    cli(store, "run", script, check=0)
+    listing = cli(store, "list", check=0).stdout
+    assert listing.count("tiny.py") == 2
+    shown = cli(store, "show", "last", "--sort", "calls", "--top", "5", check=0).stdout
+    assert "tiny.py" in shown
+    as_json = json.loads(cli(store, "show", "last", "--json", check=0).stdout)
+    assert as_json["functions"]
+    first = runs(store)[-1]["id"]
+    cli(store, "rm", first, check=0)
+    assert len(runs(store)) == 1
+    missing = cli(store, "show", "does-not-exist")
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+    assert "Traceback" not in missing.stderr
+
+
+def test_convert_merges_profiles_and_refuses_bad_files(tmp_path):
+    profiles = []
+    for n in range(2):
+        out = tmp_path / f"p{n}.prof"
+        subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-c",
+                        "sum(i * i for i in range(20000))"], check=True)
+        profiles.append(str(out))
+    target = tmp_path / "callgrind.out.merged"
+    cli(tmp_path / "store", "convert", *profiles, "-o", str(target), check=0)
+    parsed = check_callgrind_file(str(target))
+    assert parsed["totals"] > 0
+    bad_files = {"empty.prof": b"", "text.prof": b"hello world\n",
+                 "random.prof": os.urandom(512), "truncated.prof": open(profiles[0], "rb")
+                 .read()[:50]}
+    for name, content in bad_files.items():
+        (tmp_path / name).write_bytes(content)
+        result = cli(tmp_path / "store", "convert", str(tmp_path / name), "-o",
+                     str(tmp_path / "callgrind.out.bad"))
+        assert result.returncode != 0, name
+        assert "Traceback" not in result.stderr, result.stderr
+        assert 1 <= len(result.stderr.strip().splitlines()) <= 3, result.stderr
+
+
+def test_open_starts_the_viewer_with_an_argument_list(tmp_path):
+    store = tmp_path / "store"
+    cli(store, "run", write(tmp_path, "t.py", "x = 1\n"), check=0)
+    # A stand-in viewer (a real executable) that records the arguments it was given.
+    log = tmp_path / "viewer-args.json"
+    viewer = write(tmp_path, "fake viewer; echo pwned", f"""\
+        #!{sys.executable}
+        import json, sys
+        json.dump(sys.argv[1:], open({str(log)!r}, "w"))
+    """)
+    os.chmod(viewer, 0o755)
+    result = cli(store, "open", "last", "--viewer", viewer, check=0)
+    deadline = time.time() + 20
+    while not log.exists() and time.time() < deadline:
+        time.sleep(0.1)
+    args = json.loads(log.read_text())
+    record, folder = only_run(store)
+    assert args == [os.path.join(folder, record["callgrind"])]
+    assert "Opened" in result.stdout
+
+
+def test_no_viewer_found_gives_install_hints(monkeypatch):
+    from spyder_callgrind.engine import viewer
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(viewer, "usual_locations", lambda platform=None: [])
+    assert viewer.find_viewer("/no/such/viewer") is None
+    with pytest.raises(viewer.ViewerNotFound, match="install"):
+        viewer.open_in_viewer(__file__, "/no/such/viewer")

@@ -1,0 +1,56 @@
+"""A real Spyder main window, started headless, with spyder-callgrind loaded from its entry
+point (the package must be pip-installed, as the README's test command does)."""
+
+import os
+
+import pytest
+
+# QtWebEngineWidgets must be imported before the QApplication exists.
+from qtpy import QtWebEngineWidgets  # noqa: F401
+from qtpy.QtWidgets import QApplication
+
+
+@pytest.fixture
+def store_dir(tmp_path, monkeypatch):
+    """The run store the plugin and the CLI use in this test."""
+    path = tmp_path / "store"
+    monkeypatch.setenv("SPYDER_CALLGRIND_STORE", str(path))
+    return path
+
+
+@pytest.fixture
+def main_window(store_dir, tmp_path, monkeypatch, qtbot):
+    from spyder import dependencies
+    from spyder.api.plugin_registration.registry import PLUGIN_REGISTRY
+    from spyder.app import start
+    from spyder.config.manager import CONF
+
+    CONF.set("tours", "show_tour_message", False)
+    CONF.set("main", "show_internal_errors", False)
+    QApplication.processEvents()
+    dependencies.DEPENDENCIES = []
+    PLUGIN_REGISTRY.reset()
+    window = start.main()
+    QApplication.processEvents()
+    yield window
+    try:
+        window.closing(close_immediately=True)
+    except Exception:
+        pass
+    window.close()
+    CONF.reset_to_defaults(notification=False)
+    CONF.reset_manager()
+    PLUGIN_REGISTRY.reset()
+
+
+@pytest.fixture
+def plugin(main_window):
+    """The loaded spyder-callgrind plugin of the main window."""
+    return main_window.get_plugin("spyder_callgrind")
+
+
+def write_script(folder, name, body):
+    path = os.path.join(str(folder), name)
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write(body)
+    return path

@@ -1,0 +1,167 @@
+"""The plugin in a real Spyder main window (headless), driven as a user would."""
+
+import json
+import os
+
+import pytest
+from tests.plugin.conftest import write_script
+
+pytestmark = pytest.mark.spyder
+
+SCRIPT = """\
+import sys
+
+def slow_part(n):
+    return sum(i * i for i in range(n))
+
+def main():
+    print("result", slow_part(20000), sys.argv[1:])
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def complete_runs(store_dir):
+    """Runs in the store that are complete: run.json plus a callgrind file."""
+    found = []
+    if not os.path.isdir(store_dir):
+        return found
+    for name in sorted(os.listdir(store_dir)):
+        folder = os.path.join(str(store_dir), name)
+        if name.startswith(".") or not os.path.isfile(os.path.join(folder, "run.json")):
+            continue
+        with open(os.path.join(folder, "run.json"), encoding="utf-8") as stream:
+            record = json.load(stream)
+        if any(f.startswith("callgrind.out") for f in os.listdir(folder)):
+            found.append(record)
+    return found
+
+
+def tree_menu_actions(tree):
+    tree.context_menu.aboutToShow.emit()
+    return [a for a in tree.context_menu.get_actions() if a.isVisible()]
+
+
+def select_in_tree(qtbot, tree, path):
+    tree.chdir(os.path.dirname(path))
+    index = {}
+
+    def ready():
+        index["i"] = tree.get_index(path) if hasattr(tree, "get_index") else \
+            tree.proxymodel.mapFromSource(tree.fsmodel.index(path))
+        return index["i"].isValid()
+
+    qtbot.waitUntil(ready, timeout=10000)
+    tree.setCurrentIndex(index["i"])
+    tree.selectionModel().select(index["i"], tree.selectionModel().ClearAndSelect
+                                 | tree.selectionModel().Rows)
+    assert tree.get_selected_filenames() == [path]
+
+
+def test_plugin_loads_and_docks(main_window, plugin):
+    assert plugin is not None
+    widget = plugin.get_widget()
+    assert widget.get_title() == "Callgrind"
+    assert plugin.dockwidget is not None
+    assert plugin.dockwidget.parent() is main_window or plugin.dockwidget.isFloating() \
+        or plugin.dockwidget.window() is main_window
+
+
+def test_files_pane_right_click_profiles_a_script(main_window, plugin, store_dir, tmp_path,
+                                                  qtbot):
+    script = write_script(tmp_path, "from_files.py", SCRIPT)
+    text_file = write_script(tmp_path, "notes.txt", "not python\n")
+    explorer = main_window.get_plugin("explorer")
+    tree = explorer.get_widget().treewidget
+
+    select_in_tree(qtbot, tree, text_file)
+    texts = [a.text() for a in tree_menu_actions(tree)]
+    assert "Profile to callgrind" not in texts
+
+    select_in_tree(qtbot, tree, script)
+    actions = {a.text(): a for a in tree_menu_actions(tree)}
+    assert "Profile to callgrind" in actions
+    actions["Profile to callgrind"].trigger()
+
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=60000)
+    record = complete_runs(store_dir)[0]
+    assert record["script"] == script
+    assert record["status"] == "ok"
+    widget = plugin.get_widget()
+    qtbot.waitUntil(lambda: not widget.processes, timeout=30000)
+    # The pane shows the finished run and its call table.
+    qtbot.waitUntil(lambda: widget.view.model.rowCount() > 0, timeout=30000)
+    names = {widget.view.model.profile().functions[i].name
+             for i in range(len(widget.view.model.profile().functions))}
+    assert "slow_part" in names
+    assert "result" in widget.view.output_text()
+
+
+def test_projects_pane_menu_has_the_entry(main_window, plugin):
+    projects = main_window.get_plugin("project_explorer")
+    tree = projects.get_widget().treewidget
+    assert any(a.text() == "Profile to callgrind" for a in tree.context_menu.get_actions())
+
+
+def test_toolbar_button_profiles_the_editor_file(main_window, plugin, store_dir, tmp_path,
+                                                 qtbot):
+    script = write_script(tmp_path, "in_editor.py", SCRIPT)
+    editor = main_window.get_plugin("editor")
+    editor.load(script)
+    qtbot.waitUntil(lambda: editor.get_current_filename() == script, timeout=10000)
+    action = plugin.run_action
+    assert "callgrind" in action.toolTip().lower()
+    toolbar = main_window.get_plugin("toolbar").get_application_toolbar("profile_toolbar")
+    assert action in toolbar.actions()
+    # Edit without saving: the run must see the edit (saved first, as Run does).
+    code_editor = editor.get_current_editor()
+    code_editor.set_text(SCRIPT.replace("20000", "30000"))
+    action.trigger()
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=60000)
+    record = complete_runs(store_dir)[0]
+    assert record["script"] == script
+    with open(script, encoding="utf-8") as stream:
+        assert "30000" in stream.read()
+
+
+def test_double_click_jumps_to_source(main_window, plugin, store_dir, tmp_path, qtbot):
+    script = write_script(tmp_path, "jump.py", SCRIPT)
+    widget = plugin.get_widget()
+    widget.start_run(script, cwd=str(tmp_path))
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=60000)
+    qtbot.waitUntil(lambda: widget.view.model.rowCount() > 5, timeout=30000)
+    model = widget.view.model
+    data = model.profile()
+    target = next(i for i, f in enumerate(data.functions) if f.name == "slow_part")
+    widget.view.select_function(target)
+    table = widget.view.table
+    index = table.currentIndex()
+    assert index.isValid()
+    table.doubleClicked.emit(index)
+    editor = main_window.get_plugin("editor")
+    qtbot.waitUntil(lambda: editor.get_current_filename() == script, timeout=10000)
+    line = editor.get_current_editor().get_cursor_line_number()
+    assert line == data.functions[target].line == 3
+
+
+def test_stop_keeps_the_profile(main_window, plugin, store_dir, tmp_path, qtbot):
+    script = write_script(tmp_path, "forever.py", """\
+import time
+def tick():
+    time.sleep(0.01)
+print("running", flush=True)
+while True:
+    tick()
+""")
+    widget = plugin.get_widget()
+    process = widget.start_run(script, cwd=str(tmp_path))
+    qtbot.waitUntil(lambda: "running" in widget.view.output_text(), timeout=30000)
+    assert widget.stop_action.isEnabled()
+    widget.stop_action.trigger()
+    qtbot.waitUntil(lambda: not process.running, timeout=30000)
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=10000)
+    assert complete_runs(store_dir)[0]["status"] == "stopped"
+    qtbot.waitUntil(lambda: any(f.name == "tick"
+                                for f in widget.view.model.profile().functions),
+                    timeout=30000)
