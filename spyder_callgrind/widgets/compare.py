@@ -43,8 +43,8 @@ class DiffTableModel(QAbstractTableModel):
     """Rows of a comparison, one per function."""
 
     HEADERS = (_("Function"), _("Location"), _("Status"), _("Self before"), _("Self after"),
-               _("Self change"), _("Ratio"), _("Inclusive before"), _("Inclusive after"),
-               _("Inclusive change"), _("Calls before"), _("Calls after"))
+               _("Self change"), _("Ratio"), _("Incl. before"), _("Incl. after"),
+               _("Incl. change"), _("Calls before"), _("Calls after"))
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -131,7 +131,10 @@ class DiffTableModel(QAbstractTableModel):
         if role == Qt.TextAlignmentRole and column > COL_STATUS:
             return int(Qt.AlignRight | Qt.AlignVCenter)
         if role == Qt.ForegroundRole:
-            if column in (COL_CHANGE, COL_INCL_CHANGE, COL_RATIO, COL_STATUS):
+            if column == COL_STATUS:
+                return {ADDED: QColor(30, 90, 200), VANISHED: QColor(120, 120, 120)}.get(
+                    row.status)
+            if column in (COL_CHANGE, COL_INCL_CHANGE, COL_RATIO):
                 change = row.change if column != COL_INCL_CHANGE else row.inclusive_change
                 if change > 0:
                     return _SLOWER
@@ -185,7 +188,11 @@ class CompareView(QWidget):
             self.table.fontMetrics().height() + 6)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(COL_FUNCTION, QHeaderView.Stretch)
+        # Names and locations can be very long: give them a fair width the user can change.
+        for column, width in ((COL_FUNCTION, 240), (COL_LOCATION, 210)):
+            header.setSectionResizeMode(column, QHeaderView.Interactive)
+            header.resizeSection(column, width)
+        self.table.setTextElideMode(Qt.ElideRight)
         self.table.doubleClicked.connect(self._activated)
 
         bar = QHBoxLayout()

@@ -265,7 +265,7 @@ class FlameCanvas(QWidget):
     # -- colours --------------------------------------------------------------------------
     def color_of(self, node: StackNode) -> QColor:
         if node.function < 0 or self._data is None:
-            return QColor(200, 200, 200)
+            return QColor(214, 214, 210)
         if self._color_mode == COLOR_BY_SELF:
             share = (node.self_ns / self._max_self) ** 0.5
             # From pale yellow (little self time) to strong red (the most).
@@ -278,7 +278,7 @@ class FlameCanvas(QWidget):
         color = self._colors.get(module)
         if color is None:
             hue = zlib.crc32(module.encode("utf-8")) % 360
-            color = QColor.fromHsv(hue, 95, 238)
+            color = QColor.fromHsv(hue, 72, 242)
             self._colors[module] = color
         return color
 
@@ -303,7 +303,7 @@ class FlameCanvas(QWidget):
                 color = _MATCH_COLOR if id(node) in self._matches else \
                     QColor.fromHsv(color.hue(), color.saturation() // 4, 240)
             if node.depth < top_depth:           # above the zoomed frame: click to go up
-                color = color.lighter(112)
+                color = QColor.fromHsv(color.hue(), color.saturation() // 3, 226)
             box = rect.adjusted(0, 0, -1 if rect.width() > 2 else 0, -1)
             painter.fillRect(box, color)
             if node is self._hovered:
@@ -314,6 +314,8 @@ class FlameCanvas(QWidget):
                 if node.depth <= top_depth:
                     text = f"{text}  ({format_ns(node.inclusive_ns)})"
                 text = metrics.elidedText(text, Qt.ElideRight, int(rect.width()) - 6)
+                if len(text) < 4:      # a lone ellipsis says nothing
+                    continue
                 painter.setPen(QColor(255, 255, 255) if id(node) in self._matches
                                else QColor(25, 25, 25))
                 painter.drawText(box.adjusted(3, 0, -3, 0),

@@ -10,6 +10,10 @@ from spyder_callgrind.engine.model import BUILTIN_FILE, Function, ProfileData
 from tests.helpers_profiles import EDITED_AFTER as AFTER, EDITED_BEFORE as BEFORE
 from tests.helpers_profiles import profile_source
 
+# BEFORE/AFTER: four lines added above everything (all functions move 4 down), slow_later
+# loops 30x longer, old_name is renamed to new_name.
+
+
 @pytest.fixture(scope="module")
 def rows(tmp_path_factory):
     folder = tmp_path_factory.mktemp("diff")
