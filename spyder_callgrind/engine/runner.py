@@ -65,6 +65,8 @@ class RunOutcome:
 class ScriptRunner:
     """Run one script under the profiler.
 
+    ``TERM_GRACE``: seconds between the SIGTERM and the SIGKILL of a stop.
+
     ``script``: path of the script (relative to ``cwd`` if relative); ``args``: its
     arguments; ``cwd``: working folder (default: ours); ``python``: interpreter (default:
     ``sys.executable``); ``profile_dir``: folder that receives the profiles and metas
@@ -73,6 +75,8 @@ class ScriptRunner:
     from a reader thread with "stdout"/"stderr" and decoded text as it arrives; ``env``:
     variables added to (or, with value None, removed from) our environment.
     """
+
+    TERM_GRACE = 2.0
 
     def __init__(self, script: str, args: Sequence[str] = (), *, cwd: Optional[str] = None,
                  python: Optional[str] = None, profile_dir: str,
@@ -97,6 +101,7 @@ class ScriptRunner:
         self._duration: Optional[float] = None
         self._stop_requested = False
         self._hard_killed = False
+        self._terminated = False
         self._kill_timer: Optional[threading.Timer] = None
         self._outcome: Optional[RunOutcome] = None
 
@@ -159,6 +164,9 @@ class ScriptRunner:
         """Interrupt the script (SIGINT to its process group); kill it after ``grace`` s.
 
         Returns at once.  The profile up to the interrupt is kept: the worker saves it.
+        If the script is still running after ``grace`` s, the group gets SIGTERM (our
+        handlers save each profile and die: multiprocessing pools can hang for good after
+        a SIGINT to every worker), then SIGKILL ``TERM_GRACE`` s later.
         """
         proc = self._proc
         if proc is None or proc.poll() is not None:
@@ -166,7 +174,7 @@ class ScriptRunner:
         self._stop_requested = True
         self._signal(signal.CTRL_BREAK_EVENT if _WINDOWS else signal.SIGINT)
         if self._kill_timer is None:
-            self._kill_timer = threading.Timer(grace, self._hard_kill)
+            self._kill_timer = threading.Timer(grace, self._terminate)
             self._kill_timer.daemon = True
             self._kill_timer.start()
 
@@ -200,6 +208,17 @@ class ScriptRunner:
                 os.killpg(proc.pid, sig)
         except (ProcessLookupError, PermissionError, OSError):
             pass
+
+    def _terminate(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            if _WINDOWS:
+                self._hard_kill()
+                return
+            self._terminated = True
+            self._signal(signal.SIGTERM)
+            self._kill_timer = threading.Timer(self.TERM_GRACE, self._hard_kill)
+            self._kill_timer.daemon = True
+            self._kill_timer.start()
 
     def _hard_kill(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -266,6 +285,8 @@ class ScriptRunner:
         if self._stop_requested:
             if self._hard_killed:
                 return STATUS_STOPPED, "stopped by user (killed: it ignored the interrupt)"
+            if self._terminated:
+                return STATUS_STOPPED, "stopped by user (terminated: it ignored the interrupt)"
             return STATUS_STOPPED, "stopped by user"
         if main is None and code == EXIT_CANNOT_START:
             return STATUS_FAILED, "the profiler could not start in this interpreter"

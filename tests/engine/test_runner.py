@@ -121,9 +121,20 @@ def test_stop_keeps_profile(tmp_path):
     assert main.profiled and calls(str(tmp_path / "run"), main, "tick") >= 1
 
 
-def test_script_ignoring_sigint_is_killed(tmp_path):
+def test_script_ignoring_sigint_is_terminated_and_kept(tmp_path):
     source = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" + \
         textwrap.dedent(STOPPABLE)
+    outcome = _start_and_stop_when_started(tmp_path, source, grace=0.5)
+    assert outcome.status == records.STATUS_STOPPED
+    assert outcome.exit_code == -15
+    assert "terminated" in outcome.message
+    [main] = outcome.processes
+    assert main.profiled and calls(str(tmp_path / "run"), main, "tick") >= 1
+
+
+def test_script_ignoring_sigint_and_sigterm_is_killed(tmp_path):
+    source = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" + \
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" + textwrap.dedent(STOPPABLE)
     outcome = _start_and_stop_when_started(tmp_path, source, grace=0.5)
     assert outcome.status == records.STATUS_STOPPED
     assert outcome.exit_code == -9

@@ -375,16 +375,18 @@ class _Stowaway:
     after, so the user's imports never see it).
     """
 
-    def __init__(self, out_dir):
+    def __init__(self, out_dir, name):
         self.out_dir = out_dir
+        self.name = name
 
     def __reduce__(self):
         source = ("import sys\nsys.path.append(%r)\nimport _spyder_callgrind_children as m\n"
-                  "m._install_in_spawned_child(%r)\n" % (_WORKERS_DIR, self.out_dir))
+                  "m._install_in_spawned_child(%r, %r)\n"
+                  % (_WORKERS_DIR, self.out_dir, self.name))
         return (exec, (source,))
 
 
-def _install_in_spawned_child(out_dir):
+def _install_in_spawned_child(out_dir, name=""):
     """Run while a spawned child unpickles its preparation data."""
     global _state
     if _state is not None and _state.pid == os.getpid():
@@ -392,7 +394,7 @@ def _install_in_spawned_child(out_dir):
     _state = Tracker(out_dir, follow=True)
     patch()
     # Start now, so a spawned child's re-import of the main module is in its profile.
-    _state.begin_process("worker")
+    _state.begin_process("worker", name)
     install_sigterm_handler()
 
 
@@ -401,11 +403,13 @@ def _begin_child(process):
     st = _state
     if st is None:
         return None
+    # The process that created it, not the forkserver that forked it.
+    parent = getattr(process, "_parent_pid", None) or os.getppid()
     if st.pid == os.getpid():          # spawned child: began when the stowaway landed
-        st.set_meta(name=process.name)
+        st.set_meta(name=process.name, ppid=parent)
         return st
     st.profilers.forget_inherited()    # forked child: drop the parent's profilers
-    st.begin_process("worker", process.name)
+    st.begin_process("worker", process.name, extra={"ppid": parent})
     install_sigterm_handler()
     return st
 
@@ -472,7 +476,7 @@ def patch():
             data = original_prep(name)
             st = _state
             if st is not None:
-                data[STOWAWAY_KEY] = _Stowaway(st.out_dir)
+                data[STOWAWAY_KEY] = _Stowaway(st.out_dir, name)
             return data
         spawn.get_preparation_data = get_preparation_data
     setattr(mp_process, PATCHED_MARKER, True)

@@ -1,0 +1,231 @@
+"""Following child processes and threads, through ScriptRunner and real subprocesses."""
+
+import glob
+import os
+import pstats
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from spyder_callgrind.engine import records
+from spyder_callgrind.engine.runner import ScriptRunner
+
+METHODS = ["fork", "spawn", "forkserver"]
+REPEATS = int(os.environ.get("SPYDER_CALLGRIND_REPEATS", "10"))
+
+
+def _pythons():
+    found = {}
+    for python in [sys.executable] + sorted(glob.glob("/root/.pyenv/versions/3.*/bin/python")):
+        try:
+            version = subprocess.run(
+                [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if version in ("3.9", "3.10", "3.11", "3.12", "3.13"):
+            found.setdefault(version, python)
+    return found
+
+
+PYTHONS = _pythons()
+
+
+def write(path, source):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(textwrap.dedent(source))
+    return str(path)
+
+
+def run(tmp_path, source, args=(), python=None, name="run"):
+    script = write(tmp_path / "script.py", source)
+    runner = ScriptRunner(script, args, python=python, profile_dir=str(tmp_path / name))
+    runner.start()
+    return runner.wait(timeout=300)
+
+
+def calls(profile_dir, profile, name):
+    stats = pstats.Stats(os.path.join(profile_dir, profile)).stats
+    return sum(v[1] for k, v in stats.items() if k[2] == name)
+
+
+POOL = """\
+    import multiprocessing as mp, sys
+    def work(x):
+        return sum(range(x))
+    if __name__ == "__main__":
+        with mp.get_context(sys.argv[1]).Pool(4) as pool:
+            assert pool.map(work, [1000] * 40, chunksize=1) == [499500] * 40
+"""
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_pool_repeated(tmp_path, method):
+    """Every worker that ran tasks is captured every time: the calls add up exactly."""
+    failures = []
+    for i in range(REPEATS):
+        outcome = run(tmp_path, POOL, [method], name="run%d" % i)
+        folder = str(tmp_path / ("run%d" % i))
+        assert outcome.status == records.STATUS_OK, outcome.message
+        main, *workers = outcome.processes
+        assert main.role == "main" and main.profiled
+        assert [w.role for w in workers] == ["worker %d" % n for n in range(1, len(workers) + 1)]
+        lost = [w for w in workers if not w.profiled]
+        total = sum(calls(folder, w.profile, "work") for w in workers if w.profiled)
+        if lost or total != 40 or not 1 <= len(workers) <= 4:
+            failures.append((i, len(workers), len(lost), total))
+    assert failures == []
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_process_pool_executor(tmp_path, method):
+    outcome = run(tmp_path, """\
+        import concurrent.futures as cf, multiprocessing as mp, sys
+        def work(x):
+            return x * 2
+        if __name__ == "__main__":
+            ctx = mp.get_context(sys.argv[1])
+            with cf.ProcessPoolExecutor(2, mp_context=ctx) as ex:
+                assert list(ex.map(work, range(25))) == [2 * x for x in range(25)]
+    """, [method])
+    assert outcome.status == records.STATUS_OK, outcome.message
+    main, *workers = outcome.processes
+    assert workers and all(w.profiled for w in workers)
+    folder = str(tmp_path / "run")
+    assert sum(calls(folder, w.profile, "work") for w in workers) == 25
+    assert calls(folder, main.profile, "work") == 0
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_process_with_nested_calls_and_names(tmp_path, method):
+    outcome = run(tmp_path, """\
+        import multiprocessing as mp, sys
+        def leaf():
+            pass
+        def job(n):
+            for _ in range(n):
+                leaf()
+        if __name__ == "__main__":
+            ctx = mp.get_context(sys.argv[1])
+            ps = [ctx.Process(target=job, args=(n,), name="job-%d" % n) for n in (3, 5)]
+            for p in ps: p.start()
+            for p in ps: p.join()
+            leaf()
+    """, [method])
+    assert outcome.status == records.STATUS_OK
+    main, *workers = outcome.processes
+    folder = str(tmp_path / "run")
+    assert calls(folder, main.profile, "leaf") == 1
+    assert sorted(w.name for w in workers) == ["job-3", "job-5"]
+    for w in workers:
+        assert w.ppid == main.pid
+        assert calls(folder, w.profile, "leaf") == int(w.name.split("-")[1])
+
+
+@pytest.mark.parametrize("version", sorted(PYTHONS))
+def test_threads_exact_counts(tmp_path, version):
+    outcome = run(tmp_path, """\
+        import threading
+        def fib(n):
+            return n if n < 2 else fib(n - 1) + fib(n - 2)
+        def job(k):
+            for _ in range(k):
+                fib(12)
+        if __name__ == "__main__":
+            ts = [threading.Thread(target=job, args=(k,), name="job%d" % k) for k in (2, 3, 4)]
+            for t in ts: t.start()
+            job(1)
+            for t in ts: t.join()
+    """, python=PYTHONS[version])
+    assert outcome.status == records.STATUS_OK, outcome.message
+    folder = str(tmp_path / "run")
+    [main] = outcome.processes
+    by_name = {t.name: t for t in outcome.threads}
+    assert set(by_name) == {"job2", "job3", "job4"}
+    per_fib = 465                                   # calls of fib for one fib(12)
+    for k in (2, 3, 4):
+        assert by_name["job%d" % k].role == "thread job%d" % k
+        assert calls(folder, by_name["job%d" % k].profile, "fib") == k * per_fib
+    assert main.profile == "%d-all.prof" % main.pid    # main thread and threads merged
+    assert calls(folder, main.profile, "fib") == (1 + 2 + 3 + 4) * per_fib
+    assert calls(folder, "%d.prof" % main.pid, "fib") == per_fib
+
+
+def test_sigkilled_worker_is_reported_lost(tmp_path):
+    outcome = run(tmp_path, """\
+        import multiprocessing as mp, os, signal
+        def die():
+            os.kill(os.getpid(), signal.SIGKILL)
+        if __name__ == "__main__":
+            p = mp.get_context("spawn").Process(target=die)
+            p.start(); p.join()
+            print(p.exitcode)
+    """)
+    assert outcome.status == records.STATUS_OK
+    main, worker = outcome.processes
+    assert main.profiled
+    assert not worker.profiled and worker.profile is None
+    assert "before its profile was saved" in worker.note
+
+
+def test_os_exit_worker_is_reported_lost(tmp_path):
+    outcome = run(tmp_path, """\
+        import multiprocessing as mp, os
+        def leave():
+            os._exit(0)
+        if __name__ == "__main__":
+            p = mp.get_context("fork").Process(target=leave)
+            p.start(); p.join()
+    """)
+    main, worker = outcome.processes
+    assert main.profiled and not worker.profiled
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_stop_pool_keeps_profiles(tmp_path, method):
+    started = threading.Event()
+    script = write(tmp_path / "script.py", """\
+        import multiprocessing as mp, sys, time
+        def work(x):
+            time.sleep(0.01)
+            return x
+        if __name__ == "__main__":
+            with mp.get_context(sys.argv[1]).Pool(2) as pool:
+                pool.map(work, range(4))
+                print("started", flush=True)
+                while True:
+                    pool.map(work, range(4))
+    """)
+    runner = ScriptRunner(script, [method], profile_dir=str(tmp_path / "run"),
+                          on_output=lambda s, t: "started" in t and started.set())
+    runner.start()
+    assert started.wait(120)
+    # multiprocessing itself can hang after a SIGINT to every process of a spawn pool
+    # (plain `python` too): the stop then terminates it, and still keeps the profiles.
+    runner.stop(grace=5)
+    outcome = runner.wait(timeout=120)
+    assert outcome.status == records.STATUS_STOPPED
+    main, *workers = outcome.processes
+    assert main.profiled and len(workers) >= 2
+    assert all(w.profiled for w in workers), [w.note for w in workers]
+    folder = str(tmp_path / "run")
+    assert sum(calls(folder, w.profile, "work") for w in workers) >= 4
+
+
+def test_no_children(tmp_path):
+    script = write(tmp_path / "script.py", """\
+        import multiprocessing as mp
+        def work(x):
+            return x
+        if __name__ == "__main__":
+            with mp.get_context("spawn").Pool(2) as pool:
+                pool.map(work, range(4))
+    """)
+    runner = ScriptRunner(script, profile_dir=str(tmp_path / "run"), children=False)
+    runner.start()
+    outcome = runner.wait(timeout=120)
+    assert outcome.status == records.STATUS_OK
+    assert [p.role for p in outcome.processes] == ["main"] and outcome.threads == []
