@@ -14,7 +14,7 @@ from spyder_callgrind.engine import records
 from spyder_callgrind.engine.runner import ScriptRunner
 
 METHODS = ["fork", "spawn", "forkserver"]
-REPEATS = int(os.environ.get("SPYDER_CALLGRIND_REPEATS", "10"))
+REPEATS = int(os.environ.get("SPYDER_CALLGRIND_REPEATS", "20"))
 
 
 def _pythons():
@@ -209,7 +209,8 @@ def test_stop_pool_keeps_profiles(tmp_path, method):
     outcome = runner.wait(timeout=120)
     assert outcome.status == records.STATUS_STOPPED
     main, *workers = outcome.processes
-    assert main.profiled and len(workers) >= 2
+    # A spawned worker still starting when SIGINT came ran no task and left no meta.
+    assert main.profiled and len(workers) >= 1
     assert all(w.profiled for w in workers), [w.note for w in workers]
     folder = str(tmp_path / "run")
     assert sum(calls(folder, w.profile, "work") for w in workers) >= 4

@@ -94,6 +94,7 @@ STOPPABLE = """\
     import sys, time
     def tick():
         time.sleep(0.01)
+    tick()
     print("started", flush=True)
     while True:
         tick()

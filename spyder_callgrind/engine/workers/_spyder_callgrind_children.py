@@ -375,27 +375,39 @@ class _Stowaway:
     after, so the user's imports never see it).
     """
 
-    def __init__(self, out_dir, name):
+    def __init__(self, out_dir, name, early):
         self.out_dir = out_dir
         self.name = name
+        self.early = early
 
     def __reduce__(self):
         source = ("import sys\nsys.path.append(%r)\nimport _spyder_callgrind_children as m\n"
-                  "m._install_in_spawned_child(%r, %r)\n"
-                  % (_WORKERS_DIR, self.out_dir, self.name))
+                  "m._install_in_spawned_child(%r, %r, %r)\n"
+                  % (_WORKERS_DIR, self.out_dir, self.name, self.early))
         return (exec, (source,))
 
 
-def _install_in_spawned_child(out_dir, name=""):
+def _install_in_spawned_child(out_dir, name="", early=True):
     """Run while a spawned child unpickles its preparation data."""
     global _state
     if _state is not None and _state.pid == os.getpid():
         return
     _state = Tracker(out_dir, follow=True)
     patch()
+    if not early:
+        return
     # Start now, so a spawned child's re-import of the main module is in its profile.
     _state.begin_process("worker", name)
     install_sigterm_handler()
+    # A spawned child can be interrupted before its bootstrap (e.g. SIGINT while it imports
+    # the main module): it still leaves through sys.exit, so save what it did then.
+    atexit.register(_save_at_exit)
+
+
+def _save_at_exit():
+    st = _state
+    if st is not None and st.pid == os.getpid() and st.main is not None and not st.main.done:
+        st.end_process("error", message="ended before its bootstrap finished")
 
 
 def _begin_child(process):
@@ -476,7 +488,11 @@ def patch():
             data = original_prep(name)
             st = _state
             if st is not None:
-                data[STOWAWAY_KEY] = _Stowaway(st.out_dir, name)
+                # A forkserver child leaves through os._exit, so nothing could save a
+                # profile begun before its bootstrap: it begins in _bootstrap instead.
+                caller = sys._getframe(1).f_globals.get("__name__", "")
+                early = not caller.endswith("forkserver")
+                data[STOWAWAY_KEY] = _Stowaway(st.out_dir, name, early)
             return data
         spawn.get_preparation_data = get_preparation_data
     setattr(mp_process, PATCHED_MARKER, True)
