@@ -19,6 +19,11 @@ class StrictError(AssertionError):
     pass
 
 
+def is_position(text):
+    """A line number: absolute, or relative to the previous one (``+n``, ``-n``, ``*``)."""
+    return text.isdigit() or text == "*" or (text[:1] in "+-" and text[1:].isdigit())
+
+
 def read(path):
     """Parse ``path``; returns a dict with 'self', 'calls_in', 'edges', 'summary', 'totals'."""
     with open(path, encoding="utf-8") as stream:
@@ -43,7 +48,7 @@ def read(path):
             continue
         if pending_calls is not None:
             parts = line.split()
-            if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            if len(parts) != 2 or not is_position(parts[0]) or not parts[1].isdigit():
                 raise StrictError(f"{where}: a calls= line must be followed by a cost line")
             key = ((current_file, current_fn), (call_file, call_fn))
             edges[key][0] += pending_calls
@@ -60,7 +65,7 @@ def read(path):
                 seen_events = True
                 if value.split() != ["ns"]:
                     raise StrictError(f"{where}: events must be 'ns', not {value!r}")
-            if key in header and key not in ("totals",):
+            if key in header and key not in ("totals", "desc"):
                 raise StrictError(f"{where}: header {key}: repeated")
             header[key] = value
             continue
@@ -94,14 +99,14 @@ def read(path):
             continue
         if line.startswith("calls="):
             parts = line[6:].split()
-            if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            if len(parts) != 2 or not parts[0].isdigit() or not is_position(parts[1]):
                 raise StrictError(f"{where}: bad calls= line {line!r}")
             if call_fn is None:
                 raise StrictError(f"{where}: calls= without cfn=")
             pending_calls = int(parts[0])
             continue
         parts = line.split()
-        if len(parts) == 2 and all(p.isdigit() for p in parts):
+        if len(parts) == 2 and is_position(parts[0]) and parts[1].isdigit():
             if current_fn is None:
                 raise StrictError(f"{where}: cost line outside a function")
             self_cost[(current_file, current_fn)] += int(parts[1])

@@ -39,6 +39,8 @@ class TreeMenuIntegration:
             tree = plugin.get_widget().treewidget
             action = QAction(icon, text, tree)
             action.setObjectName(f"spyder_callgrind_profile_in_{name}")
+            # SpyderMenu refuses items without an id (SpyderAction has one; a QAction not).
+            action.action_id = f"spyder_callgrind_profile_in_{name}"
             tree.add_item_to_menu(action, menu=tree.context_menu,
                                   section=DirViewContextMenuSections.Extras)
             return cls(name, tree, action, extensions, callback)

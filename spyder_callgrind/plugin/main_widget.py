@@ -80,7 +80,7 @@ class CallgrindWidget(PluginMainWidget):
         self._loader.compared.connect(self._on_compared)
         self._process_data = {}
 
-        self.history_model = RunHistoryModel(self)
+        self.history_model = RunHistoryModel(parent=self)
         self.history = QTableView(self)
         self.history.setModel(self.history_model)
         self.history.setSelectionBehavior(QAbstractItemView.SelectRows)
@@ -260,6 +260,10 @@ class CallgrindWidget(PluginMainWidget):
         if problems:
             self.show_message(_("Skipped {} damaged run folder(s): {}").format(
                 len(problems), "; ".join(str(p) for p in problems[:3])))
+        if self.current_id is not None and self.history_model.row_of_id(
+                self.current_id) < 0:
+            self.current_id = None  # deleted, or pruned by retention
+            self.view.clear()
         if self.current_id is None and self.history_model.rowCount() > 0:
             self.select_run(self.history_model.run_at(0).id)
         self.update_actions()
@@ -282,10 +286,16 @@ class CallgrindWidget(PluginMainWidget):
         return self.history_model.run_at(row) if row >= 0 else None
 
     def select_run(self, run_id: str):
+        """Select ``run_id`` in the history and show it (again, if it was selected)."""
         row = self.history_model.row_of_id(run_id)
-        if row >= 0:
-            self.history.selectRow(row)
-            self.history.setCurrentIndex(self.history_model.index(row, 0))
+        if row < 0:
+            return
+        self.history.selectRow(row)
+        self.history.setCurrentIndex(self.history_model.index(row, 0))
+        if self.current_id != run_id:
+            self.current_id = run_id
+            self.show_run(self.history_model.run_at(row))
+            self.update_actions()
 
     def _on_history_current(self, current, _previous):
         if not current.isValid():
@@ -418,7 +428,7 @@ class CallgrindWidget(PluginMainWidget):
             self.refresh_history()
             return
         if self.current_id == run_id:
-            self.current_id = None  # force a reload of the finished run
+            self.current_id = None  # it was shown as running: show the kept run now
         self.refresh_history()
         self.select_run(run_id)
         after = self.get_conf("after_run")

@@ -280,10 +280,11 @@ def test_list_show_rm_and_bad_references(tmp_path):
 
 def test_convert_merges_profiles_and_refuses_bad_files(tmp_path):
     profiles = []
+    source = write(tmp_path, "squares.py", "print(sum(i * i for i in range(20000)))\n")
     for n in range(2):
         out = tmp_path / f"p{n}.prof"
-        subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-c",
-                        "sum(i * i for i in range(20000))"], check=True)
+        subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), source],
+                       check=True, capture_output=True)
         profiles.append(str(out))
     target = tmp_path / "callgrind.out.merged"
     cli(tmp_path / "store", "convert", *profiles, "-o", str(target), check=0)

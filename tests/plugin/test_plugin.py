@@ -39,8 +39,13 @@ def complete_runs(store_dir):
 
 
 def tree_menu_actions(tree):
+    """Visible actions of the tree's right-click menu, as when it is about to show."""
+    from qtpy.QtWidgets import QApplication
+    # Offscreen Qt starts with no clipboard data, which Spyder's own menu update reads.
+    QApplication.clipboard().setText("spyder-callgrind test")
     tree.context_menu.aboutToShow.emit()
-    return [a for a in tree.context_menu.get_actions() if a.isVisible()]
+    return [a for a in tree.context_menu.get_actions()
+            if a is not None and hasattr(a, "text") and a.isVisible()]
 
 
 def select_in_tree(qtbot, tree, path):
@@ -98,10 +103,31 @@ def test_files_pane_right_click_profiles_a_script(main_window, plugin, store_dir
     assert "result" in widget.view.output_text()
 
 
-def test_projects_pane_menu_has_the_entry(main_window, plugin):
+def test_projects_pane_right_click_shows_entry_only_for_one_python_file(
+        main_window, plugin, tmp_path, qtbot):
+    project = tmp_path / "project"
+    project.mkdir()
+    script = write_script(project, "analysis.py", SCRIPT)
+    other = write_script(project, "data.txt", "1 2 3\n")
     projects = main_window.get_plugin("project_explorer")
+    projects.open_project(path=str(project))
     tree = projects.get_widget().treewidget
-    assert any(a.text() == "Profile to callgrind" for a in tree.context_menu.get_actions())
+    for path, expected in ((script, True), (other, False)):
+        index = {}
+
+        def ready():
+            index["i"] = tree.get_index(path)
+            return index["i"].isValid()
+
+        qtbot.waitUntil(ready, timeout=15000)
+        tree.setCurrentIndex(index["i"])
+        assert tree.get_selected_filenames() == [path]
+        texts = [a.text() for a in tree_menu_actions(tree)]
+        assert ("Profile to callgrind" in texts) is expected, texts
+    # Several files selected: hidden.
+    tree.selectAll()
+    assert "Profile to callgrind" not in [a.text() for a in tree_menu_actions(tree)]
+    projects.close_project()
 
 
 def test_toolbar_button_profiles_the_editor_file(main_window, plugin, store_dir, tmp_path,
