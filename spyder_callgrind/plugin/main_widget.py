@@ -25,10 +25,14 @@ from spyder.api.translations import _
 from spyder.api.widgets.main_widget import PluginMainWidget
 
 from spyder_callgrind.engine import exports
+from spyder_callgrind.engine.model import ProfileData
 from spyder_callgrind.engine.records import RunRecord
 from spyder_callgrind.engine.recording import TABLES_DIR, TOP_TABLE
 from spyder_callgrind.engine.store import RunStore, StoreError
 from spyder_callgrind.engine.viewer import ViewerNotFound, open_in_viewer
+from spyder_callgrind.widgets.calltree import CallTreeView
+from spyder_callgrind.widgets.compare import CompareView
+from spyder_callgrind.widgets.flamegraph import FlameGraphView
 from spyder_callgrind.widgets.history import RunHistoryModel
 from spyder_callgrind.widgets.loading import RunLoader
 from spyder_callgrind.widgets.profileview import ProfileView
@@ -87,7 +91,7 @@ class CallgrindWidget(PluginMainWidget):
         self.history.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.history.verticalHeader().hide()
         self.history.horizontalHeader().setStretchLastSection(True)
-        self.history.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
+        self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.history.setWordWrap(False)
         self.history.setContextMenuPolicy(Qt.CustomContextMenu)
         self.history.customContextMenuRequested.connect(self._history_menu)
@@ -102,6 +106,8 @@ class CallgrindWidget(PluginMainWidget):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.view, _("Calls"))
         self._extra_views: Dict[str, QWidget] = {}
+        self._extra_data = None
+        self._extra_filled: Dict[str, object] = {}
 
         self.status_label = QLabel("", self)
         self.message_label = QLabel("", self)
@@ -215,22 +221,35 @@ class CallgrindWidget(PluginMainWidget):
         self.compare_action.setEnabled(len(self.selected_records()) == 2)
 
     def _add_extra_views(self):
-        """Flame graph and call tree tabs (issue views); missing ones are skipped."""
-        try:
-            from spyder_callgrind.widgets.flamegraph import FlameGraphView
-            from spyder_callgrind.widgets.calltree import CallTreeView
-        except ImportError as error:
-            logger.info("spyder-callgrind: extra views unavailable (%s)", error)
-            return
+        """Flame graph and call tree tabs next to the call table."""
         self._extra_views["flame"] = FlameGraphView(self)
         self._extra_views["tree"] = CallTreeView(self)
         self.tabs.addTab(self._extra_views["flame"], _("Flame graph"))
         self.tabs.addTab(self._extra_views["tree"], _("Call tree"))
         for view in self._extra_views.values():
-            signal = getattr(view, "jump_to_source", None)
-            if signal is not None:
-                signal.connect(lambda path, line: self.sig_edit_goto_requested.emit(
-                    path, line, ""))
+            view.function_activated.connect(self._jump_to_function)
+        self.tabs.currentChanged.connect(lambda _i: self._fill_current_extra_view())
+
+    def _jump_to_function(self, index: int):
+        data = self._extra_data
+        if data is None or not 0 <= index < len(data.functions):
+            return
+        function = data.functions[index]
+        if not function.is_builtin and os.path.isfile(function.file):
+            self.sig_edit_goto_requested.emit(function.file, max(1, function.line), "")
+
+    def _fill_current_extra_view(self):
+        """Extra views are built when first shown (a flame graph of 100k functions is not
+        free), and again when the run or process changes."""
+        view = self.tabs.currentWidget()
+        for name, candidate in self._extra_views.items():
+            if candidate is view and name != "compare" and \
+                    self._extra_filled.get(name) is not self._extra_data:
+                self._extra_filled[name] = self._extra_data
+                try:
+                    candidate.set_profile(self._extra_data or ProfileData([], []))
+                except Exception as error:  # a view's bug must not break the pane
+                    logger.warning("spyder-callgrind: %s view failed (%s)", name, error)
 
     # ---- Conf
     @on_conf_change(option=["hide_builtins", "hide_stdlib", "hide_site_packages"])
@@ -311,6 +330,7 @@ class CallgrindWidget(PluginMainWidget):
         """Show ``record``: first rows at once from the top table, all rows when loaded."""
         self.view.clear()
         self._process_data = {}
+        self._show_in_extra_views(None)
         self.show_message("")
         if record.id in self.processes:
             self.view.set_output("".join(self.live_output.get(record.id, [])))
@@ -340,13 +360,8 @@ class CallgrindWidget(PluginMainWidget):
             self._show_in_extra_views(data)
 
     def _show_in_extra_views(self, data):
-        for name, view in self._extra_views.items():
-            if name == "compare":
-                continue
-            try:
-                view.set_profile(data)
-            except Exception as error:  # a view's bug must not break the pane
-                logger.warning("spyder-callgrind: %s view failed (%s)", name, error)
+        self._extra_data = data
+        self._fill_current_extra_view()
 
     def _on_load_failed(self, run_id: str, message: str):
         if run_id == self.current_id:
@@ -362,9 +377,11 @@ class CallgrindWidget(PluginMainWidget):
         """The Run plugin's "Profile to callgrind" button, also shown in our toolbar."""
         self.profile_action = action
         try:
-            self.add_item_to_toolbar(action, toolbar=self.get_main_toolbar(),
+            toolbar = self.get_main_toolbar()
+            self.add_item_to_toolbar(action, toolbar=toolbar,
                                      section=CallgrindWidgetToolbarSections.Main,
                                      before=CallgrindWidgetActions.Stop)
+            toolbar.render()  # the toolbar was already rendered after setup()
         except Exception as error:  # the pane works without it
             logger.info("spyder-callgrind: no profile button in the pane (%s)", error)
 
@@ -539,14 +556,12 @@ class CallgrindWidget(PluginMainWidget):
         records = self.selected_records()
         if len(records) != 2:
             return
-        try:
-            from spyder_callgrind.widgets.compare import CompareView
-        except ImportError:
-            return
         before, after = sorted(records, key=lambda r: (r.started, r.id))
         view = self._extra_views.get("compare")
         if view is None:
             view = self._extra_views["compare"] = CompareView(self)
+            view.location_activated.connect(
+                lambda path, line: self.sig_edit_goto_requested.emit(path, line, ""))
             self.tabs.addTab(view, _("Compare"))
         self._loader.compare(before, after, self.store)
         self.tabs.setCurrentWidget(view)
