@@ -191,3 +191,63 @@ while True:
     qtbot.waitUntil(lambda: any(f.name == "tick"
                                 for f in widget.view.model.profile().functions),
                     timeout=30000)
+
+
+def test_editor_right_click_menu_has_the_entry(main_window, plugin, tmp_path, qtbot):
+    script = write_script(tmp_path, "menu.py", SCRIPT)
+    editor = main_window.get_plugin("editor")
+    editor.load(script)
+    qtbot.waitUntil(lambda: editor.get_current_filename() == script, timeout=10000)
+    from spyder.plugins.editor.widgets.codeeditor.codeeditor import CodeEditorMenus
+    menu = editor.get_widget().get_menu(CodeEditorMenus.ContextMenu)
+    assert plugin.run_action in [a for a in menu.get_actions() if a is not None]
+
+
+def test_run_configuration_arguments_and_working_directory(main_window, plugin, store_dir,
+                                                           tmp_path, qtbot):
+    """Run > Configuration per file: our options page, arguments with spaces, a custom
+    working directory; then Run from the dialog, as a user does."""
+    script = write_script(tmp_path, "with_args.py", SCRIPT.replace(
+        'print("result"', 'import os; print("cwd", os.getcwd()); print("result"'))
+    workdir = tmp_path / "work dir"
+    workdir.mkdir()
+    editor = main_window.get_plugin("editor")
+    editor.load(script)
+    qtbot.waitUntil(lambda: editor.get_current_filename() == script, timeout=10000)
+    container = main_window.get_plugin("run").get_container()
+    container.edit_run_configurations(display_dialog=True,
+                                      selected_executor="spyder_callgrind")
+    dialog = container.dialog
+    qtbot.waitUntil(lambda: dialog.current_widget is not None, timeout=10000)
+    options = dialog.current_widget
+    assert type(options).__name__ == "CallgrindRunOptions"
+    options.args_cb.setChecked(True)
+    options.args_edit.setText('--size 3 "two words"')
+    dialog.fixed_dir_radio.setChecked(True)
+    dialog.wd_edit.setText(str(workdir))
+    dialog.run_btn_clicked()
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=60000)
+    record = complete_runs(store_dir)[0]
+    assert record["args"] == ["--size", "3", "two words"]
+    assert record["cwd"] == str(workdir)
+    output = open(os.path.join(str(store_dir), record["id"], "output.txt"),
+                  encoding="utf-8").read()
+    assert "['--size', '3', 'two words']" in output and f"cwd {workdir}" in output
+
+
+def test_runs_use_the_consoles_interpreter(main_window, plugin, store_dir, tmp_path, qtbot):
+    """Preferences > Python interpreter: the script runs in that interpreter."""
+    other = "/root/.pyenv/versions/3.12.1/bin/python"
+    if not os.path.isfile(other):
+        pytest.skip("Python 3.12 is not installed here")
+    plugin.set_conf("default", False, section="main_interpreter")
+    plugin.set_conf("custom", True, section="main_interpreter")
+    plugin.set_conf("custom_interpreter", other, section="main_interpreter")
+    plugin.set_conf("executable", other, section="main_interpreter")
+    script = write_script(tmp_path, "which.py",
+                          "import sys\nprint('version', sys.version_info[:2])\n")
+    plugin.profile_path(script)
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=60000)
+    record = complete_runs(store_dir)[0]
+    assert record["python"] == other
+    assert record["python_version"].startswith("3.12")
