@@ -1,0 +1,802 @@
+"""spyder-callgrind benchmarks: one run, every measurement side by side on the same files.
+
+    python benchmarks/run_benchmarks.py [--sizes 1000,10000,50000,100000] [--repeat 3]
+                                        [--real 20000] [--json PATH] [--smoke]
+                                        [--skip kcachegrind,overhead,...]
+
+Sections (see benchmarks/README.md for what each one means):
+
+* ``finished``    a finished profile to its first rows painted: our path (convert as
+                  ``recording.convert_run`` does, store the run, RunLoader shows top.json in
+                  ProfileView) against Spyder 6.1's own Profiler widget
+                  (``ProfilerSubWidget.show_profile_buffer``) on the same .prof;
+* ``history``     a click on a kept run to its first rows (RunLoader + top.json), and to all
+                  rows (the full table loaded by the thread and shown);
+* ``gui_gap``     longest gap between ticks of a 10 ms QTimer while that full load runs;
+* ``table_ops``   sorting by every column and searching / toggling filters on the full
+                  table through the real ProfileView, until the table has painted;
+* ``conversion``  load_pstats + write_process_files against pyprof2calltree's
+                  CalltreeConverter, each in a fresh subprocess: wall time, peak RSS, size;
+* ``kcachegrind`` KCacheGrind's time from start until its title names the loaded file;
+* ``overhead``    a CPU-bound script under ``spyder_callgrind run`` against
+                  ``python -m cProfile -o``: the script's own time, the whole command's time,
+                  and the time from launch to the script's first line.
+
+Every figure is the median of ``--repeat`` runs; ratios are computed within this run.
+Results go to ``benchmarks/results.json`` (or ``--json PATH``) and a table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+SECTIONS = ("files", "finished", "history", "gui_gap", "table_ops", "conversion",
+            "kcachegrind", "overhead", "targets")
+DEFAULT_SIZES = (1000, 10_000, 50_000, 100_000)
+SMOKE_SIZES = (300, 1000)
+TARGET_SIZES = (50_000, 100_000)
+
+
+def median(values: List[float]) -> Optional[float]:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def _env_for_children() -> Dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+# -- the profiles -----------------------------------------------------------------------------
+
+def prepare_files(work: str, sizes: List[int], real_n: int) -> List[Dict[str, Any]]:
+    """Write (or reuse) the synthetic profiles and the real one; describe them."""
+    import generate
+    from spyder_callgrind.engine.profiles import load_pstats
+
+    data_dir = os.path.join(work, "profiles")
+    os.makedirs(data_dir, exist_ok=True)
+    files = []
+    for n in sizes:
+        path = os.path.join(data_dir, f"synthetic-{n}.prof")
+        if not os.path.exists(path):
+            generate.write_synthetic(path, n)
+        files.append({"name": f"synthetic-{n}", "path": path, "kind": "synthetic"})
+    if real_n:
+        folder = os.path.join(work, f"real-program-{real_n}")
+        path = os.path.join(data_dir, f"real-{real_n}.prof")
+        if not os.path.exists(path):
+            generate.write_real_program(folder, real_n)
+            generate.profile_real_program(folder, path, real_n)
+        files.append({"name": f"real-{real_n}", "path": path, "kind": "real"})
+    for entry in files:
+        data = load_pstats(entry["path"])
+        entry["functions"] = len(data.functions)
+        entry["edges"] = len(data.edges)
+        entry["bytes"] = os.path.getsize(entry["path"])
+    return files
+
+
+# -- Qt helpers ---------------------------------------------------------------------------------
+
+class PaintWatch:
+    """Notes paint events of a widget (a view's viewport)."""
+
+    def __init__(self, widget):
+        from qtpy.QtCore import QEvent, QObject
+
+        class _Filter(QObject):
+            def eventFilter(inner, watched, event):  # noqa: N805
+                if event.type() == QEvent.Paint:
+                    self.painted = True
+                return False
+
+        self.painted = False
+        self._filter = _Filter()
+        widget.installEventFilter(self._filter)
+
+
+def spin_until(app, condition: Callable[[], bool], timeout: float = 120.0) -> bool:
+    from qtpy.QtCore import QEventLoop
+    end = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > end:
+            return False
+        app.processEvents(QEventLoop.AllEvents, 5)
+        if not condition():
+            time.sleep(0.0005)
+    return True
+
+
+def settle(app, seconds: float = 0.05) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.005)
+
+
+def make_store_run(work: str, prof: str, name: str):
+    """Convert ``prof`` as ``recording.convert_run`` does and keep it in a fresh store.
+
+    Returns (store, record, seconds the conversion took)."""
+    from spyder_callgrind.engine import recording
+    from spyder_callgrind.engine.records import ProcessRecord, RunRecord
+    from spyder_callgrind.engine.store import RunStore
+
+    root = tempfile.mkdtemp(prefix=f"store-{name}-", dir=work)
+    store = RunStore(root)
+    started = time.perf_counter()
+    pending = store.begin()
+    os.makedirs(pending.file(recording.PROFILES_DIR), exist_ok=True)
+    shutil.copyfile(prof, pending.file(recording.PROFILES_DIR, "main.prof"))
+    record = RunRecord(id=pending.id, script=os.path.join(work, "script.py"), cwd=work,
+                       processes=[ProcessRecord(pid=os.getpid(),
+                                                profile="main.prof")])
+    record.processes[0].profile = f"{recording.PROFILES_DIR}/main.prof"
+    recording.convert_run(pending, record)
+    pending.commit(record)
+    seconds = time.perf_counter() - started
+    return store, record, seconds
+
+
+def new_profile_view():
+    from spyder_callgrind.widgets.profileview import ProfileView
+    view = ProfileView()
+    view.resize(1200, 800)
+    view.show()
+    return view
+
+
+# -- (a) finished run -> first rows, ours vs Spyder's Profiler --------------------------------
+
+def bench_finished(app, work: str, entry: Dict[str, Any], repeat: int) -> Dict[str, Any]:
+    from spyder_callgrind.engine.recording import TABLES_DIR, TOP_TABLE
+    from spyder_callgrind.widgets.loading import RunLoader
+    from spyder.plugins.profiler.widgets.profiler_data_tree import ProfilerSubWidget
+
+    ours, ours_convert, spyder = [], [], []
+    buffer = open(entry["path"], "rb").read()
+    for _ in range(repeat):
+        # ours: conversion (callgrind file, tables, summary) + top table in the pane
+        view = new_profile_view()
+        loader = RunLoader()
+        loader.loaded.connect(lambda _id, data, _complete, procs: view.set_profile(data, procs))
+        settle(app)
+        watch = PaintWatch(view.table.viewport())
+        gc.collect()
+        started = time.perf_counter()
+        store, record, convert_s = make_store_run(work, entry["path"], entry["name"])
+        top = store.file_of(record, f"{TABLES_DIR}/{TOP_TABLE}")
+        watch.painted = False
+        loader.load(record, store, top_table=top)
+        spin_until(app, lambda: view.model.rowCount() > 0 and watch.painted)
+        ours.append(time.perf_counter() - started)
+        ours_convert.append(convert_s)
+        loader.wait()
+        settle(app, 0.02)
+        view.close()
+        view.deleteLater()
+        shutil.rmtree(store.root, ignore_errors=True)
+        settle(app, 0.02)
+
+        # Spyder's Profiler pane: the widget the console's "show_profile_file" call fills
+        widget = ProfilerSubWidget(None)
+        widget.resize(1200, 800)
+        widget.show()
+        settle(app)
+        tree = widget.data_tree
+        watch = PaintWatch(tree.viewport())
+        gc.collect()
+        started = time.perf_counter()
+        widget.show_profile_buffer(buffer, [])
+        watch.painted = False
+        spin_until(app, lambda: tree.topLevelItemCount() > 0 and watch.painted)
+        spyder.append(time.perf_counter() - started)
+        widget.close()
+        widget.deleteLater()
+        del tree, widget
+        settle(app, 0.02)
+        gc.collect()
+    result = {"ours_s": median(ours), "ours_conversion_s": median(ours_convert),
+              "spyder_s": median(spyder), "ours_runs": ours, "spyder_runs": spyder}
+    result["ratio_ours_to_spyder"] = (result["ours_s"] / result["spyder_s"]
+                                      if result["spyder_s"] else None)
+    return result
+
+
+# -- (b) history click -> first rows; full load; GUI gaps; table operations ---------------------
+
+def bench_history(app, work: str, entry: Dict[str, Any], repeat: int,
+                  table_ops: bool) -> Dict[str, Dict[str, Any]]:
+    from qtpy.QtCore import QTimer, Qt
+    from spyder_callgrind.engine.recording import TABLES_DIR, TOP_TABLE
+    from spyder_callgrind.widgets import calltable as ct
+    from spyder_callgrind.widgets.loading import RunLoader
+
+    store, record, _seconds = make_store_run(work, entry["path"], entry["name"])
+    top = store.file_of(record, f"{TABLES_DIR}/{TOP_TABLE}")
+    first, full, gaps, ticks_seen = [], [], [], []
+    ops: Dict[str, List[float]] = {}
+    for _ in range(repeat):
+        view = new_profile_view()
+        loader = RunLoader()
+        state = {"complete": False}
+
+        def on_loaded(_id, data, complete, procs, view=view, state=state):
+            view.set_profile(data, procs)
+            if complete:
+                state["complete"] = True
+
+        loader.loaded.connect(on_loaded)
+        settle(app)
+        watch = PaintWatch(view.table.viewport())
+        ticks: List[float] = []
+        timer = QTimer()
+        timer.setInterval(10)
+        timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+        timer.start()
+        settle(app, 0.05)
+        gc.collect()
+        started = time.perf_counter()
+        ticks.append(started)
+        watch.painted = False
+        loader.load(record, store, top_table=top)   # "the click"
+        spin_until(app, lambda: view.model.rowCount() > 0 and watch.painted)
+        first.append(time.perf_counter() - started)
+        watch.painted = False
+        spin_until(app, lambda: state["complete"] and watch.painted)
+        full.append(time.perf_counter() - started)
+        settle(app, 0.03)
+        timer.stop()
+        ends = [t for t in ticks if t >= started]
+        ends.append(time.perf_counter())
+        gaps.append(max(b - a for a, b in zip(ends, ends[1:])))
+        ticks_seen.append(len(ends))
+        loader.wait()
+
+        if table_ops:
+            columns = {"calls": ct.COL_CALLS, "self": ct.COL_SELF,
+                       "self_percent": ct.COL_SELF_PERCENT, "inclusive": ct.COL_INCLUSIVE,
+                       "inclusive_percent": ct.COL_INCLUSIVE_PERCENT,
+                       "per_call": ct.COL_PER_CALL, "function": ct.COL_FUNCTION,
+                       "location": ct.COL_LOCATION}
+
+            def timed(name, action):
+                gc.collect()
+                watch.painted = False
+                t0 = time.perf_counter()
+                action()
+                spin_until(app, lambda: watch.painted, 30)
+                ops.setdefault(name, []).append(time.perf_counter() - t0)
+
+            for name, column in columns.items():   # first sort by each column: keys built
+                timed(f"sort_{name}", lambda c=column: view.table.sortByColumn(
+                    c, Qt.DescendingOrder))
+            for name, column in columns.items():
+                timed(f"sort_{name}_again", lambda c=column: view.table.sortByColumn(
+                    c, Qt.AscendingOrder))
+            view.table.sortByColumn(ct.COL_INCLUSIVE, Qt.DescendingOrder)
+            timed("search_type", lambda: view.set_search_text("comp"))
+            timed("search_narrow", lambda: view.set_search_text("compute_fit"))
+            timed("search_clear", lambda: view.set_search_text(""))
+            timed("toggle_builtins_on", view.builtins_toggle.click)
+            timed("toggle_stdlib_on", view.stdlib_toggle.click)
+            timed("toggle_site_on", view.site_toggle.click)
+            timed("search_with_toggles", lambda: view.set_search_text("load"))
+            timed("toggle_builtins_off", view.builtins_toggle.click)
+            timed("toggle_stdlib_off", view.stdlib_toggle.click)
+            timed("toggle_site_off", view.site_toggle.click)
+            timed("search_clear_2", lambda: view.set_search_text(""))
+        view.close()
+        view.deleteLater()
+        settle(app, 0.02)
+        gc.collect()
+    shutil.rmtree(store.root, ignore_errors=True)
+    result = {
+        "history": {"first_rows_s": median(first), "all_rows_s": median(full),
+                    "first_rows_runs": first, "all_rows_runs": full},
+        "gui_gap": {"max_gap_s": median(gaps), "max_gap_runs": gaps,
+                    "ticks": median(ticks_seen)},
+    }
+    if table_ops:
+        named = {name: median(values) for name, values in ops.items()}
+        result["table_ops"] = {"ops_s": named, "max_s": max(named.values()),
+                               "slowest": max(named, key=named.get)}
+    return result
+
+
+# -- (c) conversion: ours vs pyprof2calltree, each in a fresh process ---------------------------
+
+def _child_convert(tool: str, prof: str, out_dir: str) -> None:
+    """Child process entry: convert ``prof`` with ``tool``; print a JSON line."""
+    import resource
+    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if tool == "ours":
+        from spyder_callgrind.engine import callgrind
+        from spyder_callgrind.engine.profiles import load_pstats
+        started = time.perf_counter()
+        data = load_pstats(prof)
+        names = callgrind.write_process_files(
+            out_dir, "bench", [callgrind.CallgrindPart(data=data, pid=1, cmd=prof)])
+        seconds = time.perf_counter() - started
+        out = os.path.join(out_dir, names.main)
+    else:
+        import pstats
+        from pyprof2calltree import CalltreeConverter
+        started = time.perf_counter()
+        out = os.path.join(out_dir, "callgrind.out.pyprof2calltree")
+        converter = CalltreeConverter(pstats.Stats(prof))
+        with open(out, "w") as handle:
+            converter.output(handle)
+        seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_kb / 1024,
+                      "baseline_rss_mb": baseline_kb / 1024, "output": out,
+                      "bytes": os.path.getsize(out)}))
+
+
+def bench_conversion(work: str, entry: Dict[str, Any], repeat: int) -> Dict[str, Any]:
+    result: Dict[str, Any] = {}
+    for tool in ("ours", "pyprof2calltree"):
+        runs = []
+        for _ in range(repeat):
+            out_dir = tempfile.mkdtemp(prefix=f"conv-{tool}-", dir=work)
+            started = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, os.path.abspath(__file__), "--child-convert", tool,
+                 entry["path"], out_dir], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env=_env_for_children(), text=True)
+            wall = time.perf_counter() - started
+            if done.returncode != 0:
+                raise RuntimeError(f"{tool} conversion failed: {done.stderr.strip()[-500:]}")
+            run = json.loads(done.stdout.strip().splitlines()[-1])
+            run["process_wall_s"] = wall
+            runs.append(run)
+            shutil.rmtree(out_dir, ignore_errors=True)
+        result[tool] = {
+            "seconds": median([r["seconds"] for r in runs]),
+            "process_wall_s": median([r["process_wall_s"] for r in runs]),
+            "peak_rss_mb": median([r["peak_rss_mb"] for r in runs]),
+            "baseline_rss_mb": median([r["baseline_rss_mb"] for r in runs]),
+            "bytes": runs[0]["bytes"],
+        }
+    ours, theirs = result["ours"], result["pyprof2calltree"]
+    result["time_ratio"] = ours["seconds"] / theirs["seconds"]
+    result["size_ratio"] = ours["bytes"] / theirs["bytes"]
+    result["memory_ratio"] = ours["peak_rss_mb"] / theirs["peak_rss_mb"]
+    return result
+
+
+# -- (d) KCacheGrind ---------------------------------------------------------------------------
+
+def kcachegrind_available() -> Optional[str]:
+    for tool in ("kcachegrind", "Xvfb", "dbus-run-session", "xwininfo"):
+        if shutil.which(tool) is None:
+            return f"{tool} not found"
+    return None
+
+
+class Xvfb:
+    """A private X server for KCacheGrind (so the window list can be read)."""
+
+    def __init__(self):
+        self.display = None
+        self.process = None
+        for number in range(170, 200):
+            if os.path.exists(f"/tmp/.X11-unix/X{number}") or os.path.exists(
+                    f"/tmp/.X{number}-lock"):
+                continue
+            process = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x1024x24",
+                                        "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+            for _ in range(100):
+                if os.path.exists(f"/tmp/.X11-unix/X{number}"):
+                    break
+                if process.poll() is not None:
+                    break
+                time.sleep(0.05)
+            if process.poll() is None:
+                self.display, self.process = f":{number}", process
+                return
+        raise RuntimeError("could not start Xvfb")
+
+    def close(self):
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _window_titles(display: str) -> str:
+    done = subprocess.run(["xwininfo", "-root", "-tree", "-display", display],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return done.stdout
+
+
+def kcachegrind_load_time(display: str, path: str, timeout: float = 120.0) -> Dict[str, Any]:
+    env = dict(os.environ)
+    env.pop("QT_QPA_PLATFORM", None)
+    env["DISPLAY"] = display
+    name = os.path.basename(path)
+    started = time.perf_counter()
+    process = subprocess.Popen(["dbus-run-session", "--", "kcachegrind", path], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    seconds = None
+    try:
+        while time.perf_counter() - started < timeout:
+            if process.poll() is not None:
+                break
+            titles = _window_titles(display)
+            if any(name in line and "KCachegrind" in line for line in titles.splitlines()):
+                seconds = time.perf_counter() - started
+                break
+            time.sleep(0.02)
+    finally:
+        try:
+            os.killpg(process.pid, 15)
+        except OSError:
+            pass
+        try:
+            _out, err = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            _out, err = process.communicate()
+    errors = [line for line in (err or b"").decode("utf-8", "replace").splitlines()
+              if line.startswith("Loading")]
+    return {"seconds": seconds, "load_errors": errors[:5]}
+
+
+def bench_kcachegrind(work: str, entry: Dict[str, Any], repeat: int,
+                      display: str) -> Dict[str, Any]:
+    outputs = {}
+    for tool in ("ours", "pyprof2calltree"):
+        out_dir = tempfile.mkdtemp(prefix=f"kcg-{tool}-", dir=work)
+        done = subprocess.run([sys.executable, os.path.abspath(__file__), "--child-convert",
+                               tool, entry["path"], out_dir], stdout=subprocess.PIPE,
+                              env=_env_for_children(), text=True, check=True)
+        outputs[tool] = json.loads(done.stdout.strip().splitlines()[-1])["output"]
+    result: Dict[str, Any] = {}
+    runs: Dict[str, List[Optional[float]]] = {"ours": [], "pyprof2calltree": []}
+    errors: Dict[str, List[str]] = {"ours": [], "pyprof2calltree": []}
+    for _ in range(repeat):
+        for tool, path in outputs.items():     # interleaved: same machine load for both
+            measured = kcachegrind_load_time(display, path)
+            runs[tool].append(measured["seconds"])
+            errors[tool] = measured["load_errors"] or errors[tool]
+    for tool in outputs:
+        result[tool] = {"seconds": median(runs[tool]), "runs": runs[tool],
+                        "load_errors": errors[tool]}
+        shutil.rmtree(os.path.dirname(outputs[tool]), ignore_errors=True)
+    if result["ours"]["seconds"] and result["pyprof2calltree"]["seconds"]:
+        result["ratio"] = result["ours"]["seconds"] / result["pyprof2calltree"]["seconds"]
+    return result
+
+
+# -- (3) profiling overhead --------------------------------------------------------------------
+
+CPU_SCRIPT = '''import time
+FIRST_LINE = time.time()
+import json
+import os
+import sys
+
+
+def leaf(x):
+    return (x * 31 + 7) % 1009
+
+
+def middle(n):
+    total = 0
+    for i in range(n):
+        total += leaf(i)
+    return total
+
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def work(rounds):
+    total = 0
+    for r in range(rounds):
+        total += middle(2000)
+        total += fib(12)
+        total += sum(sorted(range(300, 0, -1)))
+    return total
+
+
+START = time.perf_counter()
+RESULT = work(int(os.environ.get("BENCH_ROUNDS", "300")))
+SECONDS = time.perf_counter() - START
+with open(os.environ["BENCH_TIMES"], "w") as handle:
+    json.dump({"first_line": FIRST_LINE, "script_s": SECONDS, "result": RESULT}, handle)
+'''
+
+
+def bench_overhead(work: str, repeat: int, rounds: int) -> Dict[str, Any]:
+    folder = tempfile.mkdtemp(prefix="overhead-", dir=work)
+    script = os.path.join(folder, "cpu_bound.py")
+    with open(script, "w") as handle:
+        handle.write(CPU_SCRIPT)
+    times_file = os.path.join(folder, "times.json")
+    env = _env_for_children()
+    env["BENCH_ROUNDS"] = str(rounds)
+    env["BENCH_TIMES"] = times_file
+    commands = {
+        "cprofile": [sys.executable, "-m", "cProfile", "-o", os.path.join(folder, "out.prof"),
+                     script],
+        "spyder_callgrind": [sys.executable, "-m", "spyder_callgrind", "run", "--store",
+                             os.path.join(folder, "store"), script],
+        "plain": [sys.executable, script],
+    }
+    runs: Dict[str, Dict[str, List[float]]] = {
+        name: {"script_s": [], "command_s": [], "startup_s": []} for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():   # interleaved
+            if os.path.exists(times_file):
+                os.remove(times_file)
+            launch = time.time()
+            started = time.perf_counter()
+            done = subprocess.run(command, cwd=folder, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE)
+            command_s = time.perf_counter() - started
+            if done.returncode != 0:
+                raise RuntimeError(f"{name} failed: {done.stderr.decode()[-500:]}")
+            with open(times_file) as handle:
+                times = json.load(handle)
+            runs[name]["script_s"].append(times["script_s"])
+            runs[name]["command_s"].append(command_s)
+            runs[name]["startup_s"].append(times["first_line"] - launch)
+    shutil.rmtree(folder, ignore_errors=True)
+    result: Dict[str, Any] = {name: {key: median(values) for key, values in found.items()}
+                              for name, found in runs.items()}
+    ours, theirs = result["spyder_callgrind"], result["cprofile"]
+    result["script_ratio"] = ours["script_s"] / theirs["script_s"]
+    result["command_ratio"] = ours["command_s"] / theirs["command_s"]
+    result["startup_s"] = ours["startup_s"]
+    result["rounds"] = rounds
+    return result
+
+
+# -- targets and report ------------------------------------------------------------------------
+
+def evaluate_targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
+    targets = []
+
+    def add(name, size, value, limit, unit=""):
+        if value is None:
+            return
+        targets.append({"target": name, "file": size, "value": value, "limit": limit,
+                        "unit": unit, "met": value <= limit})
+
+    big = [f for f in results["files"] if f["kind"] == "synthetic"
+           and f["functions"] >= min(TARGET_SIZES) * 0.99]
+    if not big:   # smoke: evaluate on the largest file there is
+        big = sorted(results["files"], key=lambda f: f["functions"])[-1:]
+    largest = max(results["files"], key=lambda f: f["functions"])["name"]
+    for f in big:
+        name = f["name"]
+        add("past run first rows (s)", name,
+            results["history"].get(name, {}).get("first_rows_s"), 0.1, "s")
+        add("finished run first rows, ours / Spyder", name,
+            results["finished"].get(name, {}).get("ratio_ours_to_spyder"), 1.0, "x")
+        conv = results["conversion"].get(name, {})
+        add("conversion time / pyprof2calltree", name, conv.get("time_ratio"), 0.6, "x")
+        add("conversion output size / pyprof2calltree", name, conv.get("size_ratio"), 0.6, "x")
+        add("conversion peak RSS / pyprof2calltree", name, conv.get("memory_ratio"), 1.0, "x")
+    add("slowest sort/filter on the table (s)", largest,
+        results["table_ops"].get(largest, {}).get("max_s"), 0.2, "s")
+    add("longest GUI-thread gap while loading (s)", largest,
+        results["gui_gap"].get(largest, {}).get("max_gap_s"), 0.1, "s")
+    overhead = results.get("overhead") or {}
+    if "script_ratio" in overhead:
+        add("profiled script time / cProfile", "cpu_bound.py", overhead["script_ratio"], 1.05,
+            "x")
+        add("launch to script's first line (s)", "cpu_bound.py", overhead["startup_s"], 0.5,
+            "s")
+    return targets
+
+
+def _fmt(value, digits=3):
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def print_report(results: Dict[str, Any]) -> None:
+    out = []
+    out.append("files: " + ", ".join(f"{f['name']} ({f['functions']} functions, "
+                                      f"{f['edges']} edges)" for f in results["files"]))
+    out.append("")
+    head = (f"{'file':<18} {'fin ours':>9} {'fin spy':>9} {'ratio':>6} {'hist 1st':>9} "
+            f"{'hist all':>9} {'gap':>6} {'ops max':>8} {'conv':>7} {'p2c':>7} {'t-ratio':>7} "
+            f"{'s-ratio':>7} {'m-ratio':>7} {'kcg ours':>8} {'kcg p2c':>8}")
+    out.append(head)
+    out.append("-" * len(head))
+    for f in results["files"]:
+        name = f["name"]
+        fin = results["finished"].get(name, {})
+        his = results["history"].get(name, {})
+        gap = results["gui_gap"].get(name, {})
+        ops = results["table_ops"].get(name, {})
+        conv = results["conversion"].get(name, {})
+        kcg = results["kcachegrind"].get(name, {}) if isinstance(
+            results["kcachegrind"], dict) else {}
+        out.append(
+            f"{name:<18} {_fmt(fin.get('ours_s')):>9} {_fmt(fin.get('spyder_s')):>9} "
+            f"{_fmt(fin.get('ratio_ours_to_spyder'), 2):>6} "
+            f"{_fmt(his.get('first_rows_s')):>9} {_fmt(his.get('all_rows_s')):>9} "
+            f"{_fmt(gap.get('max_gap_s')):>6} {_fmt(ops.get('max_s')):>8} "
+            f"{_fmt(conv.get('ours', {}).get('seconds')):>7} "
+            f"{_fmt(conv.get('pyprof2calltree', {}).get('seconds')):>7} "
+            f"{_fmt(conv.get('time_ratio'), 2):>7} {_fmt(conv.get('size_ratio'), 2):>7} "
+            f"{_fmt(conv.get('memory_ratio'), 2):>7} "
+            f"{_fmt((kcg.get('ours') or {}).get('seconds'), 2):>8} "
+            f"{_fmt((kcg.get('pyprof2calltree') or {}).get('seconds'), 2):>8}")
+    out.append("")
+    out.append("(seconds; fin = finished profile to first rows painted, ours includes the "
+               "conversion; hist = past run click to first / all rows; gap = longest "
+               "GUI-thread gap; ops = slowest sort/filter; conv/p2c = conversion time; "
+               "ratios ours/theirs for time, size, peak RSS)")
+    overhead = results.get("overhead")
+    if overhead and "script_ratio" in overhead:
+        out.append("")
+        out.append(f"{'overhead':<18} {'script s':>9} {'command s':>10} {'startup s':>10}")
+        for name in ("plain", "cprofile", "spyder_callgrind"):
+            o = overhead[name]
+            out.append(f"{name:<18} {_fmt(o['script_s']):>9} {_fmt(o['command_s']):>10} "
+                       f"{_fmt(o['startup_s']):>10}")
+        out.append(f"spyder_callgrind / cProfile: script {overhead['script_ratio']:.3f}x, "
+                   f"whole command {overhead['command_ratio']:.3f}x")
+    out.append("")
+    out.append("targets:")
+    for t in results["targets"]:
+        out.append(f"  [{'ok' if t['met'] else 'MISSED'}] {t['target']} on {t['file']}: "
+                   f"{t['value']:.3f}{t['unit']} (limit {t['limit']}{t['unit']})")
+    print("\n".join(out), flush=True)
+
+
+# -- main --------------------------------------------------------------------------------------
+
+def parse_args(argv: List[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", help="comma-separated function counts of the synthetic "
+                        "profiles (default 1000,10000,50000,100000)")
+    parser.add_argument("--real", type=int, default=None, metavar="N",
+                        help="functions in the generated real program (default 20000; 0: "
+                        "none)")
+    parser.add_argument("--repeat", type=int, default=None, help="repeats (median; default 3)")
+    parser.add_argument("--json", metavar="PATH", help="also write the results here")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, one repeat, no KCacheGrind (for CI)")
+    parser.add_argument("--skip", default="", help="comma-separated sections to skip "
+                        "(finished, history, table_ops, conversion, kcachegrind, overhead)")
+    parser.add_argument("--work", metavar="DIR", help="folder for generated files (kept "
+                        "between runs; default benchmarks/.data, a temporary one in smoke)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="work rounds of the CPU-bound overhead script")
+    return parser.parse_args(argv)
+
+
+def main(argv: List[str]) -> int:
+    if argv[:1] == ["--child-convert"]:
+        _child_convert(*argv[1:4])
+        return 0
+    args = parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("SPYDER_PYTEST", "True")   # Spyder's test configuration folder
+    if args.sizes:
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    else:
+        sizes = list(SMOKE_SIZES if args.smoke else DEFAULT_SIZES)
+    repeat = args.repeat or (1 if args.smoke else 3)
+    real_n = args.real if args.real is not None else (200 if args.smoke else 20_000)
+    rounds = args.rounds or (20 if args.smoke else 300)
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    if args.smoke:
+        skip.add("kcachegrind")
+    temporary = None
+    if args.work:
+        work = os.path.abspath(args.work)
+    elif args.smoke:
+        work = temporary = tempfile.mkdtemp(prefix="spyder-callgrind-bench-")
+    else:
+        work = os.path.join(HERE, ".data")
+    os.makedirs(work, exist_ok=True)
+
+    import warnings
+    warnings.filterwarnings("ignore")
+    from qtpy.QtWidgets import QApplication
+    app = QApplication.instance() or QApplication([])
+
+    results: Dict[str, Any] = {
+        "meta": {"python": sys.version.split()[0], "platform": platform.platform(),
+                 "cpus": os.cpu_count(), "repeat": repeat, "smoke": args.smoke,
+                 "time": time.strftime("%Y-%m-%dT%H:%M:%S")},
+        "files": [], "finished": {}, "history": {}, "gui_gap": {}, "table_ops": {},
+        "conversion": {}, "kcachegrind": {}, "overhead": {}, "targets": []}
+    try:
+        log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+        log(f"preparing profiles in {work}")
+        results["files"] = prepare_files(work, sizes, real_n)
+        largest = max(results["files"], key=lambda f: f["functions"])["name"]
+        for entry in results["files"]:
+            name = entry["name"]
+            if "finished" not in skip:
+                log(f"{name}: finished run -> first rows (ours vs Spyder)")
+                results["finished"][name] = bench_finished(app, work, entry, repeat)
+            if "history" not in skip:
+                log(f"{name}: past run -> first rows, GUI gaps"
+                    + (", sort/filter" if name == largest else ""))
+                found = bench_history(app, work, entry, repeat,
+                                      table_ops=name == largest and "table_ops" not in skip)
+                results["history"][name] = found["history"]
+                results["gui_gap"][name] = found["gui_gap"]
+                if "table_ops" in found:
+                    results["table_ops"][name] = found["table_ops"]
+            if "conversion" not in skip:
+                log(f"{name}: conversion, ours vs pyprof2calltree")
+                results["conversion"][name] = bench_conversion(work, entry, repeat)
+        if "kcachegrind" in skip:
+            results["kcachegrind"] = {"skipped": "smoke run" if args.smoke else "--skip"}
+        else:
+            missing = kcachegrind_available()
+            if missing:
+                results["kcachegrind"] = {"skipped": missing}
+            else:
+                xvfb = Xvfb()
+                try:
+                    for entry in results["files"]:
+                        log(f"{entry['name']}: KCacheGrind load times")
+                        results["kcachegrind"][entry["name"]] = bench_kcachegrind(
+                            work, entry, repeat, xvfb.display)
+                finally:
+                    xvfb.close()
+        if "overhead" in skip:
+            results["overhead"] = {"skipped": "--skip"}
+        else:
+            log("profiling overhead: spyder_callgrind run vs python -m cProfile")
+            results["overhead"] = bench_overhead(work, repeat if args.smoke else
+                                                 max(repeat, 5), rounds)
+        results["targets"] = evaluate_targets(results)
+    finally:
+        if temporary:
+            shutil.rmtree(temporary, ignore_errors=True)
+
+    print_report(results)
+    paths = [args.json] if args.json else []
+    if not args.smoke or not args.json:
+        paths.append(os.path.join(HERE, "results.json"))
+    for path in paths:
+        with open(path, "w") as handle:
+            json.dump(results, handle, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
