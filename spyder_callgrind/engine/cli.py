@@ -116,6 +116,9 @@ def cmd_run(options: argparse.Namespace) -> int:
         err.write(f"Callgrind file: {store.file_of(record, record.callgrind)}\n")
         data = load_run_data(store, record)
         if data is not None and options.top > 0:
+            if record.profiled_count > 1:
+                err.write(f"All {record.profiled_count} processes (CPU time summed over "
+                          f"processes, not wall time):\n")
             err.write(top_table(data, sort="self", top=options.top) + "\n")
     err.flush()
     return exit_status(record)
@@ -230,9 +233,10 @@ def cmd_show(options: argparse.Namespace) -> int:
         return 0
     if record.callgrind:
         print(f"  callgrind {store.file_of(record, record.callgrind)}")
-    scope = "all processes (CPU time summed over processes)" if (
+    role = next((p.role for p in record.processes if p.pid == pid), "process")
+    scope = "all processes (CPU time summed over processes, not wall time)" if (
         pid is None and record.profiled_count > 1) else (
-        f"process {pid}" if pid is not None else "")
+        f"{role} (pid {pid})" if pid is not None else "")
     print()
     if scope:
         print(f"Top functions by {options.sort}, {scope}:")
