@@ -251,3 +251,38 @@ def test_runs_use_the_consoles_interpreter(main_window, plugin, store_dir, tmp_p
     record = complete_runs(store_dir)[0]
     assert record["python"] == other
     assert record["python_version"].startswith("3.12")
+
+
+def test_pool_run_shows_every_process_in_the_pane(main_window, plugin, store_dir, tmp_path,
+                                                  qtbot):
+    script = write_script(tmp_path, "pool_job.py", """\
+import multiprocessing as mp
+
+def work(n):
+    return sum(i * i for i in range(n))
+
+if __name__ == "__main__":
+    mp.set_start_method("spawn")
+    with mp.Pool(3) as pool:
+        print("total", sum(pool.map(work, [2000] * 30, chunksize=1)))
+""")
+    widget = plugin.get_widget()
+    widget.start_run(script, cwd=str(tmp_path))
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=90000)
+    record = complete_runs(store_dir)[0]
+    assert len(record["processes"]) == 4
+    assert all(p["profiled"] for p in record["processes"])
+    view = widget.view
+    qtbot.waitUntil(lambda: view.process_combo.count() == 5, timeout=30000)
+    assert view.process_combo.isVisibleTo(widget)
+    merged = view.profile()
+    calls = sum(f.total_calls for f in merged.functions if f.name == "work")
+    assert calls == 30
+    per_worker = []
+    for index in range(1, view.process_combo.count()):
+        view.process_combo.setCurrentIndex(index)
+        data = view.profile()
+        per_worker.append(sum(f.total_calls for f in data.functions if f.name == "work"))
+        label = view.process_combo.itemText(index)
+        assert ("main" in label) or ("worker" in label)
+    assert sum(per_worker) == 30 and per_worker[0] == 0  # main does no work itself
