@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from spyder_callgrind.engine import callgrind, profiles, summary
-from spyder_callgrind.engine.model import ProfileData
+from spyder_callgrind.engine.model import Edge, ProfileData
+from spyder_callgrind.engine.workers import WORKERS_DIR
 from spyder_callgrind.engine.records import (
     STATUS_FAILED, ProcessRecord, RunRecord)
 from spyder_callgrind.engine.runner import RunOutcome, ScriptRunner, StartError
@@ -136,6 +137,30 @@ def command_line(record: RunRecord) -> str:
     return " ".join(shlex.quote(a) for a in [record.script, *record.args])
 
 
+#: Built-ins the profiler itself calls while starting/stopping (never the script).
+_PROFILER_BUILTINS = ("<method 'disable' of '_lsprof.Profiler' objects>",
+                      "<method 'enable' of '_lsprof.Profiler' objects>")
+
+
+def without_profiler_frames(data: ProfileData) -> ProfileData:
+    """Drop our own worker's functions (the wrappers that start, stop and save profiles).
+
+    What they call stays: in a child process our wrapper calls multiprocessing's own
+    ``_bootstrap``, which then becomes the process' entry point, as it is without us.
+    """
+    ours = os.path.join(WORKERS_DIR, "")
+    drop = {i for i, f in enumerate(data.functions)
+            if f.file.startswith(ours) or f.name in _PROFILER_BUILTINS}
+    if not drop:
+        return data
+    keep = [i for i in range(len(data.functions)) if i not in drop]
+    new_index = {old: new for new, old in enumerate(keep)}
+    functions = [data.functions[i] for i in keep]
+    edges = [Edge(new_index[e.caller], new_index[e.callee], *e[2:]) for e in data.edges
+             if e.caller in new_index and e.callee in new_index]
+    return ProfileData(functions, edges, data.description)
+
+
 def convert_run(pending: PendingRun, record: RunRecord) -> None:
     """Turn a run's raw profiles into callgrind files, JSON tables and a text summary."""
     loaded: List[Tuple[ProcessRecord, ProfileData]] = []
@@ -144,7 +169,8 @@ def convert_run(pending: PendingRun, record: RunRecord) -> None:
         if not process.profiled or not process.profile:
             continue
         try:
-            data = profiles.load_pstats(pending.file(process.profile), base_dir=record.cwd)
+            data = without_profiler_frames(
+                profiles.load_pstats(pending.file(process.profile), base_dir=record.cwd))
         except profiles.ProfileError as error:
             process.profiled = False
             process.note = f"its profile could not be read: {error}"

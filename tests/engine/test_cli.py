@@ -331,3 +331,15 @@ def test_no_viewer_found_gives_install_hints(monkeypatch):
     assert viewer.find_viewer("/no/such/viewer") is None
     with pytest.raises(viewer.ViewerNotFound, match="install"):
         viewer.open_in_viewer(__file__, "/no/such/viewer")
+
+
+def test_our_own_profiler_frames_are_not_in_the_run(tmp_path):
+    store = tmp_path / "store"
+    cli(store, "run", write(tmp_path, "plain.py", "print(sorted([3, 1, 2]))\n"), check=0)
+    shown = json.loads(cli(store, "show", "last", "--json", "--top", "1000",
+                           check=0).stdout)
+    files = {f["file"] for f in shown["functions"]}
+    names = {f["name"] for f in shown["functions"]}
+    assert not any("spyder_callgrind" in f for f in files), files
+    assert not any("_lsprof.Profiler" in n for n in names), names
+    assert "<built-in method builtins.sorted>" in names
