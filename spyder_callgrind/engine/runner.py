@@ -40,6 +40,14 @@ EXIT_INTERRUPTED = 130
 _WINDOWS = sys.platform == "win32"
 
 
+#: Started beside the script (POSIX shell: cheap to start): if this runner dies without
+#: saying "done" (SIGKILLed, crashed), its stdin pipe ends and it ends the script's process
+#: group (SIGTERM, so each process saves, then SIGKILL): no script is left running unwatched.
+_WATCHDOG = ('trap "" INT; IFS= read -r line; [ "$line" = done ] && exit 0; '
+             'kill -s TERM -- "-$1" 2>/dev/null || exit 0; sleep 2; '
+             'kill -s KILL -- "-$1" 2>/dev/null; exit 0')
+
+
 class StartError(RuntimeError):
     """The run could not start; the message is short and meant for the user."""
 
@@ -104,6 +112,7 @@ class ScriptRunner:
         self._terminated = False
         self._kill_timer: Optional[threading.Timer] = None
         self._outcome: Optional[RunOutcome] = None
+        self._watchdog: Optional[subprocess.Popen] = None
 
     # -- control ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -155,6 +164,7 @@ class ScriptRunner:
                                       name=f"spyder-callgrind {name} reader")
             reader.start()
             self._readers.append(reader)
+        self._start_watchdog()
 
     @property
     def running(self) -> bool:
@@ -189,6 +199,7 @@ class ScriptRunner:
             raise StartError("the run was not started")
         code = self._proc.wait(timeout)
         self._duration = time.monotonic() - self._t0
+        self._release_watchdog()
         if self._kill_timer is not None:
             self._kill_timer.cancel()
         # A grandchild that inherited our pipes may keep them open: don't wait for it long.
@@ -199,6 +210,32 @@ class ScriptRunner:
         return self._outcome
 
     # -- internals -----------------------------------------------------------------------------
+    def _start_watchdog(self) -> None:
+        if _WINDOWS:
+            return
+        try:
+            self._watchdog = subprocess.Popen(
+                ["/bin/sh", "-c", _WATCHDOG, "spyder-callgrind-watchdog",
+                 str(self._proc.pid)],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True)
+        except OSError:
+            self._watchdog = None  # the run still works, only unguarded
+
+    def _release_watchdog(self) -> None:
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is None:
+            return
+        try:
+            watchdog.stdin.write(b"done\n")
+            watchdog.stdin.close()
+        except OSError:
+            pass
+        try:
+            watchdog.wait(5.0)
+        except subprocess.TimeoutExpired:
+            watchdog.kill()
+
     def _signal(self, sig) -> None:
         proc = self._proc
         try:
