@@ -19,7 +19,7 @@ from spyder_callgrind.engine import callgrind, profiles, summary
 from spyder_callgrind.engine.model import ProfileData, display_location
 from spyder_callgrind.engine.records import (
     STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
-from spyder_callgrind.engine.store import STORE_ENV, RunStore, StoreError
+from spyder_callgrind.engine.store import INCOMPLETE_PREFIX, STORE_ENV, RunStore, StoreError
 
 PROG = "spyder-callgrind"
 
@@ -88,7 +88,7 @@ def cmd_run(options: argparse.Namespace) -> int:
     recording = Recording(store, script, options.args, cwd=options.cwd,
                           python=options.python, children=not options.no_children,
                           on_output=echo, run_id=options.id, label=options.label or "",
-                          keep=options.keep)
+                          keep=options.keep, protect=options.protect or ())
     if options.control_stdin:
         # The Spyder pane writes "stop" to our stdin; EOF means Spyder went away.
         threading.Thread(target=_watch_stdin, args=(recording,), daemon=True).start()
@@ -163,6 +163,10 @@ def cmd_list(options: argparse.Namespace) -> int:
     runs, problems = store.list_runs()
     for problem in problems:
         sys.stderr.write(f"{PROG}: skipped damaged run {problem}\n")
+    for folder in store.interrupted():
+        run_id = os.path.basename(folder)[len(INCOMPLETE_PREFIX):]
+        sys.stderr.write(f"{PROG}: interrupted run {run_id} (its profiler "
+                         f"was killed); '{PROG} clean' removes it\n")
     if options.json:
         json.dump([r.to_json() for r in runs], sys.stdout, indent=1, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -288,6 +292,16 @@ def cmd_rm(options: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clean(options: argparse.Namespace) -> int:
+    store = RunStore(options.store)
+    removed = store.clean()
+    for folder in removed:
+        print(f"Removed {os.path.basename(folder)}")  # .incomplete-<id> or .deleting-<id>
+    if not removed:
+        print(f"Nothing to clean in {store.root}")
+    return 0
+
+
 def cmd_label(options: argparse.Namespace) -> int:
     store = RunStore(options.store)
     record = store.set_label(options.run, options.label)
@@ -351,6 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="keep the last N runs (default 50; 0 keeps all)")
     run.add_argument("--top", type=int, default=15, metavar="N",
                      help="top functions to print after the run (default 15)")
+    run.add_argument("--protect", action="append", metavar="RUN",
+                     help="never prune this run (repeatable; the pane passes the run it shows)")
     run.add_argument("--id", help=argparse.SUPPRESS)
     run.add_argument("--control-stdin", action="store_true", help=argparse.SUPPRESS)
     run.add_argument("script", metavar="SCRIPT")
@@ -377,6 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rm = add("rm", cmd_rm, "delete runs")
     rm.add_argument("runs", nargs="+", metavar="RUN")
+
+    add("clean", cmd_clean, "remove runs left incomplete by a killed profiler")
 
     label = add("label", cmd_label, "label a run (an empty label removes it)")
     label.add_argument("run", metavar="RUN")

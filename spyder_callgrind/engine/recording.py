@@ -47,7 +47,8 @@ class Recording:
     def __init__(self, store: RunStore, script: str, args: Sequence[str] = (), *,
                  cwd: Optional[str] = None, python: Optional[str] = None,
                  children: bool = True, on_output: Optional[OutputCallback] = None,
-                 run_id: Optional[str] = None, label: str = "", keep: int = DEFAULT_KEEP):
+                 run_id: Optional[str] = None, label: str = "", keep: int = DEFAULT_KEEP,
+                 protect: Sequence[str] = ()):
         self.store = store
         self.script = os.path.abspath(script)
         self.args = list(args)
@@ -57,6 +58,7 @@ class Recording:
         self.on_output = on_output
         self.label = label
         self.keep = keep
+        self.protect = list(protect)   #: run ids retention must not delete (being viewed)
         self.pending: PendingRun = store.begin(run_id)
         self.runner: Optional[ScriptRunner] = None
         self.start_error: Optional[str] = None
@@ -101,7 +103,7 @@ class Recording:
             raise StoreError(f"cannot save the run in {self.store.root}: "
                              f"{error.strerror or error}") from None
         del record_path
-        self.store.apply_retention(self.keep, protect=[record.id])
+        self.store.apply_retention(self.keep, protect=[record.id, *self.protect])
         return record
 
     def _record(self, outcome: Optional[RunOutcome]) -> RunRecord:

@@ -217,8 +217,12 @@ class RunStore:
             return None
         folder = self.path_of(record)
         path = os.path.normpath(os.path.join(folder, name))
-        # Names come from a file on disk: never let one point outside its run folder.
+        # Names come from a file on disk: never let one point outside its run folder,
+        # neither by ".." or an absolute name nor through a symbolic link.
         if not path.startswith(folder + os.sep):
+            return None
+        real_folder = os.path.realpath(folder)
+        if not os.path.realpath(path).startswith(real_folder + os.sep):
             return None
         return path
 
@@ -280,6 +284,21 @@ class RunStore:
             if not _pid_alive(owner):
                 found.append(folder)
         return found
+
+    def clean(self) -> List[str]:
+        """Remove interrupted runs and leftovers of interrupted deletions; returns them."""
+        doomed = self.interrupted()
+        try:
+            doomed += [os.path.join(self.root, n) for n in os.listdir(self.root)
+                       if n.startswith(DELETING_PREFIX)]
+        except OSError:
+            pass
+        removed = []
+        for folder in doomed:
+            shutil.rmtree(folder, ignore_errors=True)
+            if not os.path.exists(folder):
+                removed.append(folder)
+        return removed
 
     def get(self, ref: str) -> RunRecord:
         """A run by id, unique id prefix, ``last`` or folder path."""
