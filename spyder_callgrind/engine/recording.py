@@ -91,8 +91,8 @@ class Recording:
             outcome = None
         else:
             outcome = self.runner.wait()
-        record = self._record(outcome)
         try:
+            record = self._record(outcome)
             convert_run(self.pending, record)
             record_path = self.pending.commit(record)
         except StoreError:
@@ -109,7 +109,7 @@ class Recording:
     def _record(self, outcome: Optional[RunOutcome]) -> RunRecord:
         record = RunRecord(id=self.id, script=self.script, args=self.args, cwd=self.cwd,
                            python=self.python, started=self.started.isoformat(
-                               timespec="seconds"),
+                               timespec="milliseconds"),
                            label=self.label, children=self.children)
         if outcome is None:
             record.status = STATUS_FAILED
@@ -120,7 +120,7 @@ class Recording:
         record.exit_code = outcome.exit_code
         record.status = outcome.status
         record.message = outcome.message
-        record.started = outcome.started.astimezone().isoformat(timespec="seconds")
+        record.started = outcome.started.astimezone().isoformat(timespec="milliseconds")
         record.duration = round(outcome.duration, 3)
         record.python = outcome.python
         record.python_version = outcome.python_version

@@ -109,8 +109,12 @@ class PendingRun:
         self.id = run_id
         self.path = os.path.join(store.root, INCOMPLETE_PREFIX + run_id)
         os.makedirs(self.path)
-        with open(os.path.join(self.path, OWNER_FILE), "w") as stream:
-            stream.write(str(os.getpid()))
+        try:
+            with open(os.path.join(self.path, OWNER_FILE), "w") as stream:
+                stream.write(str(os.getpid()))
+        except BaseException:   # e.g. disk full: leave no half-made folder behind
+            self.discard()
+            raise
 
     def file(self, *names: str) -> str:
         """Absolute path of a file inside the run folder."""
