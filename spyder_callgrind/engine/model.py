@@ -10,7 +10,7 @@ Times are integer nanoseconds throughout, as in the callgrind files we write.
 from __future__ import annotations
 
 import os
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 #: The file name cProfile/pstats gives built-in functions ("~"); we keep it.
 BUILTIN_FILE = "~"
@@ -55,10 +55,12 @@ class ProfileData:
 
     ``functions`` and ``edges`` are lists; ``callers_of(i)`` / ``callees_of(i)`` give the
     edges into / out of function ``i``. Built once, read many times (never mutated).
+    ``cache`` holds what consumers derive from the profile and want to keep with it (the
+    call table's sort keys and orders), so it can be computed once, e.g. in a loader thread.
     """
 
     __slots__ = ("functions", "edges", "_callers", "_callees", "_index", "total_ns",
-                 "description")
+                 "description", "cache")
 
     def __init__(self, functions: List[Function], edges: List[Edge], description: str = ""):
         self.functions = functions
@@ -68,6 +70,7 @@ class ProfileData:
         self._callers: Optional[List[List[int]]] = None
         self._callees: Optional[List[List[int]]] = None
         self._index: Optional[Dict[FuncKey, int]] = None
+        self.cache: Dict[str, Any] = {}
 
     def __len__(self) -> int:
         return len(self.functions)
@@ -75,17 +78,43 @@ class ProfileData:
     def _build_adjacency(self) -> None:
         callers: List[List[int]] = [[] for _ in self.functions]
         callees: List[List[int]] = [[] for _ in self.functions]
-        for n, (caller, callee, *_rest) in enumerate(self.edges):
-            callers[callee].append(n)
-            callees[caller].append(n)
+        n = 0
+        for edge in self.edges:
+            callers[edge[1]].append(n)
+            callees[edge[0]].append(n)
+            n += 1
         self._callers, self._callees = callers, callees
 
     def prepare(self) -> "ProfileData":
         """Build the lookup indices now (e.g. in a loader thread, not the GUI thread)."""
-        if self._callers is None:
-            self._build_adjacency()
-        self.index_of(("", 0, ""))
+        for _step in self.iter_prepare():
+            pass
         return self
+
+    def iter_prepare(self, slice_size: int = 16384):
+        """:meth:`prepare` in steps: a generator yielding after each ``slice_size`` edges or
+        functions, so a GUI thread can build the indices between events."""
+        if self._callers is None:
+            callers: List[List[int]] = [[] for _ in self.functions]
+            callees: List[List[int]] = [[] for _ in self.functions]
+            edges = self.edges
+            for start in range(0, len(edges), slice_size):
+                n = start
+                for edge in edges[start:start + slice_size]:
+                    callers[edge[1]].append(n)
+                    callees[edge[0]].append(n)
+                    n += 1
+                yield
+            self._callers, self._callees = callers, callees
+        if self._index is None:
+            index: Dict[FuncKey, int] = {}
+            functions = self.functions
+            for start in range(0, len(functions), slice_size):
+                for i in range(start, min(start + slice_size, len(functions))):
+                    f = functions[i]
+                    index[(f[0], f[1], f[2])] = i
+                yield
+            self._index = index
 
     def callers_of(self, index: int) -> List[Edge]:
         """Edges whose callee is function ``index``."""

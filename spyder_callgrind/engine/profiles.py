@@ -9,6 +9,11 @@ Three ways in and out of a profile live here:
   interpreter that hands back the safe table form.
 * the *table* (``save_table`` / ``load_table`` / ``save_top``): a compact, versioned JSON
   form of a ``ProfileData`` in columns. The Spyder pane reads only this, never marshal.
+  Since table version 2 each column is a list of slices (``TABLE_CHUNK`` values each, one
+  slice per line), and :func:`load_table` parses slice by slice: one ``json.loads`` of a
+  100k-row table holds the interpreter lock for a third of a second, which froze Spyder's
+  GUI thread while a background thread read it; between slices the lock is free.
+  Version 1 files (flat columns) are still read.
 * :func:`merge_profiles`: the sum of several profiles (all processes of a run).
 
 Every failure to read is a :class:`ProfileError` with a one-line message for the user.
@@ -21,6 +26,7 @@ import gc
 import json
 import marshal
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,7 +36,9 @@ from spyder_callgrind.engine.model import BUILTIN_FILE, Edge, FuncKey, Function,
 
 #: Identifies our table files; ``TABLE_VERSION`` is bumped when the layout changes.
 TABLE_FORMAT = "spyder-callgrind-table"
-TABLE_VERSION = 1
+TABLE_VERSION = 2
+#: Values per column slice in a version 2 table (each slice is parsed on its own).
+TABLE_CHUNK = 4096
 
 _NS = 1e9
 _FUNCTION_COLUMNS = ("file", "line", "name", "primitive_calls", "total_calls", "self_ns",
@@ -355,40 +363,37 @@ def write_pstats(data_or_paths: Union[ProfileData, Iterable[str]], path: str,
 
 # -- the table ------------------------------------------------------------------------------
 
-def _table_dict(data: ProfileData) -> Dict[str, Any]:
+def _table_columns(data: ProfileData) -> Tuple[List[str], Dict[str, list], Dict[str, list]]:
     files: Dict[str, int] = {}
-    file_column = [files.setdefault(f.file, len(files)) for f in data.functions]
     functions = data.functions
     edges = data.edges
-    return {
-        "format": TABLE_FORMAT,
-        "version": TABLE_VERSION,
-        "description": data.description,
-        "files": list(files),
-        "functions": {
-            "file": file_column,
-            "line": [f.line for f in functions],
-            "name": [f.name for f in functions],
-            "primitive_calls": [f.primitive_calls for f in functions],
-            "total_calls": [f.total_calls for f in functions],
-            "self_ns": [f.self_ns for f in functions],
-            "inclusive_ns": [f.inclusive_ns for f in functions],
-        },
-        "edges": {
-            "caller": [e.caller for e in edges],
-            "callee": [e.callee for e in edges],
-            "primitive_calls": [e.primitive_calls for e in edges],
-            "total_calls": [e.total_calls for e in edges],
-            "self_ns": [e.self_ns for e in edges],
-            "inclusive_ns": [e.inclusive_ns for e in edges],
-        },
-    }
+    file_column = [files.setdefault(f[0], len(files)) for f in functions]
+    function_columns = {"file": file_column}
+    for n, name in enumerate(_FUNCTION_COLUMNS[1:], 1):
+        function_columns[name] = [f[n] for f in functions]
+    edge_columns = {name: [e[n] for e in edges] for n, name in enumerate(_EDGE_COLUMNS)}
+    return list(files), function_columns, edge_columns
+
+
+def _table_text(data: ProfileData, chunk: int = TABLE_CHUNK) -> str:
+    """The table as one JSON document whose columns are lists of slices, a slice a line."""
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    files, function_columns, edge_columns = _table_columns(data)
+    out = ['{"format":', dumps(TABLE_FORMAT), ',"version":', str(TABLE_VERSION),
+           ',"description":', dumps(data.description), ',"files":', dumps(files)]
+    for block, columns in (("functions", function_columns), ("edges", edge_columns)):
+        out.append(f',\n"{block}":{{')
+        for number, (name, values) in enumerate(columns.items()):
+            slices = [dumps(values[i:i + chunk]) for i in range(0, len(values), chunk)]
+            out.append(f'{"," if number else ""}\n"{name}":[\n' + ",\n".join(slices) + "]")
+        out.append("}")
+    out.append("}\n")
+    return "".join(out)
 
 
 def save_table(data: ProfileData, path: str) -> None:
-    """Write ``data`` as a table file (JSON, columns), atomically."""
-    text = json.dumps(_table_dict(data), ensure_ascii=False, separators=(",", ":"))
-    _atomic_write(path, text.encode("utf-8"))
+    """Write ``data`` as a table file (JSON, columns in slices), atomically."""
+    _atomic_write(path, _table_text(data).encode("utf-8"))
 
 
 def top_subset(data: ProfileData, n: int = 500) -> ProfileData:
@@ -413,8 +418,101 @@ def save_top(data: ProfileData, path: str, n: int = 500) -> None:
     save_table(top_subset(data, n), path)
 
 
-def _column(block: Any, name: str, kind: type, length: Optional[int], source: str) -> list:
+_SPACE = re.compile(r"[ \t\n\r]*")
+_COLUMN_BLOCKS = ("functions", "edges")
+
+
+class _TableParser:
+    """Reads a table document value by value with ``raw_decode``, and each column slice by
+    slice, so no single parse holds the interpreter lock for long. Any JSON document is
+    read (a malformed one raises ValueError); only the layout of the two column blocks is
+    special-cased: an object whose values are arrays are read an element at a time when
+    those elements are arrays (slices), in one piece otherwise (version 1 flat columns)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.decode = json.JSONDecoder().raw_decode
+        self.pos = 0
+
+    def skip(self) -> str:
+        self.pos = _SPACE.match(self.text, self.pos).end()
+        if self.pos >= len(self.text):
+            raise ValueError("unexpected end")
+        return self.text[self.pos]
+
+    def expect(self, char: str) -> None:
+        if self.skip() != char:
+            raise ValueError(f"expected {char!r} at {self.pos}")
+        self.pos += 1
+
+    def value(self) -> Any:
+        self.skip()
+        value, self.pos = self.decode(self.text, self.pos)
+        return value
+
+    def members(self, read_value):
+        """An object, its values read by the generator ``read_value(key)``."""
+        self.expect("{")
+        found: Dict[str, Any] = {}
+        if self.skip() == "}":
+            self.pos += 1
+            return found
+        while True:
+            key = self.value()
+            if type(key) is not str:
+                raise ValueError("object key is not a string")
+            self.expect(":")
+            found[key] = yield from read_value(key)
+            char = self.skip()
+            self.pos += 1
+            if char == "}":
+                return found
+            if char != ",":
+                raise ValueError(f"expected ',' or '}}' at {self.pos - 1}")
+
+    def column(self):
+        """A column: read slice by slice (yielding after each) if it is an array of arrays."""
+        if self.skip() != "[":
+            return self.value()
+        start = self.pos
+        self.pos += 1
+        if self.skip() != "[":
+            self.pos = start
+            return self.value()
+        slices = []
+        while True:
+            slices.append(self.value())
+            yield
+            char = self.skip()
+            self.pos += 1
+            if char == "]":
+                return slices
+            if char != ",":
+                raise ValueError(f"expected ',' or ']' at {self.pos - 1}")
+
+    def block(self, key: str):
+        if key in _COLUMN_BLOCKS and self.skip() == "{":
+            return (yield from self.members(lambda _name: self.column()))
+        return self.value()
+
+    def document(self):
+        """The whole document (a generator: yields between slices, returns the value)."""
+        if self.skip() != "{":
+            return self.value()
+        table = yield from self.members(self.block)
+        self.pos = _SPACE.match(self.text, self.pos).end()
+        if self.pos != len(self.text):
+            raise ValueError("extra data after the table")
+        return table
+
+
+def _column(block: Any, name: str, kind: type, length: Optional[int], source: str,
+            sliced: bool) -> list:
     values = block.get(name) if type(block) is dict else None
+    if sliced and type(values) is list:
+        if not all(type(part) is list for part in values):
+            raise ProfileError(f"damaged table: {source} has a bad '{name}' column")
+        values = [v for part in values for v in part]
     if type(values) is not list or (length is not None and len(values) != length):
         raise ProfileError(f"damaged table: {source} has a bad '{name}' column")
     if kind is int:
@@ -425,8 +523,36 @@ def _column(block: Any, name: str, kind: type, length: Optional[int], source: st
     return values
 
 
+#: Rows turned into Function/Edge tuples between two yields of :func:`iter_load_table`.
+_BUILD_SLICE = 8192
+
+
+def run_steps(steps):
+    """Run a generator of steps (as :func:`iter_load_table` returns) to its end; its value."""
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        return done.value
+
+
 def load_table(path: str) -> ProfileData:
-    """Read a table file written by :func:`save_table`; :class:`ProfileError` if damaged."""
+    """Read a table file written by :func:`save_table` (any table version up to ours);
+    :class:`ProfileError` if damaged."""
+    return run_steps(iter_load_table(path))
+
+
+def iter_load_table(path: str):
+    """:func:`load_table` in small steps: a generator that yields after each slice of work
+    (a few milliseconds each at 100k rows) and returns the ProfileData, so that a GUI
+    thread can read a large table between events (``run_steps`` runs it at once)."""
+    # Without the pause, building ~10^6 objects runs several full collections, each
+    # holding the interpreter lock (and so a GUI thread) for tens of milliseconds.
+    with _no_gc():
+        return (yield from _iter_load_table(path))
+
+
+def _iter_load_table(path: str):
     source = os.path.basename(path)
     try:
         with open(path, "rb") as handle:
@@ -434,9 +560,16 @@ def load_table(path: str) -> ProfileData:
     except OSError as error:
         raise ProfileError(f"cannot read {source}: {error.strerror or error}") from None
     try:
-        table = json.loads(raw)
-    except (ValueError, RecursionError):
+        text = raw.decode("utf-8")
+        if text.startswith("\ufeff"):
+            raise ValueError("byte order mark")
+        del raw
+        yield
+        table = yield from _TableParser(text).document()
+    except (ValueError, RecursionError, IndexError):
         raise ProfileError(f"damaged table: {source} is not a table file") from None
+    del text
+    yield
     if type(table) is not dict or table.get("format") != TABLE_FORMAT:
         raise ProfileError(f"damaged table: {source} is not a table file")
     version = table.get("version")
@@ -445,30 +578,46 @@ def load_table(path: str) -> ProfileData:
     if version > TABLE_VERSION:
         raise ProfileError(f"{source} was written by a newer spyder-callgrind "
                            f"(table version {version}); update spyder-callgrind")
+    sliced = version >= 2
     description = table.get("description", "")
     files = table.get("files")
     if type(description) is not str or type(files) is not list or not all(
             type(f) is str for f in files):
         raise ProfileError(f"damaged table: {source} has a bad header")
     block = table.get("functions")
-    file_ids = _column(block, "file", int, None, source)
+    file_ids = _column(block, "file", int, None, source, sliced)
     count = len(file_ids)
     if file_ids and max(file_ids) >= len(files):
         raise ProfileError(f"damaged table: {source} names a file it does not list")
     columns = [[files[i] for i in file_ids],
-               _column(block, "line", int, count, source),
-               _column(block, "name", str, count, source)]
-    columns += [_column(block, name, int, count, source) for name in _FUNCTION_COLUMNS[3:]]
+               _column(block, "line", int, count, source, sliced),
+               _column(block, "name", str, count, source, sliced)]
+    yield
+    for name in _FUNCTION_COLUMNS[3:]:
+        columns.append(_column(block, name, int, count, source, sliced))
+        yield
     edge_block = table.get("edges")
-    callers = _column(edge_block, "caller", int, None, source)
-    edge_columns = [callers, _column(edge_block, "callee", int, len(callers), source)]
-    edge_columns += [_column(edge_block, name, int, len(callers), source)
-                     for name in _EDGE_COLUMNS[2:]]
+    callers = _column(edge_block, "caller", int, None, source, sliced)
+    edge_columns = [callers, _column(edge_block, "callee", int, len(callers), source, sliced)]
+    yield
+    for name in _EDGE_COLUMNS[2:]:
+        edge_columns.append(_column(edge_block, name, int, len(callers), source, sliced))
+        yield
+    del table, block, edge_block
     if callers and (max(callers) >= count or max(edge_columns[1]) >= count):
         raise ProfileError(f"damaged table: {source} has a call to a function it does not "
                            "list")
-    functions = list(map(Function._make, zip(*columns)))
-    edges = list(map(Edge._make, zip(*edge_columns)))
+    functions: List[Function] = []
+    for start in range(0, count, _BUILD_SLICE):
+        end = start + _BUILD_SLICE
+        functions.extend(map(Function._make, zip(*[c[start:end] for c in columns])))
+        yield
+    del columns
+    edges: List[Edge] = []
+    for start in range(0, len(callers), _BUILD_SLICE):
+        end = start + _BUILD_SLICE
+        edges.extend(map(Edge._make, zip(*[c[start:end] for c in edge_columns])))
+        yield
     return ProfileData(functions, edges, description)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sysconfig
+from collections import deque
 from itertools import compress
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -134,7 +135,11 @@ class CallTableModel(QAbstractTableModel):
         self._functions = data.functions
         self._percent = 100.0 / data.total_ns if data.total_ns else 0.0
         self._heat = 1.0 / data.total_ns if data.total_ns else 0.0
-        self._keys: Dict[int, list] = {}
+        # sort keys and sorted orders live in the profile's cache: built once per profile
+        # (possibly by prepare_sort(), in a loader thread), shared by every model showing it
+        self._keys: Dict[int, list] = data.cache.setdefault(_KEYS_CACHE, {})
+        self._orders: Dict[Tuple[int, bool], List[int]] = data.cache.setdefault(
+            _ORDERS_CACHE, {})
         self._full_order = self._sorted_order(self._sort_column, self._sort_order)
         self._mask = self._row_filter(data) if self._row_filter else None
         self._apply_mask()
@@ -180,8 +185,9 @@ class CallTableModel(QAbstractTableModel):
             return -1
         if self._positions is None:
             positions = [-1] * len(self._functions)
-            for row, index in enumerate(self._order):
-                positions[index] = row
+            order = self._order
+            # one C-level loop: positions[order[row]] = row for every row
+            deque(map(positions.__setitem__, order, range(len(order))), maxlen=0)
             self._positions = positions
         return self._positions[function_index]
 
@@ -264,41 +270,17 @@ class CallTableModel(QAbstractTableModel):
     # -- sorting -------------------------------------------------------------------------
     def _sort_keys(self, column: int) -> list:
         """Sort key of every function for ``column``, by function index (cached)."""
-        if column in (COL_SELF_PERCENT, COL_INCLUSIVE_PERCENT):
-            column -= 1  # a percentage sorts like the time it is a share of
+        column = _key_column(column)
         keys = self._keys.get(column)
         if keys is None:
-            functions = self._functions
-            if column == COL_CALLS:
-                keys = [f.total_calls for f in functions]
-            elif column == COL_SELF:
-                keys = [f.self_ns for f in functions]
-            elif column == COL_INCLUSIVE:
-                keys = [f.inclusive_ns for f in functions]
-            elif column == COL_PER_CALL:
-                keys = [f.inclusive_ns / (f.primitive_calls or f.total_calls or 1)
-                        for f in functions]
-            elif column == COL_FUNCTION:
-                keys = [f.name.lower() for f in functions]
-            else:
-                # (basename, line) packed into one int: rank of the basename, then the line.
-                # Int keys sort several times faster than tuples or built strings.
-                files = {f.file for f in functions}
-                names = {file: "" if file == BUILTIN_FILE else os.path.basename(file).lower()
-                         for file in files}
-                rank = {name: n for n, name in enumerate(sorted(set(names.values())))}
-                file_rank = {file: rank[name] << 32 for file, name in names.items()}
-                keys = [file_rank[f.file] | f.line for f in functions]
-            self._keys[column] = keys
+            keys = self._keys[column] = _build_keys(self._functions, column)
         return keys
 
     def _sorted_order(self, column: int, order) -> List[int]:
-        count = len(self._functions)
         if column < 0 or column >= COLUMN_COUNT:
-            return list(range(count))
-        keys = self._sort_keys(column)
-        return sorted(range(count), key=keys.__getitem__,
-                      reverse=(order == Qt.DescendingOrder))
+            return list(range(len(self._functions)))
+        return _cached_order(self._functions, self._keys, self._orders, column,
+                             order == Qt.DescendingOrder)
 
     def sort_column(self) -> int:
         return self._sort_column
@@ -308,6 +290,8 @@ class CallTableModel(QAbstractTableModel):
 
     def sort(self, column, order=Qt.AscendingOrder):
         """Sort rows by ``column``'s raw values (numbers numerically), keeping selections."""
+        if (column, order) == (self._sort_column, self._sort_order):
+            return  # already in that order (QTableView.sortByColumn asks twice)
         self.layoutAboutToBeChanged.emit()
         self._sort_column, self._sort_order = column, order
         old_order = self._order
@@ -319,6 +303,87 @@ class CallTableModel(QAbstractTableModel):
                      for i in persistent]
             self.changePersistentIndexList(persistent, moved)
         self.layoutChanged.emit()
+
+
+# -- sort keys and orders (no Qt objects: may run in a loader thread) ----------------------
+
+_KEYS_CACHE = "calltable.keys"
+_ORDERS_CACHE = "calltable.orders"
+
+
+def _key_column(column: int) -> int:
+    # a percentage sorts like the time it is a share of
+    if column in (COL_SELF_PERCENT, COL_INCLUSIVE_PERCENT):
+        return column - 1
+    return column
+
+
+def _build_keys(functions: Sequence[Function], column: int) -> list:
+    if column == COL_CALLS:
+        return [f[4] for f in functions]
+    if column == COL_SELF:
+        return [f[5] for f in functions]
+    if column == COL_INCLUSIVE:
+        return [f[6] for f in functions]
+    if column == COL_PER_CALL:
+        return [f[6] / (f[3] or f[4] or 1) for f in functions]
+    if column == COL_FUNCTION:
+        return [f[2].lower() for f in functions]
+    # (basename, line) packed into one int: rank of the basename, then the line.
+    # Int keys sort several times faster than tuples or built strings.
+    files = {f[0] for f in functions}
+    names = {file: "" if file == BUILTIN_FILE else os.path.basename(file).lower()
+             for file in files}
+    rank = {name: n for n, name in enumerate(sorted(set(names.values())))}
+    file_rank = {file: rank[name] << 32 for file, name in names.items()}
+    return [file_rank[f[0]] | f[1] for f in functions]
+
+
+def _cached_order(functions: Sequence[Function], keys_cache: Dict[int, list],
+                  orders_cache: Dict[Tuple[int, bool], List[int]], column: int,
+                  descending: bool) -> List[int]:
+    """Function indices sorted by ``column`` (stable), kept in ``orders_cache``; the lists
+    handed out are never changed in place."""
+    column = _key_column(column)
+    found = orders_cache.get((column, descending))
+    if found is None:
+        keys = keys_cache.get(column)
+        if keys is None:
+            keys = keys_cache[column] = _build_keys(functions, column)
+        found = sorted(range(len(functions)), key=keys.__getitem__, reverse=descending)
+        orders_cache[(column, descending)] = found
+    return found
+
+
+def prepare_sort(data: ProfileData, column: int = COL_INCLUSIVE, descending: bool = True,
+                 all_keys: bool = True) -> ProfileData:
+    """Build, ahead of showing ``data``, the order the call table starts with and, with
+    ``all_keys``, the sort keys of every column, so that neither showing the profile nor a
+    first sort by a column has to build them."""
+    for _step in iter_prepare_sort(data, column, descending, all_keys):
+        pass
+    return data
+
+
+def iter_prepare_sort(data: ProfileData, column: int = COL_INCLUSIVE, descending: bool = True,
+                      all_keys: bool = True):
+    """:func:`prepare_sort` in steps (a generator yielding after each column's keys and
+    after the sort), for a loader that works between a GUI thread's events."""
+    keys = data.cache.setdefault(_KEYS_CACHE, {})
+    orders = data.cache.setdefault(_ORDERS_CACHE, {})
+    first = _key_column(column)
+    if first not in keys and 0 <= first < COLUMN_COUNT:
+        keys[first] = _build_keys(data.functions, first)
+        yield
+    if 0 <= first < COLUMN_COUNT:
+        _cached_order(data.functions, keys, orders, column, descending)
+        yield
+    if all_keys:
+        for other in range(COLUMN_COUNT):
+            other = _key_column(other)
+            if other not in keys:
+                keys[other] = _build_keys(data.functions, other)
+                yield
 
 
 # -- the filter ----------------------------------------------------------------------------
