@@ -221,6 +221,12 @@ class ScriptRunner:
                 start_new_session=True)
         except OSError:
             self._watchdog = None  # the run still works, only unguarded
+            return
+        # Release it as soon as the script ends, even if nobody calls wait(): a watchdog
+        # left waiting could later signal a reused process group id.
+        proc = self._proc
+        threading.Thread(target=lambda: (proc.wait(), self._release_watchdog()),
+                         daemon=True, name="spyder-callgrind watchdog release").start()
 
     def _release_watchdog(self) -> None:
         watchdog, self._watchdog = self._watchdog, None
