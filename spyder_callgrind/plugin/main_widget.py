@@ -153,7 +153,7 @@ class CallgrindWidget(PluginMainWidget):
         self.viewer_action = self.create_action(
             CallgrindWidgetActions.OpenViewer, text=_("Open in QCacheGrind/KCacheGrind"),
             tip=_("Open the selected run's callgrind file in QCacheGrind/KCacheGrind"),
-            icon=self.create_icon("fromcursor"), triggered=self.open_selected_in_viewer)
+            icon=self.create_icon("undock"), triggered=self.open_selected_in_viewer)
         self.import_action = self.create_action(
             CallgrindWidgetActions.Import, text=_("Open profile file..."),
             tip=_("Import a .prof or callgrind file as a run"),
@@ -279,12 +279,16 @@ class CallgrindWidget(PluginMainWidget):
         if problems:
             self.show_message(_("Skipped {} damaged run folder(s): {}").format(
                 len(problems), "; ".join(str(p) for p in problems[:3])))
-        if self.current_id is not None and self.history_model.row_of_id(
-                self.current_id) < 0:
-            self.current_id = None  # deleted, or pruned by retention
+        vanished = (self.current_id is not None
+                    and self.history_model.row_of_id(self.current_id) < 0)
+        if vanished:
+            # Deleted elsewhere (the command line, a file manager) while it was shown.
+            self.current_id = None
             self.view.clear()
         if self.current_id is None and self.history_model.rowCount() > 0:
             self.select_run(self.history_model.run_at(0).id)
+        if vanished:
+            self.show_message(_("The run you were viewing was deleted from the store."))
         self.update_actions()
 
     def show_message(self, text: str, error: bool = False):
@@ -393,9 +397,12 @@ class CallgrindWidget(PluginMainWidget):
         except StoreError as error:
             self.show_message(str(error), error=True)
             raise
+        # Retention never prunes what the user is looking at.
+        protect = [self.current_id] + [r.id for r in self.selected_records()]
         process = ProfileProcess(script, args, store=store.root, cwd=cwd, python=python,
                                  children=bool(self.get_conf("profile_children")),
-                                 keep=int(self.get_conf("keep_runs")), parent=self)
+                                 keep=int(self.get_conf("keep_runs")), protect=protect,
+                                 parent=self)
         process.output.connect(self._on_output)
         process.elapsed.connect(self._on_elapsed)
         process.finished.connect(self._on_finished)

@@ -31,8 +31,8 @@ class ProfileProcess(QObject):
 
     def __init__(self, script: str, args: Sequence[str] = (), *, store: str,
                  cwd: Optional[str] = None, python: Optional[str] = None,
-                 children: bool = True, keep: int = 50, parent: Optional[QObject] = None,
-                 driver_python: Optional[str] = None):
+                 children: bool = True, keep: int = 50, protect: Sequence[str] = (),
+                 parent: Optional[QObject] = None, driver_python: Optional[str] = None):
         super().__init__(parent)
         self.run_id = new_run_id()
         self.script = os.path.abspath(script)
@@ -42,6 +42,8 @@ class ProfileProcess(QObject):
         self.python = python
         self.children = children
         self.keep = keep
+        #: runs that retention must not prune (e.g. the one shown in the pane)
+        self.protect = [p for p in protect if p]
         self.started_at: Optional[float] = None
         self.stopping = False
         self.error_message = ""
@@ -65,6 +67,8 @@ class ProfileProcess(QObject):
             args += ["--python", self.python]
         if not self.children:
             args.append("--no-children")
+        for run_id in self.protect:
+            args += ["--protect", run_id]
         return args + ["--", self.script, *self.args]
 
     def start(self) -> None:
