@@ -286,3 +286,78 @@ if __name__ == "__main__":
         label = view.process_combo.itemText(index)
         assert ("main" in label) or ("worker" in label)
     assert sum(per_worker) == 30 and per_worker[0] == 0  # main does no work itself
+
+
+def test_two_runs_at_once_of_the_same_script(main_window, plugin, store_dir, tmp_path, qtbot):
+    script = write_script(tmp_path, "twice.py", SCRIPT)
+    widget = plugin.get_widget()
+    first = widget.start_run(script, cwd=str(tmp_path))
+    second = widget.start_run(script, args=["second"], cwd=str(tmp_path))
+    assert first.run_id != second.run_id
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 2, timeout=90000)
+    qtbot.waitUntil(lambda: not widget.processes, timeout=30000)
+    records = complete_runs(store_dir)
+    assert sorted(r["args"] for r in records) == [[], ["second"]]
+    assert all(r["status"] == "ok" for r in records)
+    assert widget.history_model.rowCount() == 2
+
+
+def test_shortcut_is_registered(main_window, plugin):
+    from spyder.config.manager import CONF
+    assert CONF.get_shortcut(plugin.NAME, f"run file in {plugin.NAME}") == "Ctrl+Shift+F10"
+    assert plugin.run_action.shortcut().toString() == "Ctrl+Shift+F10"
+
+
+def cli_in_store(store_dir, *args):
+    import subprocess
+    import sys
+    env = dict(os.environ, SPYDER_CALLGRIND_STORE=str(store_dir))
+    return subprocess.run([sys.executable, "-m", "spyder_callgrind", *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_command_line_runs_show_in_the_pane_and_deletions_are_noticed(
+        main_window, plugin, store_dir, tmp_path, qtbot):
+    script = write_script(tmp_path, "from_cli.py", SCRIPT)
+    assert cli_in_store(store_dir, "run", script).returncode == 0
+    widget = plugin.get_widget()
+    widget.refresh_history()
+    qtbot.waitUntil(lambda: widget.history_model.rowCount() == 1, timeout=10000)
+    run_id = widget.history_model.run_at(0).id
+    qtbot.waitUntil(lambda: widget.current_id == run_id, timeout=10000)
+    qtbot.waitUntil(lambda: widget.view.model.rowCount() > 0, timeout=30000)
+    assert cli_in_store(store_dir, "rm", run_id).returncode == 0
+    widget.refresh_history()
+    assert widget.history_model.rowCount() == 0
+    assert "deleted" in widget.message_label.text()
+
+
+def test_import_label_and_delete_from_the_pane(main_window, plugin, store_dir, tmp_path,
+                                               qtbot, monkeypatch):
+    import subprocess
+    import sys
+    from qtpy.QtWidgets import QInputDialog, QMessageBox
+    script = write_script(tmp_path, "imported.py", SCRIPT)
+    prof = str(tmp_path / "imported.prof")
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", prof, script], check=True,
+                   capture_output=True)
+    widget = plugin.get_widget()
+    record = widget.import_file(prof)
+    assert record is not None and record.source == "import"
+    qtbot.waitUntil(lambda: widget.view.model.rowCount() > 0, timeout=30000)
+    assert any(f.name == "slow_part" for f in widget.view.model.profile().functions)
+    # A bad file is refused with a message box, not an exception.
+    bad = tmp_path / "bad.prof"
+    bad.write_bytes(b"not a profile at all")
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+    assert widget.import_file(str(bad)) is None
+    assert shown and "Traceback" not in shown[0]
+    # Label it (the dialog answered as a user would), then delete it (confirmed).
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("baseline", True))
+    widget.label_selected()
+    assert widget.store.get(record.id).label == "baseline"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    widget.delete_selected()
+    assert widget.history_model.rowCount() == 0
+    assert not os.path.exists(os.path.join(str(store_dir), record.id))
