@@ -53,13 +53,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from pyprof2calltree import SCALE as _PYPROF2CALLTREE_SCALE  # ns per second, as it writes
 
 from spyder_callgrind import __version__
+from spyder_callgrind.engine.atomic import atomic_file
 from spyder_callgrind.engine.model import BUILTIN_FILE, Edge, Function, ProfileData
 
 #: Events are nanoseconds, as pyprof2calltree writes them.
@@ -258,19 +258,9 @@ def write_callgrind(path: str, parts: Sequence[CallgrindPart]) -> None:
     commands = {_one_line(p.cmd) for p in parts}
     if len(commands) > 1:
         raise ValueError("all parts of one callgrind file need the same cmd")
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-callgrind-")
-    try:
-        with open(fd, "w", encoding="utf-8", errors="surrogateescape", newline="\n",
-                  buffering=1 << 20) as handle:
-            _render(parts, handle.write)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.remove(temp)
-        except OSError:
-            pass
-        raise
+    with atomic_file(path, "w", errors="surrogateescape", newline="\n",
+                     buffering=1 << 20) as handle:
+        _render(parts, handle.write)
 
 
 def write_process_files(folder: str, run_id: str, parts: Sequence[CallgrindPart]) -> CallgrindNames:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any, Dict, List
 
 from spyder_callgrind import __version__
+from spyder_callgrind.engine.atomic import atomic_file
 from spyder_callgrind.engine.model import ProfileData
 from spyder_callgrind.engine.stacks import (
     APPROXIMATION_NOTE, DEFAULT_MAX_DEPTH, build_stack_tree)
@@ -89,13 +89,5 @@ def write_speedscope(data: ProfileData, path: str, name: str = "") -> None:
     ``name`` names the profile inside the file (default: the file's own name).
     """
     document = speedscope_document(data, name or os.path.basename(path))
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".speedscope-", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(document, stream, separators=(",", ":"))
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with atomic_file(path) as stream:
+        json.dump(document, stream, separators=(",", ":"))

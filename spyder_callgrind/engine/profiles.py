@@ -32,6 +32,7 @@ import sys
 import tempfile
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+from spyder_callgrind.engine.atomic import atomic_write
 from spyder_callgrind.engine.model import BUILTIN_FILE, Edge, FuncKey, Function, ProfileData
 
 #: Identifies our table files; ``TABLE_VERSION`` is bumped when the layout changes.
@@ -332,21 +333,6 @@ def to_pstats_dict(data: ProfileData) -> Dict[FuncKey, tuple]:
             for i, f in enumerate(functions)}
 
 
-def _atomic_write(path: str, payload: bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix="-" + os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.remove(temp)
-        except OSError:
-            pass
-        raise
-
-
 def write_pstats(data_or_paths: Union[ProfileData, Iterable[str]], path: str,
                  base_dir: Optional[str] = None) -> None:
     """Write a ``.prof`` that ``pstats.Stats`` reads.
@@ -358,7 +344,7 @@ def write_pstats(data_or_paths: Union[ProfileData, Iterable[str]], path: str,
         data = data_or_paths
     else:
         data = merge_profiles([load_pstats(p, base_dir) for p in data_or_paths])
-    _atomic_write(path, marshal.dumps(to_pstats_dict(data)))
+    atomic_write(path, marshal.dumps(to_pstats_dict(data)))
 
 
 # -- the table ------------------------------------------------------------------------------
@@ -393,7 +379,7 @@ def _table_text(data: ProfileData, chunk: int = TABLE_CHUNK) -> str:
 
 def save_table(data: ProfileData, path: str) -> None:
     """Write ``data`` as a table file (JSON, columns in slices), atomically."""
-    _atomic_write(path, _table_text(data).encode("utf-8"))
+    atomic_write(path, _table_text(data).encode("utf-8"))
 
 
 def top_subset(data: ProfileData, n: int = 500) -> ProfileData:

@@ -25,11 +25,11 @@ import os
 import secrets
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Tuple
 
+from spyder_callgrind.engine.atomic import atomic_write
 from spyder_callgrind.engine.records import RecordError, RunRecord
 
 #: Environment variable naming the store folder (overrides the default, not ``--store``).
@@ -65,20 +65,7 @@ def default_store_dir() -> str:
 
 def atomic_write_text(path: str, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the new one, whole."""
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, text)
 
 
 def new_run_id() -> str:
