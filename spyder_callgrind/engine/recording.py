@@ -195,11 +195,16 @@ def write_outputs(folder: str, record: RunRecord,
     os.makedirs(os.path.join(folder, TABLES_DIR), exist_ok=True)
     if len(loaded) == 1:
         merged = loaded[0][1]
-        record.profile = loaded[0][0].profile
     else:
         merged = profiles.merge_profiles(
             [data for _process, data in loaded],
             description=f"{len(loaded)} processes: CPU time summed over processes")
+    # First the top rows: the pane shows them from the unfinished run folder while the
+    # rest is written (see store.RunStore.pending_file).
+    profiles.save_top(merged, os.path.join(folder, TABLES_DIR, TOP_TABLE))
+    if len(loaded) == 1:
+        record.profile = loaded[0][0].profile
+    else:
         if all(process.profile for process, _data in loaded):
             record.profile = f"{PROFILES_DIR}/{MERGED_PROFILE}"
             profiles.write_pstats([os.path.join(folder, p.profile) for p, _d in loaded],
@@ -215,7 +220,6 @@ def write_outputs(folder: str, record: RunRecord,
     for (process, _data), name in zip(loaded, names.per_process):
         process.callgrind = name
     profiles.save_table(merged, os.path.join(folder, TABLES_DIR, MERGED_TABLE))
-    profiles.save_top(merged, os.path.join(folder, TABLES_DIR, TOP_TABLE))
     if len(loaded) > 1:
         for process, data in loaded:
             profiles.save_table(data, os.path.join(folder, TABLES_DIR, table_name(process.pid)))

@@ -199,6 +199,10 @@ class RunStore:
         return removed
 
     # -- reading -------------------------------------------------------------------------
+    def pending_file(self, run_id: str, *names: str) -> str:
+        """A file of a run that is still being written (it may not exist yet)."""
+        return os.path.join(self.root, INCOMPLETE_PREFIX + run_id, *names)
+
     def path_of(self, record: RunRecord) -> str:
         return os.path.join(self.root, record.id)
 

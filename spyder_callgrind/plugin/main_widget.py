@@ -26,6 +26,7 @@ from spyder.api.widgets.main_widget import PluginMainWidget
 
 from spyder_callgrind.engine import exports
 from spyder_callgrind.engine.model import ProfileData
+from spyder_callgrind.engine.profiles import ProfileError, load_table
 from spyder_callgrind.engine.records import RunRecord
 from spyder_callgrind.engine.recording import TABLES_DIR, TOP_TABLE
 from spyder_callgrind.engine.store import RunStore, StoreError
@@ -137,6 +138,11 @@ class CallgrindWidget(PluginMainWidget):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(300)
         self._refresh_timer.timeout.connect(self.refresh_history)
+        # While a run converts, its first rows are shown as soon as they are written.
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setInterval(100)
+        self._preview_timer.timeout.connect(self._poll_preview)
+        self._previewed: set = set()
 
     # ---- PluginMainWidget API
     def get_title(self):
@@ -337,6 +343,7 @@ class CallgrindWidget(PluginMainWidget):
         self._show_in_extra_views(None)
         self.show_message("")
         if record.id in self.processes:
+            self._previewed.discard(record.id)
             self.view.set_output("".join(self.live_output.get(record.id, [])))
             self.view.tabs.setCurrentWidget(self.view.output_edit)
             return
@@ -415,11 +422,32 @@ class CallgrindWidget(PluginMainWidget):
         record.started = datetime.now().astimezone().isoformat(timespec="seconds")
         self.running_records[process.run_id] = record
         process.start()
+        self._preview_timer.start()
         self.start_spinner()
         self.refresh_history()
         self.select_run(process.run_id)
         self.update_actions()
         return process
+
+    def _poll_preview(self):
+        """Show the top rows of the selected run while it is still being converted."""
+        if not self.processes:
+            self._preview_timer.stop()
+            return
+        run_id = self.current_id
+        if run_id not in self.processes or run_id in self._previewed:
+            return
+        path = self.store.pending_file(run_id, TABLES_DIR, TOP_TABLE)
+        if not os.path.isfile(path):
+            return
+        self._previewed.add(run_id)
+        try:
+            data = load_table(path)
+        except ProfileError:
+            return  # the finished run is loaded (and its problems reported) normally
+        self.view.set_profile(data)
+        self.show_message(_("Writing the callgrind file; these are the top functions, "
+                            "the full table follows."))
 
     def _on_output(self, run_id: str, stream: str, text: str):
         chunks = self.live_output.setdefault(run_id, [])
