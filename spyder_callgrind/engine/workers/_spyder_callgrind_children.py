@@ -228,8 +228,7 @@ class Tracker:
         }
         if extra:
             meta.update(extra)
-        self.main = _Record(self, self._claim(str(self.pid)), meta)
-        self.main.write_meta()
+        self.main = _Record(self, self._claim(str(self.pid), meta), meta)
         if start_profile:
             self.start_profile()
         return self.main
@@ -264,6 +263,8 @@ class Tracker:
             self.save_running_threads()
         finally:
             self.saving = False
+        if self.pending_signal == getattr(signal, "SIGTERM", None):
+            _die_of(self.pending_signal)      # terminated while saving: now die of it
 
     def set_meta(self, **fields):
         if self.main is not None:
@@ -280,8 +281,8 @@ class Tracker:
             "python": _python_version(), "executable": sys.executable, "status": "running",
             "profile": None, "started": time.time(), "daemon": bool(thread.daemon),
         }
-        rec = _Record(self, self._claim("%d-t%d" % (self.pid, self.thread_count)), meta, ident)
-        rec.write_meta()
+        rec = _Record(self, self._claim("%d-t%d" % (self.pid, self.thread_count), meta),
+                      meta, ident)
         self.threads[ident] = rec
         rec.prof = self.profilers.start()
         return rec
@@ -305,19 +306,37 @@ class Tracker:
                 pass
 
     # -- files -------------------------------------------------------------------------------
-    def _claim(self, base):
-        """Reserve ``base.json`` (another name when a pid was reused within the run)."""
+    def _claim(self, base, meta):
+        """Create ``base.json`` holding ``meta`` in one step (never empty, never half
+        written); another name when a pid was reused within the run."""
         name, n = base, 1
-        while True:
+        tmp = os.path.join(self.out_dir, "%s.%d.claim" % (base, os.getpid()))
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(meta, f)
+        try:
+            while True:
+                try:
+                    os.link(tmp, os.path.join(self.out_dir, name + ".json"))
+                    return name
+                except FileExistsError:
+                    n += 1
+                    name = "%s-%d" % (base, n)
+                except OSError:           # no hard links here: create, then fill
+                    try:
+                        fd = os.open(os.path.join(self.out_dir, name + ".json"),
+                                     os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                    except FileExistsError:
+                        n += 1
+                        name = "%s-%d" % (base, n)
+                        continue
+                    os.close(fd)
+                    os.replace(tmp, os.path.join(self.out_dir, name + ".json"))
+                    return name
+        finally:
             try:
-                fd = os.open(os.path.join(self.out_dir, name + ".json"),
-                             os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                n += 1
-                name = "%s-%d" % (base, n)
-                continue
-            os.close(fd)
-            return name
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 # -- signals -----------------------------------------------------------------------------------
@@ -362,6 +381,67 @@ def install_sigint_handler():
 def install_sigterm_handler():
     if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
+        _watch_sigterm()
+
+
+_wakeup_w = None
+
+
+def _mute_inherited_wakeup():
+    """A forked child must not write its signals into its parent's wakeup pipe (the
+    parent's watcher would take them for its own) until it sets up its own."""
+    if _wakeup_w is not None:
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, _wakeup_w)
+            os.close(null)
+        except OSError:
+            pass
+
+
+def _watch_sigterm():
+    """Make sure the Python-level SIGTERM handler runs even if the signal lands badly.
+
+    Python runs signal handlers in the main thread between bytecodes; a signal arriving
+    just before a blocking call (a pool worker waiting on its queue's semaphore) is noted
+    but its handler waits for the *next* interruption, which may never come: the worker
+    neither saves nor dies and ``Pool.terminate()`` joins it forever (seen about once in
+    40 runs).  The C handler also writes the signal number to a wakeup fd; a helper thread
+    reading it re-sends SIGTERM to the main thread until the process is gone, which
+    interrupts the blocking call so the handler runs.
+    """
+    if not hasattr(signal, "pthread_kill") or not hasattr(os, "set_blocking"):
+        return
+    try:
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    except (OSError, ValueError):
+        return
+    global _wakeup_w
+    if _wakeup_w is None and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_mute_inherited_wakeup)
+    _wakeup_w = w
+    main_ident = _thread.get_ident()
+    term = bytes([signal.SIGTERM])
+
+    def watch():
+        while True:
+            try:
+                data = os.read(r, 64)
+            except OSError:
+                return
+            if not data:
+                return
+            if term in data:
+                while True:
+                    try:
+                        signal.pthread_kill(main_ident, signal.SIGTERM)
+                    except (OSError, ValueError):
+                        return
+                    time.sleep(0.05)
+    # A bare thread: not a threading.Thread, so it is neither profiled nor joined at exit.
+    _thread.start_new_thread(watch, ())
 
 
 # -- multiprocessing -----------------------------------------------------------------------------
