@@ -16,6 +16,7 @@ folder gives a short message, it cannot crash Spyder.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -150,10 +151,31 @@ class RunLoader(QObject):
         try:
             while deadline is None or time.perf_counter() < deadline:
                 next(steps)
+            # The collector is paused while a run loads; a young collection per slice
+            # untracks the slice's new tuples at once, so turning the collector back on
+            # at the end does not cost one long pause over all of them.
+            gc.collect(0)
         except StopIteration as done:
             self._job = None
             merged, choices = done.value
-            self.loaded.emit(run_id, merged, True, choices)
+            if budget is None:
+                self.loaded.emit(run_id, merged, True, choices)
+            else:
+                # Two more turns of the event loop, each short: first the collection of
+                # the young objects just made (NamedTuples stay tracked by the collector,
+                # so this pause is paid once here rather than inside the next step), then
+                # showing the rows.
+                generation = self._generation
+
+                def show():
+                    if generation == self._generation:
+                        self.loaded.emit(run_id, merged, True, choices)
+
+                def collect():
+                    gc.collect(1)
+                    QTimer.singleShot(1, show)
+
+                QTimer.singleShot(1, collect)
             return
         except Exception as error:  # noqa: BLE001 - never let a bad run folder escape
             self._job = None
