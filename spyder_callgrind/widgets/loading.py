@@ -84,6 +84,13 @@ def _iter_load_prepared(store: RunStore, record: RunRecord):
     return merged, choices
 
 
+def _short(error: Exception) -> str:
+    """One line for the pane: our own errors say what is wrong; others are named."""
+    if isinstance(error, (profiles.ProfileError, callgrind.CallgrindError, OSError)):
+        return str(error)
+    return f"the run's files cannot be read ({type(error).__name__})"
+
+
 class RunLoader(QObject):
     """Loads runs in a background thread; stale results (another run selected) are dropped."""
 
@@ -126,9 +133,9 @@ class RunLoader(QObject):
                 for data in [merged] + [c[2] for c in choices]:
                     data.prepare()
                     prepare_sort(data)
-            except (profiles.ProfileError, callgrind.CallgrindError, OSError) as error:
+            except Exception as error:  # noqa: BLE001 - a hostile run folder, say so
                 if generation == self._generation:
-                    self.failed.emit(record.id, str(error))
+                    self.failed.emit(record.id, _short(error))
                 return
             if generation == self._generation:
                 self.loaded.emit(record.id, merged, True, choices)
@@ -180,7 +187,7 @@ class RunLoader(QObject):
         except Exception as error:  # noqa: BLE001 - never let a bad run folder escape
             self._job = None
             steps.close()
-            self.failed.emit(run_id, str(error) or type(error).__name__)
+            self.failed.emit(run_id, _short(error))
             return
         self._timer.start()
 
@@ -189,8 +196,8 @@ class RunLoader(QObject):
             try:
                 a, _c = load_run_tables(store, before)
                 b, _c = load_run_tables(store, after)
-            except (profiles.ProfileError, callgrind.CallgrindError, OSError) as error:
-                self.failed.emit(after.id, str(error))
+            except Exception as error:  # noqa: BLE001 - a hostile run folder, say so
+                self.failed.emit(after.id, _short(error))
                 return
             self.compared.emit(a, b, before.id, after.id)
 
