@@ -378,10 +378,14 @@ def install_sigint_handler():
         signal.signal(signal.SIGBREAK, _on_sigint)
 
 
-def install_sigterm_handler():
+def install_sigterm_handler(watch=True):
+    """``watch``: also start the watcher below (children only: in the main process it
+    would make every script multi-threaded, which 3.12+ warns about at fork, and a stuck
+    main process is killed by the runner's Stop anyway)."""
     if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
-        _watch_sigterm()
+        if watch:
+            _watch_sigterm()
 
 
 _wakeup_w = None
@@ -590,7 +594,7 @@ def start_main(out_dir, follow=True):
         patch()
         atexit.register(_save_daemon_threads)
     install_sigint_handler()
-    install_sigterm_handler()
+    install_sigterm_handler(watch=False)
     return _state
 
 
