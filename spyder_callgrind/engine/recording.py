@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import sys
 from datetime import datetime
 from typing import Callable, List, Optional, Sequence, Tuple
@@ -53,7 +54,8 @@ class Recording:
         self.script = os.path.abspath(script)
         self.args = list(args)
         self.cwd = os.path.abspath(cwd or os.getcwd())
-        self.python = python or sys.executable
+        # "python3.12" as well as a full path, as a shell would find it.
+        self.python = (shutil.which(python) or python) if python else sys.executable
         self.children = children
         self.on_output = on_output
         self.label = label

@@ -261,7 +261,9 @@ class ProfileView(QWidget):
         combo = self.process_combo
         combo.blockSignals(True)
         combo.clear()
-        combo.addItem(_("All processes"), None)
+        combo.addItem(_("All processes (CPU time summed)"), None)
+        combo.setItemData(0, _("The processes' costs added up: CPU time summed over "
+                               "processes, not wall time"), Qt.ToolTipRole)
         for label, pid, _profile in self._processes:
             combo.addItem(_("{label} (pid {pid})").format(label=label, pid=pid), pid)
         combo.setCurrentIndex(0)

@@ -343,3 +343,29 @@ def test_our_own_profiler_frames_are_not_in_the_run(tmp_path):
     assert not any("spyder_callgrind" in f for f in files), files
     assert not any("_lsprof.Profiler" in n for n in names), names
     assert "<built-in method builtins.sorted>" in names
+
+
+def test_python_found_on_path_by_name(tmp_path):
+    store = tmp_path / "store"
+    script = write(tmp_path, "v.py", "import sys\nprint('v', sys.version_info[:2])\n")
+    name = os.path.basename(sys.executable)
+    result = cli(store, "run", "--python", name, script, check=0)
+    assert "v (" in result.stdout
+    record, _folder = only_run(store)
+    assert os.path.isabs(record["python"])
+
+
+@pytest.mark.skipif(not shutil.which("valgrind"), reason="valgrind is not installed")
+def test_import_a_real_valgrind_callgrind_file(tmp_path):
+    """A callgrind file from a C program (valgrind's own) opens as an imported run."""
+    out = tmp_path / "callgrind.out.true"
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                    "/bin/true"], check=True, capture_output=True)
+    store = tmp_path / "store"
+    result = cli(store, "import", str(out), check=0)
+    assert "Imported" in result.stdout
+    record, folder = only_run(store)
+    assert record["source"] == "import"
+    shown = json.loads(cli(store, "show", "last", "--json", "--top", "5", check=0).stdout)
+    assert shown["functions"] and shown["functions"][0]["self_ns"] > 0
+    check_callgrind_file(os.path.join(folder, record["callgrind"]))
