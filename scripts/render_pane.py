@@ -2,10 +2,11 @@
 
 Starts Spyder headless with the plugin (as its tests do), profiles
 ``scripts/sample_program.py`` through the pane exactly as the toolbar button does, waits for
-the run, selects its hottest function, and grabs the undocked pane in Spyder's light and dark
-themes::
+the run, selects its hottest function, and grabs the undocked pane; run it once per theme
+(Spyder applies a theme at start-up)::
 
-    python scripts/render_pane.py
+    python scripts/render_pane.py            # dark: images/pane.png, pane_flamegraph.png
+    python scripts/render_pane.py --light    # light: images/pane_light.png
 """
 
 import os
@@ -45,7 +46,10 @@ def main():
     from spyder.app import start
     from spyder.config.manager import CONF
 
+    light = "--light" in sys.argv
     CONF.set("tours", "show_tour_message", False)
+    CONF.set("appearance", "ui_theme", "light" if light else "dark")
+    CONF.set("appearance", "selected", "spyder" if light else "spyder/dark")
     window = start.main()
     plugin = window.get_plugin("spyder_callgrind")
     widget = plugin.get_widget()
@@ -63,9 +67,12 @@ def main():
     window_widget.show()
     wait(lambda: window_widget.isVisible(), 10)
     widget.splitter.setSizes([420, 980])
-    grab(window_widget, "pane.png")
-    widget.tabs.setCurrentIndex(1)
-    grab(window_widget, "pane_flamegraph.png")
+    if light:
+        grab(window_widget, "pane_light.png")
+    else:
+        grab(window_widget, "pane.png")
+        widget.tabs.setCurrentIndex(1)
+        grab(window_widget, "pane_flamegraph.png")
     widget.tabs.setCurrentIndex(0)
     window.closing(close_immediately=True)
     window.close()
