@@ -183,6 +183,10 @@ while True:
     widget = plugin.get_widget()
     process = widget.start_run(script, cwd=str(tmp_path))
     qtbot.waitUntil(lambda: "running" in widget.view.output_text(), timeout=30000)
+    # While it runs: elapsed time and a busy indicator; Stop is enabled.
+    qtbot.waitUntil(lambda: widget.status_label.text().startswith("Profiling"),
+                    timeout=10000)
+    assert widget.history_model.run_at(0).status == "running"
     assert widget.stop_action.isEnabled()
     widget.stop_action.trigger()
     qtbot.waitUntil(lambda: not process.running, timeout=30000)
