@@ -480,9 +480,9 @@ def _install_in_spawned_child(out_dir, name="", early=True):
     patch()
     if not early:
         return
+    install_sigterm_handler()
     # Start now, so a spawned child's re-import of the main module is in its profile.
     _state.begin_process("worker", name)
-    install_sigterm_handler()
     # A spawned child can be interrupted before its bootstrap (e.g. SIGINT while it imports
     # the main module): it still leaves through sys.exit, so save what it did then.
     atexit.register(_save_at_exit)
@@ -505,8 +505,10 @@ def _begin_child(process):
         st.set_meta(name=process.name, ppid=parent)
         return st
     st.profilers.forget_inherited()    # forked child: drop the parent's profilers
-    st.begin_process("worker", process.name, extra={"ppid": parent})
+    # Handler first: a forkserver child starts with the default SIGTERM action, and a
+    # terminate() between writing the meta and installing it would lose the process.
     install_sigterm_handler()
+    st.begin_process("worker", process.name, extra={"ppid": parent})
     return st
 
 
