@@ -88,7 +88,8 @@ def cmd_run(options: argparse.Namespace) -> int:
     recording = Recording(store, script, options.args, cwd=options.cwd,
                           python=options.python, children=not options.no_children,
                           on_output=echo, run_id=options.id, label=options.label or "",
-                          keep=options.keep, protect=options.protect or ())
+                          keep=options.keep, protect=options.protect or (),
+                          subprocesses=options.subprocesses)
     if options.control_stdin:
         # The Spyder pane writes "stop" to our stdin; EOF means Spyder went away.
         threading.Thread(target=_watch_stdin, args=(recording,), daemon=True).start()
@@ -360,6 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cwd", metavar="DIR", help="working directory (default: current)")
     run.add_argument("--no-children", action="store_true",
                      help="do not profile child processes and threads")
+    run.add_argument("--subprocesses", action="store_true",
+                     help="also profile Pythons the script starts with subprocess "
+                          "([sys.executable, 'other.py'])")
     run.add_argument("--label", help="label the run (labelled runs are never pruned)")
     run.add_argument("--keep", type=int, default=50, metavar="N",
                      help="keep the last N runs (default 50; 0 keeps all)")

@@ -49,8 +49,9 @@ class Recording:
                  cwd: Optional[str] = None, python: Optional[str] = None,
                  children: bool = True, on_output: Optional[OutputCallback] = None,
                  run_id: Optional[str] = None, label: str = "", keep: int = DEFAULT_KEEP,
-                 protect: Sequence[str] = ()):
+                 protect: Sequence[str] = (), subprocesses: bool = False):
         self.store = store
+        self.subprocesses = subprocesses
         self.script = os.path.abspath(script)
         self.args = list(args)
         self.cwd = os.path.abspath(cwd or os.getcwd())
@@ -76,7 +77,8 @@ class Recording:
             self.script, self.args, cwd=self.cwd, python=self.python,
             profile_dir=self.pending.file(PROFILES_DIR),
             output_path=self.pending.file(OUTPUT_FILE),
-            children=self.children, on_output=self.on_output)
+            children=self.children, on_output=self.on_output,
+            subprocesses=self.subprocesses)
         try:
             self.runner.start()
         except StartError as error:

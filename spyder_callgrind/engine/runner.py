@@ -90,7 +90,8 @@ class ScriptRunner:
                  python: Optional[str] = None, profile_dir: str,
                  output_path: Optional[str] = None, children: bool = True,
                  on_output: Optional[Callable[[str, str], None]] = None,
-                 env: Optional[Mapping[str, Optional[str]]] = None):
+                 env: Optional[Mapping[str, Optional[str]]] = None,
+                 subprocesses: bool = False):
         self.cwd = os.path.abspath(cwd or os.getcwd())
         self.script = os.path.join(self.cwd, script)
         self.args = [str(a) for a in args]
@@ -98,6 +99,8 @@ class ScriptRunner:
         self.profile_dir = os.path.abspath(profile_dir)
         self.output_path = output_path
         self.children = children
+        #: also profile Pythons the script starts with subprocess ([sys.executable, "x.py"])
+        self.subprocesses = subprocesses and children
         self.on_output = on_output
         self.env = dict(env or {})
         self._proc: Optional[subprocess.Popen] = None
@@ -142,6 +145,10 @@ class ScriptRunner:
                 env.pop(key, None)
             else:
                 env[key] = value
+        if self.subprocesses:
+            env["SPYDER_CALLGRIND_SUBPROCESSES"] = "1"
+        else:
+            env.pop("SPYDER_CALLGRIND_SUBPROCESSES", None)
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONIOENCODING"] = "utf-8"
         kwargs: Dict = {}
@@ -402,10 +409,13 @@ def build_records(metas: List[dict], profile_dir: str, killed: bool = False):
     processes: List[ProcessRecord] = []
     threads: List[ProcessRecord] = []
     by_base: Dict[str, ProcessRecord] = {}
-    worker = 0
+    worker = subprocess_count = 0
     for meta in procs:
         if meta.get("role") == ROLE_MAIN:
             role = ROLE_MAIN
+        elif meta.get("role") == "subprocess":
+            subprocess_count += 1
+            role = f"subprocess {subprocess_count}"
         else:
             worker += 1
             role = f"worker {worker}"

@@ -30,6 +30,9 @@ class CallgrindConfigPage(PluginConfigPage):
         children = self.create_checkbox(
             _("Profile child processes and threads (multiprocessing, threading)"),
             "profile_children")
+        subprocesses = self.create_checkbox(
+            _("Also profile Python scripts started with subprocess "
+              "([sys.executable, 'other.py'])"), "profile_subprocesses")
         after = self.create_combobox(
             _("After a run:"),
             [(_("Show it in the Callgrind pane"), "pane"),
@@ -38,6 +41,7 @@ class CallgrindConfigPage(PluginConfigPage):
             "after_run")
         layout = QVBoxLayout(run_group)
         layout.addWidget(children)
+        layout.addWidget(subprocesses)
         layout.addWidget(after)
 
         viewer_group = QGroupBox(_("External viewer"))

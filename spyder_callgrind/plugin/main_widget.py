@@ -409,6 +409,7 @@ class CallgrindWidget(PluginMainWidget):
         process = ProfileProcess(script, args, store=store.root, cwd=cwd, python=python,
                                  children=bool(self.get_conf("profile_children")),
                                  keep=int(self.get_conf("keep_runs")), protect=protect,
+                                 subprocesses=bool(self.get_conf("profile_subprocesses")),
                                  parent=self)
         process.output.connect(self._on_output)
         process.elapsed.connect(self._on_elapsed)

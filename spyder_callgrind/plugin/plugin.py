@@ -46,7 +46,7 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
     WIDGET_CLASS = CallgrindWidget
     CONF_SECTION = NAME
     CONF_FILE = True
-    CONF_VERSION = "1.0.0"
+    CONF_VERSION = "1.1.0"
     CONF_WIDGET_CLASS = CallgrindConfigPage
     CONF_DEFAULTS = [
         (CONF_SECTION, {
@@ -55,6 +55,7 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
             "viewer_path": "",              # empty: find qcachegrind/kcachegrind
             "after_run": "pane",            # "pane", "viewer" or "both"
             "profile_children": True,
+            "profile_subprocesses": False,  # Pythons started with subprocess
             "hide_builtins": False,
             "hide_stdlib": False,
             "hide_site_packages": False,

@@ -32,6 +32,7 @@ class ProfileProcess(QObject):
     def __init__(self, script: str, args: Sequence[str] = (), *, store: str,
                  cwd: Optional[str] = None, python: Optional[str] = None,
                  children: bool = True, keep: int = 50, protect: Sequence[str] = (),
+                 subprocesses: bool = False,
                  parent: Optional[QObject] = None, driver_python: Optional[str] = None):
         super().__init__(parent)
         self.run_id = new_run_id()
@@ -41,6 +42,7 @@ class ProfileProcess(QObject):
         self.cwd = cwd or os.path.dirname(self.script)
         self.python = python
         self.children = children
+        self.subprocesses = subprocesses
         self.keep = keep
         #: runs that retention must not prune (e.g. the one shown in the pane)
         self.protect = [p for p in protect if p]
@@ -67,6 +69,8 @@ class ProfileProcess(QObject):
             args += ["--python", self.python]
         if not self.children:
             args.append("--no-children")
+        elif self.subprocesses:
+            args.append("--subprocesses")
         for run_id in self.protect:
             args += ["--protect", run_id]
         return args + ["--", self.script, *self.args]

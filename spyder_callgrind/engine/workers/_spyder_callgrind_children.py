@@ -584,17 +584,78 @@ def patch():
     setattr(mp_process, PATCHED_MARKER, True)
 
 
+# -- Pythons started through subprocess -----------------------------------------------------------
+#: Set to "1" in the profiled script's environment to follow ``[sys.executable, "x.py"]``.
+SUBPROCESS_ENV = "SPYDER_CALLGRIND_SUBPROCESSES"
+
+
+def _same_python(program):
+    """True when ``program`` names this interpreter (the usual ``sys.executable``)."""
+    if not isinstance(program, (str, bytes, os.PathLike)):
+        return False
+    program = os.fsdecode(program)
+    if os.path.dirname(program) == "":
+        import shutil
+        program = shutil.which(program) or program
+    try:
+        return os.path.samefile(program, sys.executable)
+    except OSError:
+        return False
+
+
+def wrap_python_command(args, out_dir, follow=True):
+    """``[python, script.py, *rest]`` run under our worker; anything else unchanged.
+
+    Only a script file is followed: ``-c``, ``-m`` and other options are left alone, as is
+    a command given as one string (which a shell would read).
+    """
+    if isinstance(args, (str, bytes)) or not isinstance(args, (list, tuple)):
+        return args
+    args = list(args)
+    if len(args) < 2 or not _same_python(args[0]):
+        return args
+    script = os.fsdecode(args[1]) if isinstance(args[1], (bytes, os.PathLike)) else args[1]
+    if not isinstance(script, str) or script.startswith("-"):
+        return args
+    worker = os.path.join(_WORKERS_DIR, "profile_script.py")
+    wrapped = [args[0], worker, "--out", out_dir, "--role", "subprocess"]
+    if not follow:
+        wrapped.append("--no-children")
+    return wrapped + ["--"] + args[1:]
+
+
+def patch_subprocess(out_dir):
+    """Profile Pythons this process starts with ``subprocess`` (``Popen``, ``run``...)."""
+    import subprocess
+    if getattr(subprocess, PATCHED_MARKER, False):
+        return
+    original_init = subprocess.Popen.__init__
+
+    def __init__(self, args, *more, **options):
+        if not options.get("shell") and "executable" not in options:
+            args = wrap_python_command(args, out_dir)
+        original_init(self, args, *more, **options)
+
+    subprocess.Popen.__init__ = __init__
+    setattr(subprocess, PATCHED_MARKER, True)
+
+
 # -- the main process -----------------------------------------------------------------------------
-def start_main(out_dir, follow=True):
-    """Set up the tracker of the profiled script's process (meta written, not profiling yet)."""
+def start_main(out_dir, follow=True, role="main"):
+    """Set up the tracker of the profiled script's process (meta written, not profiling yet).
+
+    ``role`` is "main" for the script the user asked for, "subprocess" for a Python it
+    started through ``subprocess`` (followed only when ``SUBPROCESS_ENV`` is set)."""
     global _state
     os.makedirs(out_dir, exist_ok=True)
     _state = Tracker(out_dir, follow)
-    _state.begin_process("main", "MainProcess", start_profile=False,
+    _state.begin_process(role, "MainProcess", start_profile=False,
                          extra={"argv": list(sys.argv)})
     if follow:
         patch()
         atexit.register(_save_daemon_threads)
+        if os.environ.get(SUBPROCESS_ENV) == "1":
+            patch_subprocess(out_dir)
     install_sigint_handler()
     install_sigterm_handler(watch=False)
     return _state

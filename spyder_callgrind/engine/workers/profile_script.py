@@ -2,7 +2,10 @@
 
 Usage::
 
-    python /path/to/profile_script.py --out DIR [--no-children] -- SCRIPT [ARGS...]
+    python /path/to/profile_script.py --out DIR [--no-children] [--role ROLE] -- SCRIPT [ARGS...]
+
+``--role subprocess`` marks a Python that the profiled script started itself through
+``subprocess`` (see ``_spyder_callgrind_children.patch_subprocess``).
 
 Runs by file path (stdlib only, Python 3.9-3.13).  Unlike ``python -m cProfile`` the script
 runs as the real ``__main__`` module, so ``if __name__ == "__main__":`` blocks run and
@@ -24,13 +27,15 @@ import sys
 
 EXIT_INTERRUPTED = 130
 EXIT_CANNOT_START = 2
-USAGE = "usage: profile_script.py --out DIR [--no-children] -- SCRIPT [ARGS...]"
+USAGE = ("usage: profile_script.py --out DIR [--no-children] [--role ROLE] "
+         "-- SCRIPT [ARGS...]")
 
 _OUR_FILES = {os.path.normcase(os.path.abspath(__file__))}
 
 
 def _parse(argv):
     out, follow = None, True
+    _parse.role = "main"
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -46,6 +51,10 @@ def _parse(argv):
         if arg == "--no-children":
             follow = False
             i += 1
+            continue
+        if arg == "--role" and i + 1 < len(argv):
+            _parse.role = argv[i + 1]
+            i += 2
             continue
         break
     sys.stderr.write(USAGE + "\n")
@@ -113,7 +122,7 @@ def main(argv):
     sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
     sys.argv = [script] + list(args)
 
-    state = children.start_main(out_dir, follow)
+    state = children.start_main(out_dir, follow, role=_parse.role)
     abs_script = os.path.abspath(script)
     try:
         code = _load(abs_script)
