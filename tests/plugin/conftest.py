@@ -38,9 +38,32 @@ def main_window(store_dir, tmp_path, monkeypatch, qtbot):
     except Exception:
         pass
     window.close()
+    _wait_for_console_kernels()
     CONF.reset_to_defaults(notification=False)
     CONF.reset_manager()
     PLUGIN_REGISTRY.reset()
+
+
+def _wait_for_console_kernels():
+    """Let the IPython console's kernels end before the next window (or the interpreter's
+    exit) destroys the threads reading their output: a QThread destroyed while running
+    aborts the whole test process ("QThread: Destroyed while thread is still running")."""
+    import gc
+
+    import psutil
+    from spyder.plugins.ipythonconsole.utils.kernel_handler import (
+        KernelHandler, StdThread)
+
+    KernelHandler.wait_all_shutdown_threads()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "spyder_kernels.console" in " ".join(child.cmdline()):
+                child.kill()
+        except psutil.Error:
+            pass
+    for thread in [o for o in gc.get_objects() if isinstance(o, StdThread)]:
+        if thread.isRunning():
+            thread.wait(10000)
 
 
 @pytest.fixture
