@@ -369,3 +369,54 @@ def test_import_a_real_valgrind_callgrind_file(tmp_path):
     shown = json.loads(cli(store, "show", "last", "--json", "--top", "5", check=0).stdout)
     assert shown["functions"] and shown["functions"][0]["self_ns"] > 0
     check_callgrind_file(os.path.join(folder, record["callgrind"]))
+
+
+POOL = """
+    import multiprocessing as mp
+    import sys
+
+    def work(n):
+        return sum(i * i for i in range(n))
+
+    if __name__ == "__main__":
+        mp.set_start_method(sys.argv[1])
+        with mp.Pool(3) as pool:
+            print("total", sum(pool.map(work, [3000] * 24, chunksize=2)))
+"""
+
+
+def _kcachegrind():
+    from tests.engine import test_callgrind
+    return test_callgrind
+
+
+@pytest.mark.kcachegrind
+@pytest.mark.skipif(not _kcachegrind().HAVE_KCACHEGRIND, reason="KCacheGrind is not installed "
+                    "(apt: kcachegrind xvfb dbus x11-utils)")
+def test_runs_made_by_the_command_load_in_kcachegrind(tmp_path):
+    """Files from real runs (a path with spaces and non-ASCII characters; a Pool of three
+    workers) load in the real KCacheGrind with no loader message, and pass the strict reader
+    and callgrind_annotate."""
+    store = tmp_path / "store"
+    script = write(tmp_path / "dir ä b", "work load.py", WORKLOAD)
+    cli(store, "run", script, "x y", check=0)
+    pool = write(tmp_path, "pool.py", POOL)
+    cli(store, "run", pool, "spawn", check=0)
+    for record in runs(store):
+        folder = os.path.join(str(store), record["id"])
+        files = sorted(f for f in os.listdir(folder) if f.startswith("callgrind.out."))
+        assert len(files) == len(record["processes"])
+        for name in files:
+            check_callgrind_file(os.path.join(folder, name))
+        messages, titles = _kcachegrind().run_kcachegrind(
+            os.path.join(folder, record["callgrind"]), tmp_path)
+        assert record["callgrind"] + " [" in titles, titles[-500:]
+        assert messages == []
+    pool_record = runs(store)[0]
+    assert len(pool_record["processes"]) == 4
+    calls = 0
+    for process in pool_record["processes"]:
+        stats = pstats.Stats(os.path.join(str(store), pool_record["id"],
+                                          process["profile"])).stats
+        calls += sum(v[1] for k, v in stats.items() if k[2] == "work")
+    assert calls == 24
