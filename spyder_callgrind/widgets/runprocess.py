@@ -79,11 +79,9 @@ class ProfileProcess(QObject):
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONIOENCODING", "utf-8")
         env.insert("PYTHONUNBUFFERED", "1")
-        # The command must import this very package, even from a source checkout.
-        package_root = os.path.dirname(os.path.dirname(os.path.dirname(
-            os.path.abspath(__file__))))
-        current = env.value("PYTHONPATH", "")
-        env.insert("PYTHONPATH", package_root + (os.pathsep + current if current else ""))
+        # No PYTHONPATH of ours: the command runs in Spyder's interpreter, where this package
+        # is installed, and the user's script inherits this environment, where Spyder's
+        # own packages must not shadow the user's.
         self._process.setProcessEnvironment(env)
         self._process.setWorkingDirectory(self.cwd if os.path.isdir(self.cwd)
                                           else os.path.expanduser("~"))

@@ -249,12 +249,20 @@ def test_runs_use_the_consoles_interpreter(main_window, plugin, store_dir, tmp_p
     plugin.set_conf("custom_interpreter", other, section="main_interpreter")
     plugin.set_conf("executable", other, section="main_interpreter")
     script = write_script(tmp_path, "which.py",
-                          "import sys\nprint('version', sys.version_info[:2])\n")
+                          "import os, sys\nprint('version', sys.version_info[:2])\n"
+                          "print('PYTHONPATH=' + os.environ.get('PYTHONPATH', ''))\n")
     plugin.profile_path(script)
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=60000)
     record = complete_runs(store_dir)[0]
     assert record["python"] == other
     assert record["python_version"].startswith("3.12")
+    # Spyder's own packages are not put in front of the user's.
+    import spyder_callgrind
+    ours = os.path.dirname(os.path.dirname(spyder_callgrind.__file__))
+    output = open(os.path.join(str(store_dir), record["id"], "output.txt"),
+                  encoding="utf-8").read()
+    line = next(x for x in output.splitlines() if x.startswith("PYTHONPATH="))
+    assert ours not in line.split("=", 1)[1].split(os.pathsep)
 
 
 def test_pool_run_shows_every_process_in_the_pane(main_window, plugin, store_dir, tmp_path,
