@@ -282,10 +282,15 @@ if __name__ == "__main__":
     widget.start_run(script, cwd=str(tmp_path))
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=90000)
     record = complete_runs(store_dir)[0]
-    assert len(record["processes"]) == 4
-    assert all(p["profiled"] for p in record["processes"])
+    # The main process and the workers that started (on a loaded machine the pool can
+    # finish before its last worker is up; Pool.terminate then ends that one before it ran
+    # anything of the script's, so there is nothing of it to profile).
+    processes = record["processes"]
+    assert processes[0]["role"] == "main" and 2 <= len(processes) <= 4
+    assert all(p["profiled"] for p in processes)
     view = widget.view
-    qtbot.waitUntil(lambda: view.process_combo.count() == 5, timeout=30000)
+    qtbot.waitUntil(lambda: view.process_combo.count() == len(processes) + 1,
+                    timeout=30000)
     assert view.process_combo.isVisibleTo(widget)
     merged = view.profile()
     calls = sum(f.total_calls for f in merged.functions if f.name == "work")
