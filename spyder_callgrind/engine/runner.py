@@ -107,6 +107,7 @@ class ScriptRunner:
         self._readers: List[threading.Thread] = []
         self._out_file = None
         self._out_lock = threading.Lock()
+        self._partial: Dict[str, str] = {}   # per stream: text after its last newline
         self._started: Optional[datetime] = None
         self._t0 = 0.0
         self._duration: Optional[float] = None
@@ -290,22 +291,35 @@ class ScriptRunner:
             if text:
                 self._emit(name, text)
             if not chunk:
+                self._keep(name, "", final=True)
                 break
         stream.close()
 
     def _emit(self, name: str, text: str) -> None:
-        with self._out_lock:
-            if self._out_file is not None:
-                try:
-                    self._out_file.write(text)
-                    self._out_file.flush()
-                except (OSError, ValueError):
-                    pass
+        self._keep(name, text)
         if self.on_output is not None:
             try:
                 self.on_output(name, text)
             except Exception:
                 pass
+
+    def _keep(self, name: str, text: str, final: bool = False) -> None:
+        """Append to the kept output whole lines only: stdout and stderr come through two
+        pipes, so a partial line of one (``print`` writes the text, then the newline) would
+        otherwise be cut in two by a line of the other. Live output is not held back."""
+        with self._out_lock:
+            pending = self._partial.get(name, "") + text
+            if final:
+                whole, self._partial[name] = pending, ""
+            else:
+                cut = pending.rfind("\n") + 1
+                whole, self._partial[name] = pending[:cut], pending[cut:]
+            if whole and self._out_file is not None:
+                try:
+                    self._out_file.write(whole)
+                    self._out_file.flush()
+                except (OSError, ValueError):
+                    pass
 
     def _close_output(self) -> None:
         with self._out_lock:

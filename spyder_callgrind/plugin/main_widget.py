@@ -563,7 +563,9 @@ class CallgrindWidget(PluginMainWidget):
             self.refresh_history()
 
     def delete_selected(self, confirm: bool = True):
-        records = [r for r in self.selected_records() if r.id not in self.processes]
+        # The selected rows, or else the run shown.
+        records = [r for r in (self.selected_records() or [self.selected_record()])
+                   if r is not None and r.id not in self.processes]
         if not records:
             return
         if confirm:

@@ -110,6 +110,25 @@ class RunLoader(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._step)
+        # Timers owned by this object (never a free singleShot): if the pane is closed
+        # meanwhile, they go with it instead of firing into a deleted object.
+        self._finished = None
+        self._collect_timer = self._one_shot(lambda: (gc.collect(1),
+                                                      self._show_timer.start()))
+        self._show_timer = self._one_shot(self._show_finished)
+
+    def _one_shot(self, slot) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(1)
+        timer.timeout.connect(slot)
+        return timer
+
+    def _show_finished(self) -> None:
+        finished, self._finished = self._finished, None
+        if finished is not None and finished[0] == self._generation:
+            _generation, run_id, merged, choices = finished
+            self.loaded.emit(run_id, merged, True, choices)
 
     def load(self, record: RunRecord, store: RunStore,
              top_table: Optional[str] = None) -> None:
@@ -172,17 +191,8 @@ class RunLoader(QObject):
                 # the young objects just made (NamedTuples stay tracked by the collector,
                 # so this pause is paid once here rather than inside the next step), then
                 # showing the rows.
-                generation = self._generation
-
-                def show():
-                    if generation == self._generation:
-                        self.loaded.emit(run_id, merged, True, choices)
-
-                def collect():
-                    gc.collect(1)
-                    QTimer.singleShot(1, show)
-
-                QTimer.singleShot(1, collect)
+                self._finished = (self._generation, run_id, merged, choices)
+                self._collect_timer.start()
             return
         except Exception as error:  # noqa: BLE001 - never let a bad run folder escape
             self._job = None
@@ -204,8 +214,15 @@ class RunLoader(QObject):
         self._start(work)
 
     def _start(self, work) -> None:
+        def guarded():
+            try:
+                work()
+            except RuntimeError:  # the pane was closed meanwhile: nobody to tell
+                pass
+
         self._threads = [t for t in self._threads if t.is_alive()]
-        thread = threading.Thread(target=work, name="spyder-callgrind-loader", daemon=True)
+        thread = threading.Thread(target=guarded, name="spyder-callgrind-loader",
+                                  daemon=True)
         self._threads.append(thread)
         thread.start()
 
@@ -214,5 +231,9 @@ class RunLoader(QObject):
         if self._job is not None:
             self._timer.stop()
             self._step(budget=None)
+        if self._finished is not None:
+            self._collect_timer.stop()
+            self._show_timer.stop()
+            self._show_finished()
         for thread in list(self._threads):
             thread.join(timeout)

@@ -120,7 +120,8 @@ def test_projects_pane_right_click_shows_entry_only_for_one_python_file(
             return index["i"].isValid()
 
         qtbot.waitUntil(ready, timeout=15000)
-        tree.setCurrentIndex(index["i"])
+        tree.selectionModel().setCurrentIndex(
+            index["i"], tree.selectionModel().ClearAndSelect | tree.selectionModel().Rows)
         assert tree.get_selected_filenames() == [path]
         texts = [a.text() for a in tree_menu_actions(tree)]
         assert ("Profile to callgrind" in texts) is expected, texts
