@@ -209,9 +209,12 @@ def test_stop_pool_keeps_profiles(tmp_path, method):
     outcome = runner.wait(timeout=120)
     assert outcome.status == records.STATUS_STOPPED
     main, *workers = outcome.processes
-    # A spawned worker still starting when SIGINT came ran no task and left no meta.
+    # A spawned worker still starting when SIGINT came ran no task and left no meta. The
+    # pool also replaces workers that died of the SIGINT; a replacement killed while it
+    # starts, before it could run anything, is reported as lost (never dropped silently).
     assert main.profiled and len(workers) >= 1
-    assert all(w.profiled for w in workers), [w.note for w in workers]
+    assert sum(w.profiled for w in workers) >= min(2, len(workers)), [w.note for w in workers]
+    assert all(w.profiled or "before its profile was saved" in w.note for w in workers)
     folder = str(tmp_path / "run")
     assert sum(calls(folder, w.profile, "work") for w in workers) >= 4
 
