@@ -644,6 +644,43 @@ def bench_overhead(work: str, repeat: int, rounds: int) -> Dict[str, Any]:
     return result
 
 
+def bench_instructions(work: str, rounds: int) -> Dict[str, Any]:
+    """Profiling overhead counted in instructions by valgrind (the same count on a busy or
+    an idle machine, unlike wall time): our worker against ``python -m cProfile -o``, each
+    whole process, start-up and saving included."""
+    import re
+    valgrind = shutil.which("valgrind")
+    if not valgrind:
+        return {"skipped": "valgrind is not installed"}
+    folder = tempfile.mkdtemp(prefix="instructions-", dir=work)
+    script = os.path.join(folder, "cpu_bound.py")
+    with open(script, "w") as handle:
+        handle.write(CPU_SCRIPT)
+    env = _env_for_children()
+    env["BENCH_ROUNDS"] = str(rounds)
+    env["BENCH_TIMES"] = os.path.join(folder, "times.json")
+    python = os.path.realpath(sys.executable)
+    from spyder_callgrind.engine.runner import WORKER_SCRIPT
+    commands = {
+        "cprofile": [python, "-m", "cProfile", "-o", os.path.join(folder, "out.prof"), script],
+        "spyder_callgrind": [python, WORKER_SCRIPT, "--out", os.path.join(folder, "run"),
+                             "--", script],
+    }
+    result: Dict[str, Any] = {"rounds": rounds}
+    for name, command in commands.items():
+        done = subprocess.run([valgrind, "--tool=callgrind",
+                               f"--callgrind-out-file={os.path.join(folder, name + '.cg')}",
+                               *command], cwd=folder, env=env, capture_output=True, text=True)
+        found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+        if done.returncode != 0 or not found:
+            shutil.rmtree(folder, ignore_errors=True)
+            return {"skipped": f"valgrind run of {name} failed"}
+        result[name] = int(found.group(1).replace(",", ""))
+    shutil.rmtree(folder, ignore_errors=True)
+    result["ratio"] = result["spyder_callgrind"] / result["cprofile"]
+    return result
+
+
 # -- targets and report ------------------------------------------------------------------------
 
 def evaluate_targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -678,6 +715,10 @@ def evaluate_targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     if "script_ratio" in overhead:
         add("profiled script time / cProfile", "cpu_bound.py", overhead["script_ratio"], 1.05,
             "x")
+        instructions = overhead.get("instructions") or {}
+        if "ratio" in instructions:
+            add("profiled run / cProfile, instructions (valgrind)", "cpu_bound.py",
+                instructions["ratio"], 1.05, "x")
         add("whole command / cProfile command (incl. conversion and store)", "cpu_bound.py",
             overhead["command_ratio"], 1.05, "x")
         add("launch to script's first line (s)", "cpu_bound.py", overhead["startup_s"], 0.5,
@@ -738,6 +779,12 @@ def print_report(results: Dict[str, Any]) -> None:
                        f"{_fmt(o['startup_s']):>10}")
         out.append(f"spyder_callgrind / cProfile: script {overhead['script_ratio']:.3f}x, "
                    f"whole command {overhead['command_ratio']:.3f}x")
+        instructions = overhead.get("instructions") or {}
+        if "ratio" in instructions:
+            out.append(f"instructions (valgrind, {instructions['rounds']} rounds): cProfile "
+                       f"{instructions['cprofile']:,}, spyder_callgrind "
+                       f"{instructions['spyder_callgrind']:,}, ratio "
+                       f"{instructions['ratio']:.4f}x")
     out.append("")
     out.append("targets:")
     for t in results["targets"]:
@@ -850,6 +897,9 @@ def main(argv: List[str]) -> int:
             log("profiling overhead: spyder_callgrind run vs python -m cProfile")
             results["overhead"] = bench_overhead(work, repeat if args.smoke else
                                                  max(repeat, 5), rounds)
+            if not args.smoke:
+                log("profiling overhead in instructions (valgrind)")
+                results["overhead"]["instructions"] = bench_instructions(work, 300)
         results["targets"] = evaluate_targets(results)
     finally:
         if temporary:
