@@ -16,7 +16,7 @@ from typing import List, Optional, Sequence
 
 from spyder_callgrind import __version__
 from spyder_callgrind.engine import callgrind, profiles, summary
-from spyder_callgrind.engine.model import ProfileData, display_location
+from spyder_callgrind.engine.model import ProfileData, display_location, format_ns
 from spyder_callgrind.engine.records import (
     STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
 from spyder_callgrind.engine.store import INCOMPLETE_PREFIX, STORE_ENV, RunStore, StoreError
@@ -30,19 +30,6 @@ EXIT_STOPPED = 130
 
 class CommandError(Exception):
     """A one-line message for the user; the command exits non-zero."""
-
-
-# -- formatting ----------------------------------------------------------------------------
-def format_ns(ns: float) -> str:
-    """Human-readable duration."""
-    seconds = ns / 1e9
-    if seconds >= 100:
-        return f"{seconds:.0f} s"
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.1f} µs"
 
 
 def function_label(data: ProfileData, index: int) -> str:

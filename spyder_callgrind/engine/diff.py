@@ -19,7 +19,7 @@ import os
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from spyder_callgrind.engine.model import BUILTIN_FILE, Function, ProfileData
-from spyder_callgrind.engine.stacks import format_ns
+from spyder_callgrind.engine.model import format_ns
 
 CHANGED = "changed"     #: in both runs
 ADDED = "added"         #: only in the second run

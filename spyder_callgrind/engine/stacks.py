@@ -251,18 +251,3 @@ def build_stack_tree(data: ProfileData, min_fraction: float = DEFAULT_MIN_FRACTI
             pending.append((child, None))
         node.self_ns = node.inclusive_ns - kept
     return top
-
-
-def format_ns(ns: float) -> str:
-    """A duration as a user reads it: ``812 ns``, ``3.40 µs``, ``12.5 ms``, ``2.31 s``."""
-    value = float(ns)
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    if round(value) < 1e3:
-        return f"{sign}{value:.0f} ns"
-    for unit, scale in (("µs", 1e3), ("ms", 1e6), ("s", 1e9)):
-        shown = value / scale
-        digits = 2 if shown < 10 else 1 if shown < 100 else 0
-        if round(shown, digits) < 1000 or unit == "s":
-            return f"{sign}{shown:.{digits}f} {unit}"
-    raise AssertionError("unreachable")  # pragma: no cover

@@ -24,7 +24,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from qtpy.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
 from spyder_callgrind.engine.model import (
-    BUILTIN_FILE, Function, ProfileData, display_location, is_site_packages_file,
+    BUILTIN_FILE, Function, ProfileData, display_location, format_ns, is_site_packages_file,
     is_stdlib_file)
 from spyder_callgrind.widgets.i18n import _
 
@@ -56,22 +56,6 @@ def column_titles() -> List[str]:
 
 
 # -- formatting ----------------------------------------------------------------------------
-
-def format_ns(ns: float) -> str:
-    """A duration in nanoseconds as a person reads it: ``850 ns``, ``12.3 µs``, ``1.25 s``."""
-    ns = float(ns)
-    if ns < 1e3:
-        return f"{ns:.0f} ns"
-    for unit, scale in (("µs", 1e3), ("ms", 1e6), ("s", 1e9)):
-        value = ns / scale
-        if value < 1000 or unit == "s":
-            if value >= 100:
-                return f"{value:.0f} {unit}"
-            if value >= 10:
-                return f"{value:.1f} {unit}"
-            return f"{value:.2f} {unit}"
-    raise AssertionError("unreachable")  # pragma: no cover
-
 
 def format_calls(primitive: int, total: int) -> str:
     """``"10"``, or ``"3/10"`` (primitive/total) when some calls were recursive."""

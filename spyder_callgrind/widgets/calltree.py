@@ -23,9 +23,8 @@ from qtpy.QtWidgets import (
     QAbstractItemView, QAction, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMenu,
     QTreeView, QVBoxLayout, QWidget)
 
-from spyder_callgrind.engine.model import ProfileData
-from spyder_callgrind.engine.stacks import (
-    Share, caller_shares, callee_shares, entry_points, format_ns)
+from spyder_callgrind.engine.model import ProfileData, format_ns
+from spyder_callgrind.engine.stacks import Share, caller_shares, callee_shares, entry_points
 from spyder_callgrind.widgets.i18n import _
 
 TOP_DOWN = "top-down"

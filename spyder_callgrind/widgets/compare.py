@@ -19,7 +19,7 @@ from qtpy.QtWidgets import (
 
 from spyder_callgrind.engine.diff import ADDED, CHANGED, VANISHED, DiffRow, diff_profiles
 from spyder_callgrind.engine.model import ProfileData
-from spyder_callgrind.engine.stacks import format_ns
+from spyder_callgrind.engine.model import format_ns
 from spyder_callgrind.widgets.i18n import _
 
 (COL_FUNCTION, COL_LOCATION, COL_STATUS, COL_SELF_BEFORE, COL_SELF_AFTER, COL_CHANGE,

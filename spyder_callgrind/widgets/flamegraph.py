@@ -24,7 +24,8 @@ from qtpy.QtWidgets import (
     QVBoxLayout, QWidget)
 
 from spyder_callgrind.engine.model import ProfileData
-from spyder_callgrind.engine.stacks import StackNode, build_stack_tree, format_ns
+from spyder_callgrind.engine.model import format_ns
+from spyder_callgrind.engine.stacks import StackNode, build_stack_tree
 from spyder_callgrind.widgets.i18n import _
 
 #: Colour modes.

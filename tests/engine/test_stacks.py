@@ -2,8 +2,9 @@
 
 import pytest
 
+from spyder_callgrind.engine.model import format_ns
 from spyder_callgrind.engine.stacks import (
-    ALL_NAME, build_stack_tree, callee_shares, caller_shares, format_ns)
+    ALL_NAME, build_stack_tree, callee_shares, caller_shares)
 from tests.helpers_profiles import MIXED_PROGRAM, find, profile_source, synthetic
 
 
