@@ -202,13 +202,19 @@ def _from_stats(stats: Any, source: str, base_dir: Optional[str],
     return ProfileData(functions, edge_rows, description)
 
 
-def _read_marshal(path: str) -> Any:
-    name = os.path.basename(path)
+def _read_bytes(path: str) -> bytes:
+    """The file's bytes, or a ProfileError naming it."""
     try:
         with open(path, "rb") as handle:
-            raw = handle.read()
+            return handle.read()
     except OSError as error:
-        raise ProfileError(f"cannot read {name}: {error.strerror or error}") from None
+        raise ProfileError(f"cannot read {os.path.basename(path)}: "
+                           f"{error.strerror or error}") from None
+
+
+def _read_marshal(path: str) -> Any:
+    name = os.path.basename(path)
+    raw = _read_bytes(path)
     if not raw:
         raise ProfileError(f"empty profile: {name} is an empty file")
     try:
@@ -540,11 +546,7 @@ def iter_load_table(path: str):
 
 def _iter_load_table(path: str):
     source = os.path.basename(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as error:
-        raise ProfileError(f"cannot read {source}: {error.strerror or error}") from None
+    raw = _read_bytes(path)
     try:
         text = raw.decode("utf-8")
         if text.startswith("\ufeff"):
