@@ -19,6 +19,7 @@ from spyder_callgrind.engine import callgrind, profiles, summary
 from spyder_callgrind.engine.model import ProfileData, display_location, format_ns
 from spyder_callgrind.engine.records import (
     STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
+from spyder_callgrind.engine.recording import Recording, load_run_profile
 from spyder_callgrind.engine.store import INCOMPLETE_PREFIX, STORE_ENV, RunStore, StoreError
 
 PROG = "spyder-callgrind"
@@ -62,7 +63,6 @@ def _safe_encode_stream(stream) -> None:
 
 # -- commands ------------------------------------------------------------------------------
 def cmd_run(options: argparse.Namespace) -> int:
-    from spyder_callgrind.engine.recording import Recording
 
     store = RunStore(options.store)
     script = os.path.abspath(options.script)
@@ -102,7 +102,7 @@ def cmd_run(options: argparse.Namespace) -> int:
     err.write(f"Run {record.id} kept in {folder}\n")
     if record.callgrind:
         err.write(f"Callgrind file: {store.file_of(record, record.callgrind)}\n")
-        data = load_run_data(store, record)
+        data = load_run_profile(store, record)
         if data is not None and options.top > 0:
             if record.profiled_count > 1:
                 err.write(f"All {record.profiled_count} processes (CPU time summed over "
@@ -127,23 +127,6 @@ def exit_status(record: RunRecord) -> int:
     if record.status == STATUS_ERROR and record.exit_code:
         return record.exit_code if 0 < record.exit_code < 256 else 1
     return 1
-
-
-def load_run_data(store: RunStore, record: RunRecord,
-                  pid: Optional[int] = None) -> Optional[ProfileData]:
-    """The merged (or one process') profile of a run, from its JSON tables."""
-    from spyder_callgrind.engine.recording import TABLES_DIR, table_name
-
-    if not record.callgrind:
-        return None
-    if pid is not None and len([p for p in record.processes if p.profiled]) <= 1:
-        pid = None
-    path = store.file_of(record, f"{TABLES_DIR}/{table_name(pid)}")
-    if path and os.path.exists(path):
-        return profiles.load_table(path)
-    # Imported runs and older layouts: fall back to the callgrind file.
-    parts = callgrind.read_callgrind(store.file_of(record, record.callgrind))
-    return profiles.merge_profiles(parts) if len(parts) > 1 else parts[0]
 
 
 def cmd_list(options: argparse.Namespace) -> int:
@@ -190,7 +173,7 @@ def cmd_show(options: argparse.Namespace) -> int:
     store = RunStore(options.store)
     record = store.get(options.run)
     pid = _process_pid(record, options.process)
-    data = load_run_data(store, record, pid)
+    data = load_run_profile(store, record, pid)
     if options.json:
         out = record.to_json()
         out["folder"] = store.path_of(record)
@@ -312,8 +295,8 @@ def cmd_diff(options: argparse.Namespace) -> int:
 
     store = RunStore(options.store)
     before_record, after_record = store.get(options.run_a), store.get(options.run_b)
-    before = load_run_data(store, before_record)
-    after = load_run_data(store, after_record)
+    before = load_run_profile(store, before_record)
+    after = load_run_profile(store, after_record)
     if before is None or after is None:
         raise CommandError("both runs need a profile to compare")
     rows = diff.diff_profiles(before, after)

@@ -18,13 +18,14 @@ from datetime import datetime
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from spyder_callgrind.engine import callgrind, profiles, summary
+from spyder_callgrind.engine.atomic import atomic_write
 from spyder_callgrind.engine.model import Edge, ProfileData
 from spyder_callgrind.engine.workers import WORKERS_DIR
 from spyder_callgrind.engine.records import (
     STATUS_FAILED, ProcessRecord, RunRecord)
 from spyder_callgrind.engine.runner import RunOutcome, ScriptRunner, StartError
 from spyder_callgrind.engine.store import (
-    DEFAULT_KEEP, PendingRun, RunStore, StoreError, atomic_write_text)
+    DEFAULT_KEEP, PendingRun, RunStore, StoreError)
 
 PROFILES_DIR = "profiles"
 TABLES_DIR = "tables"
@@ -119,7 +120,7 @@ class Recording:
             record.status = STATUS_FAILED
             record.message = self.start_error or "the script could not be started"
             if self.start_error:
-                atomic_write_text(self.pending.file(OUTPUT_FILE), self.start_error + "\n")
+                atomic_write(self.pending.file(OUTPUT_FILE), self.start_error + "\n")
             return record
         record.exit_code = outcome.exit_code
         record.status = outcome.status
@@ -134,7 +135,7 @@ class Recording:
                 process.profile = f"{PROFILES_DIR}/{process.profile}"
             record.processes.append(process)
         if not os.path.exists(self.pending.file(OUTPUT_FILE)):
-            atomic_write_text(self.pending.file(OUTPUT_FILE), "")
+            atomic_write(self.pending.file(OUTPUT_FILE), "")
         return record
 
 
@@ -231,5 +232,20 @@ def write_outputs(folder: str, record: RunRecord,
     if len(loaded) > 1:
         text = (f"All {len(loaded)} processes merged (CPU time summed over processes, "
                 f"not wall time)\n\n" + text)
-    atomic_write_text(os.path.join(folder, SUMMARY_FILE), text)
+    atomic_write(os.path.join(folder, SUMMARY_FILE), text)
     record.summary = SUMMARY_FILE
+
+
+def load_run_profile(store: RunStore, record: RunRecord,
+                     pid: Optional[int] = None) -> Optional[ProfileData]:
+    """A kept run's merged profile (or one process'), from its JSON tables; None when the
+    run has no profile. Imported runs without tables are read from their callgrind file."""
+    if not record.callgrind:
+        return None
+    if pid is not None and record.profiled_count <= 1:
+        pid = None
+    path = store.file_of(record, f"{TABLES_DIR}/{table_name(pid)}")
+    if path and os.path.exists(path):
+        return profiles.load_table(path)
+    parts = callgrind.read_callgrind(store.file_of(record, record.callgrind))
+    return profiles.merge_profiles(parts) if len(parts) > 1 else parts[0]

@@ -63,11 +63,6 @@ def default_store_dir() -> str:
                             else ".spyder-py3", "callgrind")
 
 
-def atomic_write_text(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, whole."""
-    atomic_write(path, text)
-
-
 def new_run_id() -> str:
     """Sortable, unique id: start time plus a random suffix."""
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
@@ -111,7 +106,7 @@ class PendingRun:
         """Write ``run.json`` and make the run visible; returns the final folder."""
         final = os.path.join(self.store.root, self.id)
         try:
-            atomic_write_text(self.file(RUN_FILE),
+            atomic_write(self.file(RUN_FILE),
                               json.dumps(record.to_json(), indent=1, ensure_ascii=False))
             try:
                 os.unlink(self.file(OWNER_FILE))
@@ -158,7 +153,7 @@ class RunStore:
     def save(self, record: RunRecord) -> None:
         """Rewrite an existing run's ``run.json`` (label changes)."""
         try:
-            atomic_write_text(os.path.join(self.path_of(record), RUN_FILE),
+            atomic_write(os.path.join(self.path_of(record), RUN_FILE),
                               json.dumps(record.to_json(), indent=1, ensure_ascii=False))
         except OSError as error:
             raise StoreError(f"cannot update run {record.id}: {_os_message(error)}") from None
@@ -306,26 +301,24 @@ class RunStore:
                 # A run folder from another store: read it from there.
                 return RunStore(os.path.dirname(folder)).get(os.path.basename(folder))
             return self.read_folder(folder)
+        folder = os.path.join(self.root, ref)
+        if os.sep not in ref and not ref.startswith(".") and os.path.isdir(folder):
+            # An exact id (its folder's name): read that run alone, not every run.
+            try:
+                return self.read_folder(folder)
+            except StoreError as error:
+                raise StoreError(f"run {ref} cannot be read: {error}") from None
         runs, _problems = self.list_runs()
         if ref == "last":
             if not runs:
                 raise StoreError(f"no runs in {self.root}")
             return runs[0]
-        exact = [r for r in runs if r.id == ref]
-        if exact:
-            return exact[0]
         matches = [r for r in runs if r.id.startswith(ref)]
         if len(matches) == 1:
             return matches[0]
         if matches:
             raise StoreError(f"run {ref!r} is ambiguous: "
                              + ", ".join(r.id for r in matches[:5]))
-        folder = os.path.join(self.root, ref)
-        if os.path.isdir(folder):
-            try:
-                self.read_folder(folder)
-            except StoreError as error:
-                raise StoreError(f"run {ref} cannot be read: {error}") from None
         raise StoreError(f"no run {ref!r} in {self.root}")
 
 

@@ -28,7 +28,7 @@ from spyder_callgrind.engine import exports
 from spyder_callgrind.engine.model import ProfileData
 from spyder_callgrind.engine.profiles import ProfileError, load_table
 from spyder_callgrind.engine.records import RunRecord
-from spyder_callgrind.engine.recording import TABLES_DIR, TOP_TABLE
+from spyder_callgrind.engine.recording import TABLES_DIR, TOP_TABLE, load_run_profile
 from spyder_callgrind.engine.store import RunStore, StoreError
 from spyder_callgrind.engine.viewer import ViewerNotFound, open_in_viewer
 from spyder_callgrind.widgets.calltree import CallTreeView
@@ -464,6 +464,8 @@ class CallgrindWidget(PluginMainWidget):
 
     def _on_finished(self, run_id: str, code: int):
         process = self.processes.pop(run_id, None)
+        if process is not None:
+            process.deleteLater()  # its QProcess and timer are not needed any more
         self.running_records.pop(run_id, None)
         output = "".join(self.live_output.pop(run_id, []))
         if not self.processes:
@@ -487,10 +489,7 @@ class CallgrindWidget(PluginMainWidget):
         after = self.get_conf("after_run")
         if after in ("viewer", "both") and record.callgrind:
             self.open_in_viewer(record)
-        if after == "viewer":
-            pass
         self.sig_run_finished.emit(run_id)
-        del process
 
     def stop_current_run(self):
         record = self.selected_record()
@@ -639,8 +638,7 @@ class CallgrindWidget(PluginMainWidget):
         elif kind == "summary":
             shutil.copyfile(store.file_of(record, record.summary), target)
         elif kind == "speedscope":
-            from spyder_callgrind.engine.cli import load_run_data
-            exports.write_speedscope(load_run_data(store, record), target,
+            exports.write_speedscope(load_run_profile(store, record), target,
                                      name=os.path.basename(record.script))
 
     def _history_menu(self, pos):

@@ -262,7 +262,8 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
     def profile_path(self, filename, args=(), cwd=None):
         """Profile ``filename`` (from any entry point) and show the run in the pane."""
         self._save_if_open(filename)
-        self.switch_to_plugin()
+        if self.get_conf("after_run") != "viewer":  # "viewer": the run goes to the viewer
+            self.switch_to_plugin()
         self.get_widget().start_run(filename, args=list(args),
                                     cwd=cwd or os.path.dirname(filename),
                                     python=self.user_interpreter())
