@@ -91,7 +91,8 @@ class ProfileProcess(QObject):
 
     @property
     def running(self) -> bool:
-        return self._process.state() != QProcess.NotRunning
+        # Once finished, the QProcess may already be deleted (the pane frees it).
+        return not self._done and self._process.state() != QProcess.NotRunning
 
     def stop(self) -> None:
         """Ask for a stop: the script gets SIGINT, its profile up to then is kept."""
