@@ -403,6 +403,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except tuple(known_errors) as error:
         sys.stderr.write(f"{PROG}: {error}\n")
         return 1
+    except BrokenPipeError:  # e.g. `spyder-callgrind list | head`: stop quietly
+        try:             # Python's own flush of stdout at exit must not complain either
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
     except OSError as error:
         sys.stderr.write(f"{PROG}: {error.strerror or error}"
                          f"{': ' + error.filename if error.filename else ''}\n")
@@ -410,8 +416,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return EXIT_STOPPED
-    except BrokenPipeError:  # e.g. `spyder-callgrind list | head`
-        return 0
 
 
 if __name__ == "__main__":

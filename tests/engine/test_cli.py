@@ -278,6 +278,22 @@ def test_list_show_rm_and_bad_references(tmp_path):
     assert "Traceback" not in missing.stderr
 
 
+def test_output_piped_into_a_reader_that_stops_early(tmp_path):
+    """`spyder-callgrind show last | head -1`: a closed pipe ends the command quietly."""
+    store = tmp_path / "store"
+    cli(store, "run", write(tmp_path, "tiny.py", "print(1)\n"), check=0)
+    env = dict(os.environ, SPYDER_CALLGRIND_STORE=str(store))
+    reader, writer = os.pipe()
+    os.close(reader)             # the reader is gone before the command writes a byte
+    try:
+        result = subprocess.run([sys.executable, "-m", "spyder_callgrind", "show", "last"],
+                                env=env, stdout=writer, stderr=subprocess.PIPE, text=True,
+                                timeout=120)
+    finally:
+        os.close(writer)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
 def test_convert_merges_profiles_and_refuses_bad_files(tmp_path):
     profiles = []
     source = write(tmp_path, "squares.py", "print(sum(i * i for i in range(20000)))\n")

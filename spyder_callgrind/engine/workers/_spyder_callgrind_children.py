@@ -26,6 +26,10 @@ How children are followed:
 * A pool's ``terminate()`` sends SIGTERM: children get a SIGTERM handler that saves and then
   dies of SIGTERM as the parent expects.  Saving writes a temporary file and renames it, and
   a signal arriving during a save is postponed until the save is done.
+* A child is started with SIGTERM blocked (the mask is inherited through fork and exec) and
+  unblocks it once its handler and its meta are in place: a pool that terminates a worker
+  still starting up (it happens when one worker takes every task) gets a profiled worker,
+  not one that vanished without a trace.
 """
 
 import _thread
@@ -388,6 +392,89 @@ def install_sigterm_handler(watch=True):
             _watch_sigterm()
 
 
+#: Python can block signals per thread (not on Windows, where terminate() sends no signal).
+_CAN_HOLD = hasattr(signal, "pthread_sigmask") and hasattr(signal, "SIGTERM")
+#: In a child started with SIGTERM held by us: unblock it once the handler is in place.
+_release_pending = False
+
+
+def _user_blocks_sigterm():
+    """True when the user's own code blocks SIGTERM in this thread (we leave that alone)."""
+    if not _CAN_HOLD:
+        return True
+    stack = getattr(_holding, "stack", None)
+    if stack:
+        return stack[-1]
+    return signal.SIGTERM in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+#: Per thread, while it starts a child: a stack of "SIGTERM was blocked already".
+_holding = threading.local()
+
+
+def _hold_sigterm_while(owner, name, tracker_first=False):
+    """Run ``owner.name`` (what starts a child) with SIGTERM blocked in this thread, so the
+    child starts with it blocked.  ``tracker_first``: start multiprocessing's resource
+    tracker before (starting it would unblock SIGTERM in the middle)."""
+    original = getattr(owner, name, None)
+    if original is None or getattr(original, "__wrapped__", None) is not None:
+        return
+
+    def held(*args, **kwargs):
+        global _release_pending
+        if tracker_first:
+            try:
+                from multiprocessing import resource_tracker
+                resource_tracker.ensure_running()
+            except Exception:
+                pass
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        already = signal.SIGTERM in old
+        stack = _holding.__dict__.setdefault("stack", [])
+        stack.append(already)
+        before = _release_pending
+        _release_pending = not already      # inherited by a forked child
+        try:
+            return original(*args, **kwargs)
+        finally:
+            _release_pending = before
+            stack.pop()
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    held.__wrapped__ = original
+    setattr(owner, name, held)
+
+
+def _hold_sigterm_at_child_start():
+    """Wrap what starts multiprocessing children (fork and spawn) and the forkserver, whose
+    forked children inherit its mask."""
+    if not _CAN_HOLD:
+        return
+    try:
+        from multiprocessing import popen_fork
+        _hold_sigterm_while(popen_fork.Popen, "_launch")
+    except ImportError:
+        pass
+    try:
+        from multiprocessing import popen_spawn_posix
+        _hold_sigterm_while(popen_spawn_posix.Popen, "_launch", tracker_first=True)
+    except ImportError:
+        pass
+    try:
+        from multiprocessing import forkserver
+        _hold_sigterm_while(forkserver.ForkServer, "ensure_running", tracker_first=True)
+    except ImportError:
+        pass
+
+
+def _release_sigterm():
+    """In a child: unblock the SIGTERM held since its start (a pending one is handled now)."""
+    global _release_pending
+    _holding.stack = []                 # a forked child: not starting anything itself
+    if _release_pending and _CAN_HOLD:
+        _release_pending = False
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
 _wakeup_w = None
 
 
@@ -459,23 +546,26 @@ class _Stowaway:
     after, so the user's imports never see it).
     """
 
-    def __init__(self, out_dir, name, early):
+    def __init__(self, out_dir, name, early, release):
         self.out_dir = out_dir
         self.name = name
         self.early = early
+        self.release = release
 
     def __reduce__(self):
         source = ("import sys\nsys.path.append(%r)\nimport _spyder_callgrind_children as m\n"
-                  "m._install_in_spawned_child(%r, %r, %r)\n"
-                  % (_WORKERS_DIR, self.out_dir, self.name, self.early))
+                  "m._install_in_spawned_child(%r, %r, %r, %r)\n"
+                  % (_WORKERS_DIR, self.out_dir, self.name, self.early, self.release))
         return (exec, (source,))
 
 
-def _install_in_spawned_child(out_dir, name="", early=True):
-    """Run while a spawned child unpickles its preparation data."""
-    global _state
+def _install_in_spawned_child(out_dir, name="", early=True, release=False):
+    """Run while a spawned child unpickles its preparation data.  ``release``: it was
+    started with SIGTERM held by us (unblocked once its handler is in place)."""
+    global _state, _release_pending
     if _state is not None and _state.pid == os.getpid():
         return
+    _release_pending = release
     _state = Tracker(out_dir, follow=True)
     patch()
     if not early:
@@ -486,6 +576,7 @@ def _install_in_spawned_child(out_dir, name="", early=True):
     # A spawned child can be interrupted before its bootstrap (e.g. SIGINT while it imports
     # the main module): it still leaves through sys.exit, so save what it did then.
     atexit.register(_save_at_exit)
+    _release_sigterm()
 
 
 def _save_at_exit():
@@ -503,12 +594,14 @@ def _begin_child(process):
     parent = getattr(process, "_parent_pid", None) or os.getppid()
     if st.pid == os.getpid():          # spawned child: began when the stowaway landed
         st.set_meta(name=process.name, ppid=parent)
+        _release_sigterm()
         return st
     st.profilers.forget_inherited()    # forked child: drop the parent's profilers
     # Handler first: a forkserver child starts with the default SIGTERM action, and a
     # terminate() between writing the meta and installing it would lose the process.
     install_sigterm_handler()
     st.begin_process("worker", process.name, extra={"ppid": parent})
+    _release_sigterm()                 # a terminate() that came meanwhile is handled now
     return st
 
 
@@ -578,9 +671,13 @@ def patch():
                 # profile begun before its bootstrap: it begins in _bootstrap instead.
                 caller = sys._getframe(1).f_globals.get("__name__", "")
                 early = not caller.endswith("forkserver")
-                data[STOWAWAY_KEY] = _Stowaway(st.out_dir, name, early)
+                # Spawned: started inside a hold.  Forkserver: forked by a server that
+                # was started inside one (unless the user blocks SIGTERM).
+                release = _CAN_HOLD and not _user_blocks_sigterm()
+                data[STOWAWAY_KEY] = _Stowaway(st.out_dir, name, early, release)
             return data
         spawn.get_preparation_data = get_preparation_data
+    _hold_sigterm_at_child_start()
     setattr(mp_process, PATCHED_MARKER, True)
 
 
