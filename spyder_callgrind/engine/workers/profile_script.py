@@ -122,13 +122,20 @@ def main(argv):
     sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
     sys.argv = [script] + list(args)
 
-    state = children.start_main(out_dir, follow, role=_parse.role)
+    try:
+        state = children.start_main(out_dir, follow, role=_parse.role)
+    except OSError as error:
+        _report_save_error("cannot write the profile", error)
+        return EXIT_CANNOT_START
     abs_script = os.path.abspath(script)
     try:
         code = _load(abs_script)
     except _CannotStart as error:
-        state.end_process("failed", EXIT_CANNOT_START, error.message)
-        state.set_meta(error_line=error.line)
+        _end(state, "failed", EXIT_CANNOT_START, error.message)
+        try:
+            state.set_meta(error_line=error.line)
+        except OSError:
+            pass
         sys.stderr.write(error.message + "\n")
         sys.stderr.flush()
         return EXIT_CANNOT_START
@@ -154,20 +161,35 @@ def main(argv):
             state.stop_profile()
     except SystemExit as exit_:
         status = _exit_code(exit_.code)
-        state.end_process("ok" if status == 0 else "error", status)
+        _end(state, "ok" if status == 0 else "error", status)
         raise                              # Python prints a message and exits as usual
     except KeyboardInterrupt as error:
-        state.end_process("stopped", EXIT_INTERRUPTED, "KeyboardInterrupt")
+        _end(state, "stopped", EXIT_INTERRUPTED, "KeyboardInterrupt")
         _print_exception(error)
         return EXIT_INTERRUPTED
     except BaseException as error:
         first = str(error).splitlines()
         message = type(error).__name__ + (": " + first[0] if first else "")
-        state.end_process("error", 1, message)
+        _end(state, "error", 1, message)
         _print_exception(error)
         return 1
-    state.end_process("ok", 0)
+    _end(state, "ok", 0)
     return 0
+
+
+def _end(state, status, exit_code, message=""):
+    """Save the profile; a full or read-only disk is one line on stderr, not a traceback
+    (the script's own exit status and output are kept as they are)."""
+    try:
+        state.end_process(status, exit_code, message)
+    except OSError as error:
+        _report_save_error("the profile could not be saved", error)
+
+
+def _report_save_error(what, error):
+    where = " (%s)" % error.filename if getattr(error, "filename", None) else ""
+    sys.stderr.write("spyder-callgrind: %s: %s%s\n" % (what, error.strerror or error, where))
+    sys.stderr.flush()
 
 
 def _print_exception(error):
