@@ -132,6 +132,7 @@ class CallgrindWidget(PluginMainWidget):
         layout.addWidget(self.splitter)
         self.setLayout(layout)
 
+        self._closing = False           # Spyder is closing: nothing of ours runs any more
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(lambda _p: self._refresh_timer.start())
         self._refresh_timer = QTimer(self)
@@ -274,6 +275,8 @@ class CallgrindWidget(PluginMainWidget):
 
     def refresh_history(self):
         """Read the store again (also picks up runs made from the command line)."""
+        if self._closing:
+            return
         store = self.store
         runs, problems = store.list_runs()
         if os.path.isdir(store.root) and store.root not in self._watcher.directories():
@@ -467,6 +470,8 @@ class CallgrindWidget(PluginMainWidget):
         if process is not None:
             process.deleteLater()  # its QProcess and timer are not needed any more
         self.running_records.pop(run_id, None)
+        if self._closing:         # stopped by Spyder's closing: kept, nothing to show
+            return
         output = "".join(self.live_output.pop(run_id, []))
         if not self.processes:
             self.stop_spinner()
@@ -498,6 +503,17 @@ class CallgrindWidget(PluginMainWidget):
             return
         for process in self.processes.values():
             process.stop()
+
+    def shutdown(self):
+        """Spyder is closing: stop every run (each keeps its profile) and every timer, so
+        that nothing of ours runs once Spyder's configuration is gone."""
+        self._closing = True
+        for timer in (self._refresh_timer, self._preview_timer):
+            timer.stop()
+        watched = self._watcher.directories()
+        if watched:
+            self._watcher.removePaths(watched)
+        self.stop_all_runs(wait=True)
 
     def stop_all_runs(self, wait: bool = False):
         for process in list(self.processes.values()):

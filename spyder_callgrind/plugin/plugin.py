@@ -20,7 +20,7 @@ from spyder.api.translations import _
 from spyder.plugins.mainmenu.api import ApplicationMenus, RunMenuSections
 from spyder.plugins.run.api import (
     ExtendedRunExecutionParameters, RunConfiguration, RunContext, RunExecutor, RunResult,
-    run_execute)
+    WorkingDirSource, run_execute)
 from spyder.plugins.toolbar.api import ApplicationToolbars
 
 from spyder_callgrind.plugin.confpage import CallgrindConfigPage
@@ -41,7 +41,7 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
     NAME = "spyder_callgrind"
     REQUIRES = [Plugins.Preferences, Plugins.Run]
     OPTIONAL = [Plugins.Editor, Plugins.Explorer, Plugins.Projects, Plugins.Toolbar,
-                Plugins.MainMenu, Plugins.MainInterpreter]
+                Plugins.MainMenu, Plugins.MainInterpreter, Plugins.WorkingDirectory]
     TABIFY = [Plugins.Help, Plugins.VariableExplorer]
     WIDGET_CLASS = CallgrindWidget
     CONF_SECTION = NAME
@@ -104,7 +104,7 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
 
     def on_close(self, cancelable=False):
         # Spyder is closing: stop every run (its profile is still kept), no orphans.
-        self.get_widget().stop_all_runs(wait=True)
+        self.get_widget().shutdown()
         return True
 
     # ---- Run plugin
@@ -195,7 +195,7 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
     def _add_tree_menu(self, plugin, name):
         integration = TreeMenuIntegration.install(
             plugin, name, text=_("Profile to callgrind"), icon=self.create_icon("profiler"),
-            extensions=PYTHON_EXTENSIONS, callback=self.profile_path)
+            extensions=PYTHON_EXTENSIONS, callback=self.profile_tree_file)
         if integration is not None:
             self.tree_menus.append(integration)
 
@@ -239,12 +239,84 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
     def profile_file(self, input: RunConfiguration,
                      conf: ExtendedRunExecutionParameters) -> List[RunResult]:
         filename = input["run_input"]["path"]
-        params = conf["params"]
-        cwd = (params.get("working_dir") or {}).get("path") or os.path.dirname(filename)
-        options = params.get("executor_params") or {}
-        args = CallgrindRunOptions.arguments_of(options)
+        args, cwd = self._args_and_cwd(filename, conf["params"])
         self.profile_path(filename, args=args, cwd=cwd)
         return []
+
+    def _args_and_cwd(self, filename, params):
+        """The script's arguments and working folder from Run execution parameters."""
+        args = CallgrindRunOptions.arguments_of(params.get("executor_params") or {})
+        wdir = params.get("working_dir") or {}
+        source, cwd = wdir.get("source"), wdir.get("path")
+        if source == WorkingDirSource.CurrentDirectory and not cwd:
+            cwd = self._spyder_working_dir()
+        elif source == WorkingDirSource.ConfigurationDirectory:
+            cwd = os.path.dirname(filename)
+        return args, cwd or os.path.dirname(filename)
+
+    def configured_run(self, filename):
+        """``(args, cwd)`` of a Files/Projects right-click: what the toolbar button would
+        use for this file.  The file's own Run configuration for this executor when the
+        file is open in the editor (where Spyder keeps per-file configurations), else the
+        default one (Preferences > Run); with neither, the file's folder and no arguments,
+        like Spyder's own "Run" in the Files pane."""
+        fallback = ([], os.path.dirname(filename))
+        run = self.get_plugin(Plugins.Run, error=False)
+        if run is None:
+            return fallback
+        try:
+            extension = os.path.splitext(filename)[1][1:].lower()
+            stored = run.get_executor_configuration_parameters(
+                self.NAME, extension, RunContext.File).get("params") or {}
+            chosen = None
+            uuid = self._editor_file_id(filename)
+            if uuid is not None:
+                # Spyder's Run plugin keeps the last parameters used per file and executor
+                # (no public getter for that pair; the public one gives the last executor).
+                container = run.get_container()
+                getter = getattr(container, "get_last_used_execution_params", None)
+                if getter is not None:
+                    chosen = stored.get(getter(uuid, self.NAME))
+                if chosen is None:
+                    last = run.get_last_used_executor_parameters(uuid) or {}
+                    if last.get("executor") == self.NAME:
+                        chosen = stored.get(last.get("selected"))
+            if chosen is None:
+                chosen = next((p for p in stored.values() if p.get("default")), None)
+            if chosen is None:
+                return fallback
+            return self._args_and_cwd(filename, chosen.get("params") or {})
+        except Exception as error:   # Spyder's Run plugin changed: run as Spyder's Files do
+            logger.info("spyder-callgrind: no run configuration for %s (%s: %s)",
+                        filename, type(error).__name__, error)
+            return fallback
+
+    def _spyder_working_dir(self):
+        """Spyder's current working directory, as its Run plugin sees it."""
+        run = self.get_plugin(Plugins.Run, error=False)
+        try:
+            cwd = getattr(run.get_container(), "current_working_dir", None)
+        except Exception:
+            cwd = None
+        if not cwd:
+            workdir = self.get_plugin(Plugins.WorkingDirectory, error=False)
+            cwd = workdir.get_workdir() if workdir is not None else None
+        return cwd
+
+    def _editor_file_id(self, filename):
+        """The Run configuration id of ``filename`` when it is open in the editor."""
+        editor = self.get_plugin(Plugins.Editor, error=False)
+        ids = getattr(editor.get_widget(), "id_per_file", None) if editor else None
+        if not ids:
+            return None
+        wanted = os.path.normcase(os.path.abspath(filename))
+        return next((uuid for name, uuid in ids.items()
+                     if os.path.normcase(os.path.abspath(name)) == wanted), None)
+
+    def profile_tree_file(self, filename):
+        """Right-click "Profile to callgrind" in the Files or Projects pane."""
+        args, cwd = self.configured_run(filename)
+        self.profile_path(filename, args=args, cwd=cwd)
 
     def _save_if_open(self, filename):
         """Save ``filename`` when it is open in the editor, as Spyder's Run does."""

@@ -64,6 +64,20 @@ def select_in_tree(qtbot, tree, path):
     assert tree.get_selected_filenames() == [path]
 
 
+def open_run_configuration(main_window, qtbot, script):
+    """Open ``script`` in the editor and its Run > Configuration per file dialog, with the
+    "Profile to callgrind" executor chosen, as a user does."""
+    editor = main_window.get_plugin("editor")
+    editor.load(script)
+    qtbot.waitUntil(lambda: editor.get_current_filename() == script, timeout=10000)
+    container = main_window.get_plugin("run").get_container()
+    container.edit_run_configurations(display_dialog=True,
+                                      selected_executor="spyder_callgrind")
+    dialog = container.dialog
+    qtbot.waitUntil(lambda: dialog.current_widget is not None, timeout=10000)
+    return dialog
+
+
 def test_plugin_loads_and_docks(main_window, plugin):
     assert plugin is not None
     widget = plugin.get_widget()
@@ -93,6 +107,8 @@ def test_files_pane_right_click_profiles_a_script(main_window, plugin, store_dir
     record = complete_runs(store_dir)[0]
     assert record["script"] == script
     assert record["status"] == "ok"
+    # Not open in the editor, never configured: like Spyder's own "Run" in the Files pane.
+    assert (record["args"], record["cwd"]) == ([], str(tmp_path))
     widget = plugin.get_widget()
     qtbot.waitUntil(lambda: not widget.processes, timeout=30000)
     # The pane shows the finished run and its call table.
@@ -216,14 +232,7 @@ def test_run_configuration_arguments_and_working_directory(main_window, plugin, 
         'print("result"', 'import os; print("cwd", os.getcwd()); print("result"'))
     workdir = tmp_path / "work dir"
     workdir.mkdir()
-    editor = main_window.get_plugin("editor")
-    editor.load(script)
-    qtbot.waitUntil(lambda: editor.get_current_filename() == script, timeout=10000)
-    container = main_window.get_plugin("run").get_container()
-    container.edit_run_configurations(display_dialog=True,
-                                      selected_executor="spyder_callgrind")
-    dialog = container.dialog
-    qtbot.waitUntil(lambda: dialog.current_widget is not None, timeout=10000)
+    dialog = open_run_configuration(main_window, qtbot, script)
     options = dialog.current_widget
     assert type(options).__name__ == "CallgrindRunOptions"
     options.args_cb.setChecked(True)
@@ -238,6 +247,40 @@ def test_run_configuration_arguments_and_working_directory(main_window, plugin, 
     output = open(os.path.join(str(store_dir), record["id"], "output.txt"),
                   encoding="utf-8").read()
     assert "['--size', '3', 'two words']" in output and f"cwd {workdir}" in output
+
+    # The Files pane's right-click on the same file does the same thing as the button.
+    widget = plugin.get_widget()
+    qtbot.waitUntil(lambda: not widget.processes, timeout=30000)
+    tree = main_window.get_plugin("explorer").get_widget().treewidget
+    select_in_tree(qtbot, tree, script)
+    {a.text(): a for a in tree_menu_actions(tree)}["Profile to callgrind"].trigger()
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 2, timeout=60000)
+    again = [r for r in complete_runs(store_dir) if r["id"] != record["id"]][0]
+    assert (again["args"], again["cwd"]) == (["--size", "3", "two words"], str(workdir))
+
+
+def test_current_working_directory_option_from_the_button_and_the_files_pane(
+        main_window, plugin, store_dir, tmp_path, qtbot):
+    """Run > Configuration per file, "the current working directory", saved with OK: the
+    toolbar button and a Files-pane right-click both run in Spyder's current working
+    directory (stored without a path: we resolve it for the right-click), not the file's
+    folder."""
+    (tmp_path / "scripts").mkdir()
+    script = write_script(tmp_path / "scripts", "cwd_option.py", SCRIPT)
+    elsewhere = tmp_path / "spyder cwd"
+    elsewhere.mkdir()
+    workingdir = main_window.get_plugin("workingdir")
+    workingdir.chdir(str(elsewhere), sender_plugin="test")    # as the toolbar's box does
+    dialog = open_run_configuration(main_window, qtbot, script)
+    dialog.cwd_radio.setChecked(True)
+    dialog.accept()                          # "OK": save only
+    plugin.run_action.trigger()
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=60000)
+    assert complete_runs(store_dir)[0]["cwd"] == str(elsewhere)
+    # What the right-click uses (selecting the file in the Files pane would move Spyder's
+    # working directory to the file's folder, as Spyder syncs them: ask directly).
+    assert workingdir.get_workdir() == str(elsewhere)
+    assert plugin.configured_run(script) == ([], str(elsewhere))
 
 
 def test_runs_use_the_consoles_interpreter(main_window, plugin, store_dir, tmp_path, qtbot):
