@@ -404,6 +404,8 @@ def read_metas(profile_dir: str) -> List[dict]:
 
 
 def _lost_note(meta: dict, killed: bool) -> str:
+    if meta.get("never_started"):
+        return "ended before its profiler started (stopped or killed while starting)"
     if killed:
         return "killed before its profile was saved"
     return "ended before its profile was saved (killed, or left through os._exit)"
@@ -417,6 +419,14 @@ def build_records(metas: List[dict], profile_dir: str, killed: bool = False):
     """
     procs = [m for m in metas if m.get("kind") == "process"]
     thread_metas = [m for m in metas if m.get("kind") == "thread"]
+    seen = {m["pid"] for m in procs}
+    for launched in metas:
+        # Started by its parent, but it died before it could write its own meta (stopped
+        # or killed while its interpreter started): report it, never drop it.
+        if launched.get("kind") == "launched" and launched["pid"] not in seen:
+            seen.add(launched["pid"])
+            procs.append(dict(launched, kind="process", role="worker", status="running",
+                              profile=None, never_started=True))
     procs.sort(key=lambda m: (m.get("role") != ROLE_MAIN, m.get("started") or 0, m["pid"]))
     thread_metas.sort(key=lambda m: (m.get("started") or 0, m.get("index") or 0))
 

@@ -115,7 +115,7 @@ def test_pool_and_workers_terminated_while_they_start(tmp_path, version, method)
     assert sum(calls(folder, w.profile, "square") for w in workers) == 30
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("method", METHODS)
 def test_process_pool_executor(tmp_path, method):
     outcome = run(tmp_path, """\
         import concurrent.futures as cf, multiprocessing as mp, sys
@@ -206,6 +206,28 @@ def test_sigkilled_worker_is_reported_lost(tmp_path):
     assert "before its profile was saved" in worker.note
 
 
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_worker_killed_while_it_starts_is_reported_lost(tmp_path, method):
+    """SIGKILL right after start(), before the child's interpreter could record anything:
+    its parent's note of the start still puts it in the run, reported lost."""
+    outcome = run(tmp_path, """\
+        import multiprocessing as mp, os, signal, sys
+        def work():
+            pass
+        if __name__ == "__main__":
+            p = mp.get_context(sys.argv[1]).Process(target=work, name="doomed")
+            p.start()
+            os.kill(p.pid, signal.SIGKILL)
+            p.join()
+    """, [method])
+    assert outcome.status == records.STATUS_OK, outcome.message
+    main, *workers = outcome.processes
+    assert main.profiled and len(workers) == 1
+    [worker] = workers
+    assert worker.name == "doomed" and worker.role == "worker 1"
+    assert not worker.profiled and "before" in worker.note, worker.note
+
+
 def test_os_exit_worker_is_reported_lost(tmp_path):
     outcome = run(tmp_path, """\
         import multiprocessing as mp, os
@@ -244,12 +266,13 @@ def test_stop_pool_keeps_profiles(tmp_path, method):
     outcome = runner.wait(timeout=120)
     assert outcome.status == records.STATUS_STOPPED
     main, *workers = outcome.processes
-    # A spawned worker still starting when SIGINT came ran no task and left no meta. The
-    # pool also replaces workers that died of the SIGINT; a replacement killed while it
-    # starts, before it could run anything, is reported as lost (never dropped silently).
-    assert main.profiled and len(workers) >= 1
-    assert sum(w.profiled for w in workers) >= min(2, len(workers)), [w.note for w in workers]
-    assert all(w.profiled or "before its profile was saved" in w.note for w in workers)
+    # A worker still starting when SIGINT came ran no task; the pool also replaces workers
+    # that died of the SIGINT, and the stop may kill a replacement while it starts. Each
+    # such worker is in the run, reported lost (never dropped silently).
+    assert main.profiled and len(workers) >= 2
+    assert sum(w.profiled for w in workers) >= 1, [w.note for w in workers]
+    assert all(w.profiled or "before its profile" in w.note or "before its profiler"
+               in w.note for w in workers), [w.note for w in workers]
     folder = str(tmp_path / "run")
     assert sum(calls(folder, w.profile, "work") for w in workers if w.profiled) >= 4
 

@@ -6,6 +6,8 @@ The odd module name cannot clash with a user's module: spawned children import i
 What one process leaves in the output folder (``DIR``)::
 
     <pid>.json          meta, written when the process starts, rewritten when it is saved
+    <c>.launched.json   written by a process when it starts the multiprocessing child <c>:
+                        a child that dies before it writes its own meta is still reported
     <pid>.prof          its main thread's profile (marshal, as ``Profile.dump_stats`` writes)
     <pid>-t<k>.json     meta of the k-th thread it started with ``threading``
     <pid>-t<k>.prof     that thread's profile
@@ -269,6 +271,15 @@ class Tracker:
             self.saving = False
         if self.pending_signal == getattr(signal, "SIGTERM", None):
             _die_of(self.pending_signal)      # terminated while saving: now die of it
+
+    def note_launched(self, process):
+        """Record, in the parent, a multiprocessing child it just started."""
+        pid = getattr(process, "pid", None)
+        if not isinstance(pid, int) or self.pid != os.getpid():
+            return
+        _write_json(os.path.join(self.out_dir, "%d.launched.json" % pid), {
+            "format": META_FORMAT, "kind": "launched", "pid": pid, "ppid": self.pid,
+            "name": getattr(process, "name", "") or "", "started": time.time()})
 
     def set_meta(self, **fields):
         if self.main is not None:
@@ -627,6 +638,20 @@ def _patched_bootstrap(original):
     return _bootstrap
 
 
+def _patched_start(original):
+    def start(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        st = _state
+        if st is not None and st.follow:
+            try:
+                st.note_launched(self)
+            except Exception:            # a full disk must not break the user's start()
+                pass
+        return result
+    start.__wrapped__ = original
+    return start
+
+
 def _patched_thread_bootstrap(original):
     def _bootstrap_inner(self):
         st = _state
@@ -655,6 +680,7 @@ def patch():
         return
     base = mp_process.BaseProcess
     base._bootstrap = _patched_bootstrap(base._bootstrap)
+    base.start = _patched_start(base.start)
     threading.Thread._bootstrap_inner = _patched_thread_bootstrap(
         threading.Thread._bootstrap_inner)
     try:
