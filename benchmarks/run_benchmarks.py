@@ -608,6 +608,9 @@ def bench_overhead(work: str, repeat: int, rounds: int) -> Dict[str, Any]:
     env = _env_for_children()
     env["BENCH_ROUNDS"] = str(rounds)
     env["BENCH_TIMES"] = times_file
+    # As installed: byte code caches used (a shell with PYTHONDONTWRITEBYTECODE would make
+    # every start of the command compile our modules again, which no install does).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     commands = {
         "cprofile": [sys.executable, "-m", "cProfile", "-o", os.path.join(folder, "out.prof"),
                      script],
@@ -617,6 +620,10 @@ def bench_overhead(work: str, repeat: int, rounds: int) -> Dict[str, Any]:
     }
     runs: Dict[str, Dict[str, List[float]]] = {
         name: {"script_s": [], "command_s": [], "startup_s": []} for name in commands}
+    warm = dict(env, BENCH_ROUNDS="1")
+    for command in commands.values():     # untimed: byte code caches, the OS's file cache
+        subprocess.run(command, cwd=folder, env=warm, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
     for _ in range(repeat):
         for name, command in commands.items():   # interleaved
             if os.path.exists(times_file):
@@ -636,10 +643,12 @@ def bench_overhead(work: str, repeat: int, rounds: int) -> Dict[str, Any]:
     shutil.rmtree(folder, ignore_errors=True)
     result: Dict[str, Any] = {name: {key: median(values) for key, values in found.items()}
                               for name, found in runs.items()}
-    ours, theirs = result["spyder_callgrind"], result["cprofile"]
-    result["script_ratio"] = ours["script_s"] / theirs["script_s"]
-    result["command_ratio"] = ours["command_s"] / theirs["command_s"]
-    result["startup_s"] = ours["startup_s"]
+    # Each repeat ran the commands back to back: the median of the per-repeat ratios cancels
+    # the machine's slow swings (a shared VM's wall times drift by +-30 % between repeats).
+    ours, theirs = runs["spyder_callgrind"], runs["cprofile"]
+    for key, name in (("script_s", "script_ratio"), ("command_s", "command_ratio")):
+        result[name] = median([a / b for a, b in zip(ours[key], theirs[key])])
+    result["startup_s"] = result["spyder_callgrind"]["startup_s"]
     result["rounds"] = rounds
     return result
 
@@ -896,7 +905,7 @@ def main(argv: List[str]) -> int:
         else:
             log("profiling overhead: spyder_callgrind run vs python -m cProfile")
             results["overhead"] = bench_overhead(work, repeat if args.smoke else
-                                                 max(repeat, 5), rounds)
+                                                 max(repeat, 11), rounds)
             if not args.smoke:
                 log("profiling overhead in instructions (valgrind)")
                 results["overhead"]["instructions"] = bench_instructions(work, 300)

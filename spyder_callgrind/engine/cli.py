@@ -12,15 +12,19 @@ import os
 import signal
 import sys
 import threading
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from spyder_callgrind import __version__
-from spyder_callgrind.engine import callgrind, profiles, summary
-from spyder_callgrind.engine.model import ProfileData, display_location, format_ns
 from spyder_callgrind.engine.records import (
     STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
-from spyder_callgrind.engine.recording import Recording, load_run_profile
+from spyder_callgrind.engine.recording import Recording, load_run_profile, preload_conversion
+from spyder_callgrind.engine.runner import StartError
 from spyder_callgrind.engine.store import INCOMPLETE_PREFIX, STORE_ENV, RunStore, StoreError
+
+# The conversion modules (callgrind, profiles, summary, model) are imported where they are
+# used: ``run`` starts the script first and imports them while it runs.
+if TYPE_CHECKING:
+    from spyder_callgrind.engine.model import ProfileData
 
 PROG = "spyder-callgrind"
 
@@ -34,12 +38,15 @@ class CommandError(Exception):
 
 
 def function_label(data: ProfileData, index: int) -> str:
+    from spyder_callgrind.engine.model import display_location
     function = data.functions[index]
     return f"{function.name}  ({display_location(function)})"
 
 
 def top_table(data: ProfileData, sort: str = "self", top: int = 15) -> str:
     """The top functions as an aligned text table."""
+    from spyder_callgrind.engine import summary
+    from spyder_callgrind.engine.model import format_ns
     indices = summary.top_functions(data, sort=sort, n=top)
     total = data.total_ns or 1
     lines = [f"{'self':>10} {'self%':>6} {'inclusive':>10} {'incl%':>6} {'calls':>10}  function"]
@@ -86,6 +93,7 @@ def cmd_run(options: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, lambda *_: recording.stop(grace=1.0))
     try:
         recording.start()
+        preload_conversion()      # while the script runs, not after it
         record = recording.finish()
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -170,6 +178,7 @@ def _process_pid(record: RunRecord, choice: Optional[str]) -> Optional[int]:
 
 
 def cmd_show(options: argparse.Namespace) -> int:
+    from spyder_callgrind.engine import summary
     store = RunStore(options.store)
     record = store.get(options.run)
     pid = _process_pid(record, options.process)
@@ -220,6 +229,7 @@ def cmd_show(options: argparse.Namespace) -> int:
 
 
 def cmd_convert(options: argparse.Namespace) -> int:
+    from spyder_callgrind.engine import callgrind, profiles
     datas = []
     for path in options.profiles:
         if not os.path.isfile(path):
@@ -391,16 +401,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     _safe_encode_stream(sys.stderr)
     parser = build_parser()
     options = parser.parse_args(argv)
-    known_errors: List[type] = [CommandError, StoreError, profiles.ProfileError,
-                                callgrind.CallgrindError]
-    try:
-        from spyder_callgrind.engine.runner import StartError
-        known_errors.append(StartError)
-    except ImportError:  # pragma: no cover
-        pass
     try:
         return options.func(options)
-    except tuple(known_errors) as error:
+    except (CommandError, StoreError, StartError) as error:
+        sys.stderr.write(f"{PROG}: {error}\n")
+        return 1
+    except ValueError as error:
+        from spyder_callgrind.engine.callgrind import CallgrindError
+        from spyder_callgrind.engine.profiles import ProfileError
+        if not isinstance(error, (ProfileError, CallgrindError)):
+            raise
         sys.stderr.write(f"{PROG}: {error}\n")
         return 1
     except BrokenPipeError:  # e.g. `spyder-callgrind list | head`: stop quietly

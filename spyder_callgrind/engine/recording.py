@@ -15,11 +15,9 @@ import shlex
 import shutil
 import sys
 from datetime import datetime
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
 
-from spyder_callgrind.engine import callgrind, profiles, summary
 from spyder_callgrind.engine.atomic import atomic_write
-from spyder_callgrind.engine.model import Edge, ProfileData
 from spyder_callgrind.engine.workers import WORKERS_DIR
 from spyder_callgrind.engine.records import (
     STATUS_FAILED, ProcessRecord, RunRecord)
@@ -30,6 +28,9 @@ from spyder_callgrind.engine.store import (
 PROFILES_DIR = "profiles"
 TABLES_DIR = "tables"
 OUTPUT_FILE = "output.txt"
+if TYPE_CHECKING:
+    from spyder_callgrind.engine.model import ProfileData
+
 SUMMARY_FILE = "summary.txt"
 MERGED_TABLE = "all.json"
 TOP_TABLE = "top.json"
@@ -139,6 +140,17 @@ class Recording:
         return record
 
 
+def _conversion_modules():
+    """The conversion modules, imported on first use (starting a run needs none of them)."""
+    from spyder_callgrind.engine import callgrind, profiles, summary
+    return callgrind, profiles, summary
+
+
+def preload_conversion() -> None:
+    """Import what converting a run needs; call it while the script runs."""
+    _conversion_modules()
+
+
 def command_line(record: RunRecord) -> str:
     """The command a user would type for this run (for ``cmd:`` and display only)."""
     return " ".join(shlex.quote(a) for a in [record.script, *record.args])
@@ -155,6 +167,7 @@ def without_profiler_frames(data: ProfileData) -> ProfileData:
     What they call stays: in a child process our wrapper calls multiprocessing's own
     ``_bootstrap``, which then becomes the process' entry point, as it is without us.
     """
+    from spyder_callgrind.engine.model import Edge, ProfileData
     ours = os.path.join(WORKERS_DIR, "")
     drop = {i for i, f in enumerate(data.functions)
             if f.file.startswith(ours) or f.name in _PROFILER_BUILTINS}
@@ -170,6 +183,7 @@ def without_profiler_frames(data: ProfileData) -> ProfileData:
 
 def convert_run(pending: PendingRun, record: RunRecord) -> None:
     """Turn a run's raw profiles into callgrind files, JSON tables and a text summary."""
+    callgrind, profiles, summary = _conversion_modules()
     loaded: List[Tuple[ProcessRecord, ProfileData]] = []
     problems = []
     for process in record.processes:
@@ -197,6 +211,7 @@ def convert_run(pending: PendingRun, record: RunRecord) -> None:
 def write_outputs(folder: str, record: RunRecord,
                   loaded: List[Tuple[ProcessRecord, ProfileData]]) -> None:
     """Write the callgrind file(s), tables and summary of already loaded profiles."""
+    callgrind, profiles, summary = _conversion_modules()
     os.makedirs(os.path.join(folder, TABLES_DIR), exist_ok=True)
     if len(loaded) == 1:
         merged = loaded[0][1]
@@ -240,6 +255,7 @@ def load_run_profile(store: RunStore, record: RunRecord,
                      pid: Optional[int] = None) -> Optional[ProfileData]:
     """A kept run's merged profile (or one process'), from its JSON tables; None when the
     run has no profile. Imported runs without tables are read from their callgrind file."""
+    callgrind, profiles, summary = _conversion_modules()
     if not record.callgrind:
         return None
     if pid is not None and record.profiled_count <= 1:
