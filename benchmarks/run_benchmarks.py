@@ -198,6 +198,7 @@ def bench_finished(app, work: str, entry: Dict[str, Any], repeat: int) -> Dict[s
     from spyder_callgrind.engine.profiles import ProfileError, load_table
     from spyder_callgrind.engine.recording import TABLES_DIR, TOP_TABLE
     from spyder_callgrind.engine.store import RunStore, new_run_id
+    from spyder_callgrind.widgets.loading import PREVIEW_POLL_SECONDS
     from spyder.plugins.profiler.widgets.profiler_data_tree import ProfilerSubWidget
 
     ours, ours_convert, spyder = [], [], []
@@ -220,7 +221,7 @@ def bench_finished(app, work: str, entry: Dict[str, Any], repeat: int) -> Dict[s
         candidates = [store.pending_file(run_id, TABLES_DIR, TOP_TABLE),
                       os.path.join(root, run_id, TABLES_DIR, TOP_TABLE)]
 
-        def poll():  # as CallgrindWidget._poll_preview does, every 100 ms in the pane
+        def poll():  # as CallgrindWidget._poll_preview does, every PREVIEW_POLL_SECONDS
             for path in candidates:
                 if os.path.isfile(path):
                     try:
@@ -235,7 +236,7 @@ def bench_finished(app, work: str, entry: Dict[str, Any], repeat: int) -> Dict[s
         while not shown and time.perf_counter() - started < 300:
             shown = poll()
             if not shown:
-                settle(app, 0.1)
+                settle(app, PREVIEW_POLL_SECONDS)
         spin_until(app, lambda: view.model.rowCount() > 0 and watch.painted)
         ours.append(time.perf_counter() - started)
         converter.stdout.readline()  # "done": the run is complete in the store

@@ -35,7 +35,7 @@ from spyder_callgrind.widgets.calltree import CallTreeView
 from spyder_callgrind.widgets.compare import CompareView
 from spyder_callgrind.widgets.flamegraph import FlameGraphView
 from spyder_callgrind.widgets.history import RunHistoryModel
-from spyder_callgrind.widgets.loading import RunLoader
+from spyder_callgrind.widgets.loading import PREVIEW_POLL_SECONDS, RunLoader
 from spyder_callgrind.widgets.profileview import ProfileView
 from spyder_callgrind.widgets.runprocess import ProfileProcess
 
@@ -141,7 +141,7 @@ class CallgrindWidget(PluginMainWidget):
         self._refresh_timer.timeout.connect(self.refresh_history)
         # While a run converts, its first rows are shown as soon as they are written.
         self._preview_timer = QTimer(self)
-        self._preview_timer.setInterval(100)
+        self._preview_timer.setInterval(int(PREVIEW_POLL_SECONDS * 1000))
         self._preview_timer.timeout.connect(self._poll_preview)
         self._previewed: set = set()
 

@@ -37,6 +37,9 @@ ProcessChoice = Tuple[str, int, ProfileData]
 
 #: Work done per turn of the event loop while a run loads (seconds).
 SLICE_SECONDS = 0.015
+#: How often the pane looks for the top rows of a run that is being converted (a stat call:
+#: the rows show within this much of being written).
+PREVIEW_POLL_SECONDS = 0.04
 
 
 def load_run_tables(store: RunStore, record: RunRecord
