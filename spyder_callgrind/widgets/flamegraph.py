@@ -17,11 +17,11 @@ import os
 import zlib
 from typing import Dict, List, Optional, Tuple
 
-from qtpy.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from qtpy.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from qtpy.QtGui import QColor, QFont, QPainter, QPen
 from qtpy.QtWidgets import (
-    QComboBox, QHBoxLayout, QLabel, QLineEdit, QScrollArea, QSizePolicy, QToolTip,
-    QVBoxLayout, QWidget)
+    QComboBox, QHBoxLayout, QLabel, QLineEdit, QScrollArea, QSizePolicy, QToolButton,
+    QToolTip, QVBoxLayout, QWidget)
 
 from spyder_callgrind.engine.model import ProfileData
 from spyder_callgrind.engine.model import format_ns
@@ -408,6 +408,16 @@ class FlameGraphView(QWidget):
         self.search_box.setPlaceholderText(_("Search functions"))
         self.search_box.setClearButtonEnabled(True)
         self.search_box.textChanged.connect(self.set_search)
+        self.search_box.returnPressed.connect(self.next_match)
+        self.previous_button = QToolButton(self)
+        self.previous_button.setArrowType(Qt.UpArrow)
+        self.previous_button.setToolTip(_("Previous match (Shift+Enter)"))
+        self.previous_button.clicked.connect(self.previous_match)
+        self.next_button = QToolButton(self)
+        self.next_button.setArrowType(Qt.DownArrow)
+        self.next_button.setToolTip(_("Next match: zoom to it (Enter)"))
+        self.next_button.clicked.connect(self.next_match)
+        self._match_index = -1          # the match last zoomed to, in tree order
         self.match_label = QLabel(self)
         self.note_label = QLabel(_("Stacks rebuilt from caller/callee totals; approximate"),
                                  self)
@@ -417,6 +427,8 @@ class FlameGraphView(QWidget):
         bar.addWidget(self.breadcrumbs, 1)
         bar.addWidget(self.match_label)
         bar.addWidget(self.search_box)
+        bar.addWidget(self.previous_button)
+        bar.addWidget(self.next_button)
         bar.addWidget(self.color_box)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -429,6 +441,7 @@ class FlameGraphView(QWidget):
         layout.addWidget(scroll, 1)
         layout.addWidget(self.note_label)
 
+        self.search_box.installEventFilter(self)
         self.canvas.zoom_changed.connect(self._zoomed)
         self.canvas.function_selected.connect(self.function_selected)
         self.canvas.function_activated.connect(self.function_activated)
@@ -475,10 +488,31 @@ class FlameGraphView(QWidget):
             self.search_box.setText(text)     # comes back here through textChanged
             return
         self.canvas.set_search(text)
+        self._match_index = -1
         self._update_matches()
 
     def matches(self) -> List[StackNode]:
         return self.canvas.matches()
+
+    def next_match(self) -> None:
+        """Zoom to the next frame matching the search (after the last, the first)."""
+        self._step_match(1)
+
+    def previous_match(self) -> None:
+        """Zoom to the previous frame matching the search (before the first, the last)."""
+        self._step_match(-1)
+
+    def _step_match(self, step: int) -> None:
+        found = self.canvas.matches()
+        if not found:
+            return
+        if self._match_index < 0 and step < 0:
+            self._match_index = len(found) - 1
+        else:
+            self._match_index = (self._match_index + step) % len(found)
+        self.canvas.zoom_to(found[self._match_index])
+        self.scroll_area.verticalScrollBar().setValue(0)
+        self._update_matches()
 
     def hover_info(self, pos) -> Optional[dict]:
         """See :meth:`FlameCanvas.hover_info`; ``pos`` is in canvas coordinates."""
@@ -487,6 +521,15 @@ class FlameGraphView(QWidget):
     def keyPressEvent(self, event) -> None:
         self.canvas.keyPressEvent(event)
 
+    def eventFilter(self, watched, event) -> bool:
+        # Shift+Enter in the search box: the previous match (Enter alone: returnPressed).
+        if (watched is self.search_box and event.type() == QEvent.KeyPress
+                and event.key() in (Qt.Key_Return, Qt.Key_Enter)
+                and event.modifiers() & Qt.ShiftModifier):
+            self.previous_match()
+            return True
+        return super().eventFilter(watched, event)
+
     # -- helpers --------------------------------------------------------------------------
     def _update_matches(self) -> None:
         tree = self.canvas.tree()
@@ -494,8 +537,13 @@ class FlameGraphView(QWidget):
             self.match_label.setText("")
             return
         count = len(self.canvas.matches())
-        self.match_label.setText(_("{count} frames, {percent:.1f}%").format(
-            count=count, percent=_percent(self.canvas.matched_ns(), tree.inclusive_ns)))
+        percent = _percent(self.canvas.matched_ns(), tree.inclusive_ns)
+        if 0 <= self._match_index < count:
+            self.match_label.setText(_("{index} of {count} frames, {percent:.1f}%").format(
+                index=self._match_index + 1, count=count, percent=percent))
+        else:
+            self.match_label.setText(_("{count} frames, {percent:.1f}%").format(
+                count=count, percent=percent))
 
     def _zoomed(self, top: Optional[StackNode]) -> None:
         if top is None:

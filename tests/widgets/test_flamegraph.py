@@ -125,6 +125,32 @@ def test_colour_toggle_and_search(qtbot, view):
     view.grab()       # paints with every mode without error
 
 
+def test_next_and_previous_match_zoom_to_each_in_turn(qtbot, view):
+    qtbot.keyClicks(view.search_box, "spin")
+    spins = view.matches()
+    assert [n.parent.name for n in spins] == ["heavy", "light"]
+    assert view.match_label.text().startswith("2 frames")
+    qtbot.keyClick(view.search_box, Qt.Key_Return)               # Enter: the next match
+    assert view.visible_root() is spins[0]
+    assert view.match_label.text().startswith("1 of 2 frames")
+    assert view.canvas.frame_rect(spins[0]).width() == view.canvas.width()
+    view.next_button.click()
+    assert view.visible_root() is spins[1]
+    assert "heavy" not in view.breadcrumbs.text() and "light" in view.breadcrumbs.text()
+    view.next_button.click()                                     # after the last, the first
+    assert view.visible_root() is spins[0]
+    qtbot.keyClick(view.search_box, Qt.Key_Return, Qt.ShiftModifier)   # Shift+Enter: back
+    assert view.visible_root() is spins[1]
+    assert view.match_label.text().startswith("2 of 2 frames")
+    view.set_search("fib")                                        # a new search starts over
+    assert view.match_label.text().startswith(f"{len(view.matches())} frames")
+    view.previous_button.click()                                  # from the start: the last
+    assert view.visible_root() is view.matches()[-1]
+    view.set_search("no such function")
+    view.next_button.click()                                      # nothing to go to
+    assert view.visible_root() is not None and view.match_label.text().startswith("0 frames")
+
+
 def test_empty_and_cleared(qtbot):
     widget = FlameGraphView()
     qtbot.addWidget(widget)
