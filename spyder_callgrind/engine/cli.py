@@ -110,7 +110,7 @@ def cmd_run(options: argparse.Namespace) -> int:
     err.write(f"Run {record.id} kept in {folder}\n")
     if record.callgrind:
         err.write(f"Callgrind file: {store.file_of(record, record.callgrind)}\n")
-        data = load_run_profile(store, record)
+        data = recording.profile       # as converted: no need to read its table back
         if data is not None and options.top > 0:
             if record.profiled_count > 1:
                 err.write(f"All {record.profiled_count} processes (CPU time summed over "

@@ -25,12 +25,12 @@ from spyder_callgrind.engine.runner import RunOutcome, ScriptRunner, StartError
 from spyder_callgrind.engine.store import (
     DEFAULT_KEEP, PendingRun, RunStore, StoreError)
 
-PROFILES_DIR = "profiles"
-TABLES_DIR = "tables"
-OUTPUT_FILE = "output.txt"
 if TYPE_CHECKING:
     from spyder_callgrind.engine.model import ProfileData
 
+PROFILES_DIR = "profiles"
+TABLES_DIR = "tables"
+OUTPUT_FILE = "output.txt"
 SUMMARY_FILE = "summary.txt"
 MERGED_TABLE = "all.json"
 TOP_TABLE = "top.json"
@@ -67,6 +67,8 @@ class Recording:
         self.pending: PendingRun = store.begin(run_id)
         self.runner: Optional[ScriptRunner] = None
         self.start_error: Optional[str] = None
+        #: the run's merged profile once :meth:`finish` converted it (None: no profile)
+        self.profile: Optional[ProfileData] = None
         self.started = datetime.now().astimezone()
 
     @property
@@ -99,7 +101,7 @@ class Recording:
             outcome = self.runner.wait()
         try:
             record = self._record(outcome)
-            convert_run(self.pending, record)
+            self.profile = convert_run(self.pending, record)
             record_path = self.pending.commit(record)
         except StoreError:
             self.pending.discard()
@@ -140,15 +142,12 @@ class Recording:
         return record
 
 
-def _conversion_modules():
-    """The conversion modules, imported on first use (starting a run needs none of them)."""
-    from spyder_callgrind.engine import callgrind, profiles, summary
-    return callgrind, profiles, summary
-
-
 def preload_conversion() -> None:
-    """Import what converting a run needs; call it while the script runs."""
-    _conversion_modules()
+    """Import what converting a run needs; call it while the script runs.
+
+    The conversion modules are imported where they are used, not at the top of this
+    module: starting a run needs none of them."""
+    from spyder_callgrind.engine import callgrind, profiles, summary  # noqa: F401
 
 
 def command_line(record: RunRecord) -> str:
@@ -181,9 +180,10 @@ def without_profiler_frames(data: ProfileData) -> ProfileData:
     return ProfileData(functions, edges, data.description)
 
 
-def convert_run(pending: PendingRun, record: RunRecord) -> None:
-    """Turn a run's raw profiles into callgrind files, JSON tables and a text summary."""
-    callgrind, profiles, summary = _conversion_modules()
+def convert_run(pending: PendingRun, record: RunRecord) -> Optional[ProfileData]:
+    """Turn a run's raw profiles into callgrind files, JSON tables and a text summary;
+    return the merged profile (None when no profile could be read)."""
+    from spyder_callgrind.engine import profiles
     loaded: List[Tuple[ProcessRecord, ProfileData]] = []
     problems = []
     for process in record.processes:
@@ -204,14 +204,15 @@ def convert_run(pending: PendingRun, record: RunRecord) -> None:
         record.summary = None
         if record.status != STATUS_FAILED and not record.message:
             record.message = "no profile was written"
-        return
-    write_outputs(pending.path, record, loaded)
+        return None
+    return write_outputs(pending.path, record, loaded)
 
 
 def write_outputs(folder: str, record: RunRecord,
-                  loaded: List[Tuple[ProcessRecord, ProfileData]]) -> None:
-    """Write the callgrind file(s), tables and summary of already loaded profiles."""
-    callgrind, profiles, summary = _conversion_modules()
+                  loaded: List[Tuple[ProcessRecord, ProfileData]]) -> ProfileData:
+    """Write the callgrind file(s), tables and summary of already loaded profiles; return
+    the merged profile."""
+    from spyder_callgrind.engine import callgrind, profiles, summary
     os.makedirs(os.path.join(folder, TABLES_DIR), exist_ok=True)
     if len(loaded) == 1:
         merged = loaded[0][1]
@@ -249,13 +250,14 @@ def write_outputs(folder: str, record: RunRecord,
                 f"not wall time)\n\n" + text)
     atomic_write(os.path.join(folder, SUMMARY_FILE), text)
     record.summary = SUMMARY_FILE
+    return merged
 
 
 def load_run_profile(store: RunStore, record: RunRecord,
                      pid: Optional[int] = None) -> Optional[ProfileData]:
     """A kept run's merged profile (or one process'), from its JSON tables; None when the
     run has no profile. Imported runs without tables are read from their callgrind file."""
-    callgrind, profiles, summary = _conversion_modules()
+    from spyder_callgrind.engine import callgrind, profiles
     if not record.callgrind:
         return None
     if pid is not None and record.profiled_count <= 1:

@@ -107,7 +107,7 @@ class PendingRun:
         final = os.path.join(self.store.root, self.id)
         try:
             atomic_write(self.file(RUN_FILE),
-                              json.dumps(record.to_json(), indent=1, ensure_ascii=False))
+                         json.dumps(record.to_json(), indent=1, ensure_ascii=False))
             try:
                 os.unlink(self.file(OWNER_FILE))
             except OSError:
@@ -154,7 +154,7 @@ class RunStore:
         """Rewrite an existing run's ``run.json`` (label changes)."""
         try:
             atomic_write(os.path.join(self.path_of(record), RUN_FILE),
-                              json.dumps(record.to_json(), indent=1, ensure_ascii=False))
+                         json.dumps(record.to_json(), indent=1, ensure_ascii=False))
         except OSError as error:
             raise StoreError(f"cannot update run {record.id}: {_os_message(error)}") from None
 

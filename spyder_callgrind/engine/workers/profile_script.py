@@ -34,8 +34,8 @@ _OUR_FILES = {os.path.normcase(os.path.abspath(__file__))}
 
 
 def _parse(argv):
-    out, follow = None, True
-    _parse.role = "main"
+    """``(out_dir, follow, role, script, args)``; a usage line and exit 2 when malformed."""
+    out, follow, role = None, True, "main"
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -43,7 +43,7 @@ def _parse(argv):
             rest = argv[i + 1:]
             if out is None or not rest:
                 break
-            return out, follow, rest[0], rest[1:]
+            return out, follow, role, rest[0], rest[1:]
         if arg == "--out" and i + 1 < len(argv):
             out = argv[i + 1]
             i += 2
@@ -53,7 +53,7 @@ def _parse(argv):
             i += 1
             continue
         if arg == "--role" and i + 1 < len(argv):
-            _parse.role = argv[i + 1]
+            role = argv[i + 1]
             i += 2
             continue
         break
@@ -113,7 +113,7 @@ def _exit_code(code):
 
 
 def main(argv):
-    out_dir, follow, script, args = _parse(argv)
+    out_dir, follow, role, script, args = _parse(argv)
 
     # The folder of this file is sys.path[0] now: import our helper, then give the script
     # the sys.path[0] that `python SCRIPT` gives (symlinks resolved, as Python does).
@@ -123,7 +123,7 @@ def main(argv):
     sys.argv = [script] + list(args)
 
     try:
-        state = children.start_main(out_dir, follow, role=_parse.role)
+        state = children.start_main(out_dir, follow, role=role)
     except OSError as error:
         _report_save_error("cannot write the profile", error)
         return EXIT_CANNOT_START
