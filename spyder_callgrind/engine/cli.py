@@ -83,7 +83,8 @@ def cmd_run(options: argparse.Namespace) -> int:
                           python=options.python, children=not options.no_children,
                           on_output=echo, run_id=options.id, label=options.label or "",
                           keep=options.keep, protect=options.protect or (),
-                          subprocesses=options.subprocesses)
+                          subprocesses=options.subprocesses,
+                          exact_threads=options.exact_threads)
     if options.control_stdin:
         # The Spyder pane writes "stop" to our stdin; EOF means Spyder went away.
         threading.Thread(target=_watch_stdin, args=(recording,), daemon=True).start()
@@ -104,9 +105,8 @@ def cmd_run(options: argparse.Namespace) -> int:
         err.write(f"{PROG}: {record.message}\n")
     elif record.status != STATUS_OK:
         err.write(f"{PROG}: {record.status}: {record.message}\n")
-    note = record.processes_note()
-    if note:
-        err.write(f"{PROG}: {note}\n")
+    for note in record.all_notes():
+        err.write(f"{PROG}: note: {note}\n")
     err.write(f"Run {record.id} kept in {folder}\n")
     if record.callgrind:
         err.write(f"Callgrind file: {store.file_of(record, record.callgrind)}\n")
@@ -206,6 +206,8 @@ def cmd_show(options: argparse.Namespace) -> int:
     print(f"  folder   {store.path_of(record)}")
     if record.label:
         print(f"  label    {record.label}")
+    for note in record.notes:
+        print(f"  note     {note}")
     if len(record.processes) > 1:
         note = record.processes_note() or f"{len(record.processes)} processes profiled"
         print(f"  processes {note}:")
@@ -344,6 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--subprocesses", action="store_true",
                      help="also profile Pythons the script starts with subprocess "
                           "([sys.executable, 'other.py'])")
+    run.add_argument("--exact-threads", action="store_true",
+                     help="Python 3.12+: time each thread separately (several times "
+                          "cProfile's cost on call-heavy code; by default one profiler per "
+                          "process counts every thread's calls exactly, but does not "
+                          "separate their time)")
     run.add_argument("--label", help="label the run (labelled runs are never pruned)")
     run.add_argument("--keep", type=int, default=50, metavar="N",
                      help="keep the last N runs (default 50; 0 keeps all)")

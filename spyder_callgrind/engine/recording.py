@@ -51,9 +51,11 @@ class Recording:
                  cwd: Optional[str] = None, python: Optional[str] = None,
                  children: bool = True, on_output: Optional[OutputCallback] = None,
                  run_id: Optional[str] = None, label: str = "", keep: int = DEFAULT_KEEP,
-                 protect: Sequence[str] = (), subprocesses: bool = False):
+                 protect: Sequence[str] = (), subprocesses: bool = False,
+                 exact_threads: bool = False):
         self.store = store
         self.subprocesses = subprocesses
+        self.exact_threads = exact_threads
         self.script = os.path.abspath(script)
         self.args = list(args)
         self.cwd = os.path.abspath(cwd or os.getcwd())
@@ -82,7 +84,7 @@ class Recording:
             profile_dir=self.pending.file(PROFILES_DIR),
             output_path=self.pending.file(OUTPUT_FILE),
             children=self.children, on_output=self.on_output,
-            subprocesses=self.subprocesses)
+            subprocesses=self.subprocesses, exact_threads=self.exact_threads)
         try:
             self.runner.start()
         except StartError as error:
@@ -132,6 +134,7 @@ class Recording:
         record.duration = round(outcome.duration, 3)
         record.python = outcome.python
         record.python_version = outcome.python_version
+        record.notes = list(outcome.notes)
         record.processes = []
         for process in outcome.processes:
             if process.profile:
@@ -248,6 +251,8 @@ def write_outputs(folder: str, record: RunRecord,
     if len(loaded) > 1:
         text = (f"All {len(loaded)} processes merged (CPU time summed over processes, "
                 f"not wall time)\n\n" + text)
+    if record.notes:
+        text = "".join(f"Note: {note}\n" for note in record.notes) + "\n" + text
     atomic_write(os.path.join(folder, SUMMARY_FILE), text)
     record.summary = SUMMARY_FILE
     return merged

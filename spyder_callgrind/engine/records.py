@@ -71,12 +71,18 @@ class RunRecord:
     label: str = ""
     source: str = "run"                  #: "run", or "import" for an imported file
     children: bool = True                #: whether child processes were followed
+    notes: List[str] = field(default_factory=list)   #: how to read the numbers
     schema: int = SCHEMA_VERSION
 
     # -- derived -------------------------------------------------------------------------
     @property
     def profiled_count(self) -> int:
         return sum(1 for p in self.processes if p.profiled)
+
+    def all_notes(self) -> List[str]:
+        """What to show beside the run's numbers: lost processes, then ``notes``."""
+        lost = self.processes_note()
+        return ([lost] if lost else []) + [n for n in self.notes if isinstance(n, str)]
 
     def processes_note(self) -> str:
         """"3 of 4 processes profiled" when some were lost, else ""."""

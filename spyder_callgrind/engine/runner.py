@@ -68,6 +68,15 @@ class RunOutcome:
     #: process, profile = that thread alone); their work is also merged into their process'
     #: profile (``<pid>-all.prof``), so ``processes`` alone covers everything.
     threads: List[ProcessRecord] = field(default_factory=list)
+    #: What the user must know to read the numbers (see :func:`run_notes`).
+    notes: List[str] = field(default_factory=list)
+
+
+#: Said of a run on Python 3.12+ whose processes had threads, profiled the default way.
+SHARED_THREADS_NOTE = (
+    "time per thread is not separated on Python 3.12+: one profiler per process counts "
+    "every thread's calls exactly, but threads that ran at the same time can share each "
+    "other's time (--exact-threads separates them, at several times the cost)")
 
 
 class ScriptRunner:
@@ -81,7 +90,10 @@ class ScriptRunner:
     (created); ``output_path``: file that receives stdout and stderr as they arrive;
     ``children``: follow child processes and threads; ``on_output(stream, text)``: called
     from a reader thread with "stdout"/"stderr" and decoded text as it arrives; ``env``:
-    variables added to (or, with value None, removed from) our environment.
+    variables added to (or, with value None, removed from) our environment;
+    ``exact_threads``: on Python 3.12+, time each thread separately (a Python call per
+    profiler event: several times cProfile's cost on call-heavy code; see the worker's
+    ``_Profilers``).
     """
 
     TERM_GRACE = 2.0
@@ -91,7 +103,7 @@ class ScriptRunner:
                  output_path: Optional[str] = None, children: bool = True,
                  on_output: Optional[Callable[[str, str], None]] = None,
                  env: Optional[Mapping[str, Optional[str]]] = None,
-                 subprocesses: bool = False):
+                 subprocesses: bool = False, exact_threads: bool = False):
         self.cwd = os.path.abspath(cwd or os.getcwd())
         self.script = os.path.join(self.cwd, script)
         self.args = [str(a) for a in args]
@@ -101,6 +113,7 @@ class ScriptRunner:
         self.children = children
         #: also profile Pythons the script starts with subprocess ([sys.executable, "x.py"])
         self.subprocesses = subprocesses and children
+        self.exact_threads = exact_threads
         self.on_output = on_output
         self.env = dict(env or {})
         self._proc: Optional[subprocess.Popen] = None
@@ -139,6 +152,8 @@ class ScriptRunner:
         cmd = [self.python, WORKER_SCRIPT, "--out", self.profile_dir]
         if not self.children:
             cmd.append("--no-children")
+        if self.exact_threads:
+            cmd.append("--exact-threads")
         cmd += ["--", self.script, *self.args]
         env = dict(os.environ)
         for key, value in self.env.items():
@@ -339,7 +354,7 @@ class ScriptRunner:
         return RunOutcome(exit_code=code, status=status, message=message,
                           started=self._started, duration=self._duration or 0.0,
                           python=self.python, python_version=version,
-                          processes=processes, threads=threads)
+                          processes=processes, threads=threads, notes=run_notes(metas))
 
     def _status(self, code, main, processes):
         main_status = (main or {}).get("status")
@@ -403,6 +418,13 @@ def read_metas(profile_dir: str) -> List[dict]:
     return metas
 
 
+def run_notes(metas: List[dict]) -> List[str]:
+    """Notes on how to read a run's numbers, from its processes' metas."""
+    shared = [m for m in metas if m.get("kind") == "process"
+              and m.get("thread_times") == "shared" and (m.get("threads") or 0) > 0]
+    return [SHARED_THREADS_NOTE] if shared else []
+
+
 def _lost_note(meta: dict, killed: bool) -> str:
     if meta.get("never_started"):
         return "ended before its profiler started (stopped or killed while starting)"
@@ -414,7 +436,8 @@ def _lost_note(meta: dict, killed: bool) -> str:
 def build_records(metas: List[dict], profile_dir: str, killed: bool = False):
     """Process and thread records from the metas: main first, then by start time.
 
-    Children are numbered "worker 1", "worker 2"... in start order.  A process whose
+    Children are numbered "worker 1", "worker 2"... in start order ("subprocess N" for
+    Pythons started through ``subprocess``, "fork N" for bare ``os.fork()`` children).  A process whose
     threads were profiled gets ``<pid>-all.prof``, its main thread and threads merged.
     """
     procs = [m for m in metas if m.get("kind") == "process"]
@@ -433,13 +456,16 @@ def build_records(metas: List[dict], profile_dir: str, killed: bool = False):
     processes: List[ProcessRecord] = []
     threads: List[ProcessRecord] = []
     by_base: Dict[str, ProcessRecord] = {}
-    worker = subprocess_count = 0
+    worker = subprocess_count = fork_count = 0
     for meta in procs:
         if meta.get("role") == ROLE_MAIN:
             role = ROLE_MAIN
         elif meta.get("role") == "subprocess":
             subprocess_count += 1
             role = f"subprocess {subprocess_count}"
+        elif meta.get("role") == "fork":
+            fork_count += 1
+            role = f"fork {fork_count}"
         else:
             worker += 1
             role = f"worker {worker}"

@@ -160,33 +160,56 @@ def test_process_with_nested_calls_and_names(tmp_path, method):
         assert calls(folder, w.profile, "leaf") == int(w.name.split("-")[1])
 
 
+THREADS = """\
+    import threading
+    def fib(n):
+        return n if n < 2 else fib(n - 1) + fib(n - 2)
+    def job(k):
+        for _ in range(k):
+            fib(12)
+    if __name__ == "__main__":
+        ts = [threading.Thread(target=job, args=(k,), name="job%d" % k) for k in (2, 3, 4)]
+        for t in ts: t.start()
+        job(1)
+        for t in ts: t.join()
+"""
+PER_FIB = 465                                   # calls of fib for one fib(12)
+
+
+def _monitoring(version):
+    return tuple(int(x) for x in version.split(".")) >= (3, 12)
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["default", "exact_threads"])
 @pytest.mark.parametrize("version", sorted(PYTHONS))
-def test_threads_exact_counts(tmp_path, version):
-    outcome = run(tmp_path, """\
-        import threading
-        def fib(n):
-            return n if n < 2 else fib(n - 1) + fib(n - 2)
-        def job(k):
-            for _ in range(k):
-                fib(12)
-        if __name__ == "__main__":
-            ts = [threading.Thread(target=job, args=(k,), name="job%d" % k) for k in (2, 3, 4)]
-            for t in ts: t.start()
-            job(1)
-            for t in ts: t.join()
-    """, python=PYTHONS[version])
+def test_threads_exact_counts(tmp_path, version, exact):
+    if exact and not _monitoring(version):
+        pytest.skip("threads are timed separately anyway before 3.12")
+    script = write(tmp_path / "script.py", THREADS)
+    runner = ScriptRunner(script, python=PYTHONS[version], profile_dir=str(tmp_path / "run"),
+                          exact_threads=exact)
+    runner.start()
+    outcome = runner.wait(timeout=300)
     assert outcome.status == records.STATUS_OK, outcome.message
     folder = str(tmp_path / "run")
     [main] = outcome.processes
+    if _monitoring(version) and not exact:
+        # One native profiler sees every thread: exact counts, time not split per thread,
+        # and the run says so.
+        assert outcome.threads == []
+        assert main.profile == "%d.prof" % main.pid
+        assert calls(folder, main.profile, "fib") == (1 + 2 + 3 + 4) * PER_FIB
+        assert outcome.notes and "not separated" in outcome.notes[0]
+        return
+    assert outcome.notes == []
     by_name = {t.name: t for t in outcome.threads}
     assert set(by_name) == {"job2", "job3", "job4"}
-    per_fib = 465                                   # calls of fib for one fib(12)
     for k in (2, 3, 4):
         assert by_name["job%d" % k].role == "thread job%d" % k
-        assert calls(folder, by_name["job%d" % k].profile, "fib") == k * per_fib
+        assert calls(folder, by_name["job%d" % k].profile, "fib") == k * PER_FIB
     assert main.profile == "%d-all.prof" % main.pid    # main thread and threads merged
-    assert calls(folder, main.profile, "fib") == (1 + 2 + 3 + 4) * per_fib
-    assert calls(folder, "%d.prof" % main.pid, "fib") == per_fib
+    assert calls(folder, main.profile, "fib") == (1 + 2 + 3 + 4) * PER_FIB
+    assert calls(folder, "%d.prof" % main.pid, "fib") == PER_FIB
 
 
 def test_sigkilled_worker_is_reported_lost(tmp_path):
@@ -228,17 +251,26 @@ def test_worker_killed_while_it_starts_is_reported_lost(tmp_path, method):
     assert not worker.profiled and "before" in worker.note, worker.note
 
 
-def test_os_exit_worker_is_reported_lost(tmp_path):
+@pytest.mark.parametrize("method", METHODS)
+def test_os_exit_worker_is_profiled(tmp_path, method):
+    """os._exit skips atexit and multiprocessing's own ending: the worker is saved first."""
     outcome = run(tmp_path, """\
-        import multiprocessing as mp, os
+        import multiprocessing as mp, os, sys
+        def spin(n):
+            return n
         def leave():
-            os._exit(0)
+            for i in range(50):
+                spin(i)
+            os._exit(3)
         if __name__ == "__main__":
-            p = mp.get_context("fork").Process(target=leave)
+            p = mp.get_context(sys.argv[1]).Process(target=leave)
             p.start(); p.join()
-    """)
+            assert p.exitcode == 3, p.exitcode
+    """, args=[method])
+    assert outcome.status == records.STATUS_OK, outcome.message
     main, worker = outcome.processes
-    assert main.profiled and not worker.profiled
+    assert main.profiled and worker.profiled, worker.note
+    assert calls(str(tmp_path / "run"), worker.profile, "spin") == 50
 
 
 @pytest.mark.parametrize("method", METHODS)

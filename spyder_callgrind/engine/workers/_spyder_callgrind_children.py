@@ -55,6 +55,38 @@ _WORKERS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 #: The tracker of this process (inherited as a stale copy by forked children).
 _state = None
+#: The profiled script's folder (``sys.path[0]`` of the script); None when unknown.
+_script_folder = None
+
+#: Modules that must stay single: a second copy would break the running interpreter.
+_NEVER_FORGET = frozenset({"threading", "_spyder_callgrind_children", "__main__"})
+
+
+def forget_shadowed(folder, before):
+    """Forget the modules imported since ``before`` that a module in ``folder`` shadows.
+
+    Plain ``python script.py`` imports the script's own ``json.py`` or ``signal.py``; our
+    imports, made before the script's folder is on ``sys.path``, must not change that.  We
+    keep our references to the standard modules; the script imports its own on first use.
+    """
+    if not folder:
+        return
+    from importlib.machinery import PathFinder
+    verdicts = {}
+    for name in list(sys.modules):
+        if name in before:
+            continue
+        top = name.partition(".")[0]
+        if top in _NEVER_FORGET:
+            continue
+        if top not in verdicts:
+            try:
+                spec = PathFinder.find_spec(top, [folder])
+            except (ImportError, OSError, ValueError):
+                spec = None
+            verdicts[top] = spec is not None and spec.loader is not None
+        if verdicts[top]:
+            del sys.modules[name]
 
 
 def _python_version():
@@ -83,49 +115,75 @@ def _write_json(path, data):
 
 
 class _Profilers:
-    """One ``cProfile.Profile`` per thread.
+    """How the threads of one process are profiled, always by cProfile's own C code.
 
-    Up to 3.11 cProfile hooks ``PyEval_SetProfile``, which is per thread: enabling a
-    profiler in a thread profiles that thread only, so each thread simply enables its own.
+    Up to 3.11 cProfile hooks ``PyEval_SetProfile``, which is per thread: each thread
+    enables its own ``Profile`` and its times are exact (``per_thread``).
 
     From 3.12 cProfile uses ``sys.monitoring``, whose events are global to the interpreter
-    and whose profiler tool id can be held by one profiler only: one enabled Profile would
-    receive the events of every thread on a single call stack (wrong counts and times as
-    soon as threads interleave), and a second one cannot be enabled.  So on 3.12+ we claim
-    the tool id once and register small callbacks that hand each event to the (never
-    enabled) Profile of the thread it happened in, through the Profile's own
-    ``_pystart_callback``-style methods.  Tested on 3.12 and 3.13: per-thread call counts
-    come out exact.  Threads without a registered profiler cost one dict lookup per event.
+    and whose profiler tool id one profiler holds at a time: a second ``Profile`` cannot be
+    enabled.  By default (``shared``) the process has one enabled ``Profile`` that sees the
+    calls of every thread, exactly as ``python -m cProfile`` does: call counts are exact,
+    no Python code runs per event, and it costs what cProfile costs.  Its single call stack
+    cannot tell interleaved threads apart, so while threads run at the same time their
+    times can be attributed across them; the run says so.
+
+    ``exact_threads`` (an explicit option, 3.12+ only) keeps exact per-thread times: the
+    tool id is claimed once and small Python callbacks hand each event to the (never
+    enabled) ``Profile`` of the thread it happened in.  That Python call per event costs
+    several times cProfile's own overhead, and its run time lands inside the measured
+    functions, so it is never the default.
     """
 
-    DISPATCH = sys.version_info >= (3, 12)
+    MONITORING = sys.version_info >= (3, 12)
 
-    def __init__(self):
-        self.by_thread = {}          # thread ident -> Profile (3.12+ dispatch only)
+    def __init__(self, exact_threads=False):
+        self.dispatch = self.MONITORING and exact_threads
+        #: One profiler sees every thread of the process (3.12+ default).
+        self.shared = self.MONITORING and not exact_threads
+        self.by_thread = {}          # thread ident -> Profile (dispatch only)
         self._installed = False
 
-    def start(self):
+    def start(self, main_thread=True):
+        """A new enabled profiler for this thread; None for a thread when ``shared``
+        (the process' profiler already sees it)."""
+        if self.shared and not main_thread:
+            return None
         prof = cProfile.Profile()
-        if self.DISPATCH:
+        if self.dispatch:
             self._install()
             self.by_thread[_thread.get_ident()] = prof
         else:
             prof.enable()
         return prof
 
+    def resume(self, prof):
+        """Enable again a profiler of this thread that ``stop`` disabled."""
+        if self.dispatch:
+            self.by_thread[_thread.get_ident()] = prof
+        else:
+            prof.enable()
+
     def stop(self, prof, ident=None):
-        """Stop feeding ``prof``; ``ident`` for another thread's profiler (3.12+ only)."""
-        if self.DISPATCH:
+        """Stop feeding ``prof``; ``ident`` for another thread's profiler."""
+        if self.dispatch:
             ident = _thread.get_ident() if ident is None else ident
             if self.by_thread.get(ident) is prof:
                 del self.by_thread[ident]
         elif ident is None:
             prof.disable()
 
-    def forget_inherited(self):
-        """In a forked child: drop the profilers copied from the parent."""
-        if self.DISPATCH:
+    def forget_inherited(self, inherited):
+        """In a forked child: drop the profilers copied from the parent (``inherited``:
+        the parent's process profiler, a stale copy)."""
+        if self.dispatch:
             self.by_thread.clear()      # same dict object: the callbacks keep using it
+        elif self.shared:
+            if inherited is not None:
+                try:
+                    inherited.disable()  # gives the monitoring tool id back
+                except Exception:
+                    pass
         else:
             sys.setprofile(None)        # the forking thread's inherited profiler hook
 
@@ -159,6 +217,28 @@ class _Profilers:
             if prof is not None:
                 return getattr(prof, method)(*args)
         return dispatch
+
+
+def _other_threads_alive():
+    """How many ``threading`` threads other than this one are still running."""
+    me = threading.current_thread()
+    return sum(1 for t in threading.enumerate() if t is not me and t.is_alive())
+
+
+#: ``main`` is set in the thread that runs the process' main code (see ``begin_process``).
+_main_marker = threading.local()
+
+
+def _in_other_thread():
+    """True when not called from the thread that runs the process' main code.
+
+    Reads a thread-local attribute instead of calling ``threading.current_thread()``: this
+    runs while the profiler still records, and must add no call to the profile.
+    """
+    try:
+        return not _main_marker.main
+    except AttributeError:
+        return True
 
 
 class _Record:
@@ -206,31 +286,38 @@ class _Record:
 class Tracker:
     """The profiling state of one process: its main record and its threads' records."""
 
-    def __init__(self, out_dir, follow=True):
+    def __init__(self, out_dir, follow=True, exact_threads=False):
         self.out_dir = out_dir
         self.follow = follow
-        self.profilers = _Profilers()
+        self.exact_threads = exact_threads
+        self.profilers = _Profilers(exact_threads)
         self.pid = None
         self.main = None
-        self.threads = {}            # ident -> _Record
+        self.threads = {}            # ident -> _Record (per-thread profilers only)
         self.thread_count = 0
         self.saving = False          # a signal arriving now is postponed
         self.pending_signal = None
+        self.outcome = None          # (status, exit_code, message) saved at exit
 
     # -- process ---------------------------------------------------------------------------
     def begin_process(self, role, name="", start_profile=True, extra=None):
         """Claim ``<pid>.json``, write the start meta, start profiling this thread."""
+        if self.main is not None and self.pid != os.getpid():
+            self.profilers.forget_inherited(self.main.prof)    # forked from our parent
         self.pid = os.getpid()
+        _main_marker.main = True
         self.main = None
         self.threads = {}
         self.thread_count = 0
         self.saving = False
         self.pending_signal = None
+        self.outcome = None
         meta = {
             "format": META_FORMAT, "kind": "process", "pid": self.pid, "ppid": os.getppid(),
             "role": role, "name": name, "python": _python_version(),
             "executable": sys.executable, "status": "running", "profile": None,
             "started": time.time(), "thread": threading.current_thread().name,
+            "thread_times": "shared" if self.profilers.shared else "exact",
         }
         if extra:
             meta.update(extra)
@@ -248,6 +335,19 @@ class Tracker:
         if self.main is not None and self.main.prof is not None:
             self.profilers.stop(self.main.prof)
 
+    def finish_at_exit(self, status, exit_code=None, message=""):
+        """The main code is done: save once the interpreter has joined its threads.
+
+        Python waits for non-daemon threads (and ``ThreadPoolExecutor`` workers) after
+        the main code, then runs ``atexit`` callbacks; ours, registered first, runs last
+        and saves (see ``_save_at_exit``).  While threads are still running, the main
+        thread's profiler runs on: with one profiler per process (3.12+) it is the one
+        that counts their calls, and the main thread's wait for them is real time.
+        """
+        self.outcome = (status, exit_code, message)
+        if self.main is not None and self.main.prof is not None and _other_threads_alive():
+            self.profilers.resume(self.main.prof)
+
     def end_process(self, status, exit_code=None, message=""):
         """Save this process' (main thread's) profile and any thread still running."""
         rec = self.main
@@ -255,9 +355,18 @@ class Tracker:
             return
         self.saving = True
         try:
-            if rec.prof is not None:
+            # Per-thread profilers (up to 3.11) can only be disabled from their own thread:
+            # from another one, save a snapshot of the main thread's.
+            snapshot = not self.profilers.shared and _in_other_thread()
+            if rec.prof is not None and not snapshot:
                 self.profilers.stop(rec.prof)
-                rec.save(status, exit_code, message)
+            if self.profilers.shared:
+                rec.meta["threads"] = self.thread_count
+                running = _other_threads_alive()
+                if running:
+                    rec.meta["threads_running"] = running
+            if rec.prof is not None:
+                rec.save(status, exit_code, message, snapshot=snapshot)
             else:
                 rec.done = True
                 rec.meta.update(status=status, ended=time.time())
@@ -289,6 +398,8 @@ class Tracker:
     # -- threads -----------------------------------------------------------------------------
     def begin_thread(self, thread):
         self.thread_count += 1
+        if self.profilers.shared:
+            return None                  # the process' profiler sees this thread
         ident = _thread.get_ident()
         meta = {
             "format": META_FORMAT, "kind": "thread", "pid": self.pid, "ppid": os.getppid(),
@@ -299,7 +410,7 @@ class Tracker:
         rec = _Record(self, self._claim("%d-t%d" % (self.pid, self.thread_count), meta),
                       meta, ident)
         self.threads[ident] = rec
-        rec.prof = self.profilers.start()
+        rec.prof = self.profilers.start(main_thread=False)
         return rec
 
     def end_thread(self, rec):
@@ -315,8 +426,8 @@ class Tracker:
             self.profilers.stop(rec.prof, ident)
             self.threads.pop(ident, None)
             try:
-                rec.save("partial", message="still running when its process ended",
-                         snapshot=True)
+                rec.save("partial", message="a daemon thread still running when its "
+                         "process ended: what it did up to then", snapshot=True)
             except Exception:
                 pass
 
@@ -557,27 +668,36 @@ class _Stowaway:
     after, so the user's imports never see it).
     """
 
-    def __init__(self, out_dir, name, early, release):
+    def __init__(self, out_dir, name, early, release, exact_threads):
         self.out_dir = out_dir
         self.name = name
         self.early = early
         self.release = release
+        self.exact_threads = exact_threads
 
     def __reduce__(self):
-        source = ("import sys\nsys.path.append(%r)\nimport _spyder_callgrind_children as m\n"
-                  "m._install_in_spawned_child(%r, %r, %r, %r)\n"
-                  % (_WORKERS_DIR, self.out_dir, self.name, self.early, self.release))
+        # The child's sys.path starts with its working folder (it runs ``python -c``):
+        # our imports must not pick up a user's ``json.py`` from there.
+        source = ("import sys\nbefore = set(sys.modules)\npath = sys.path[:]\n"
+                  "sys.path[:] = [p for p in path if p not in ('', %r)] + [%r]\n"
+                  "try:\n    import _spyder_callgrind_children as m\n"
+                  "finally:\n    sys.path[:] = path\n"
+                  "m.forget_shadowed(%r, before)\n"
+                  "m._install_in_spawned_child(%r, %r, %r, %r, %r)\n"
+                  % (os.getcwd(), _WORKERS_DIR, _script_folder, self.out_dir, self.name,
+                     self.early, self.release, self.exact_threads))
         return (exec, (source,))
 
 
-def _install_in_spawned_child(out_dir, name="", early=True, release=False):
+def _install_in_spawned_child(out_dir, name="", early=True, release=False,
+                              exact_threads=False):
     """Run while a spawned child unpickles its preparation data.  ``release``: it was
     started with SIGTERM held by us (unblocked once its handler is in place)."""
     global _state, _release_pending
     if _state is not None and _state.pid == os.getpid():
         return
     _release_pending = release
-    _state = Tracker(out_dir, follow=True)
+    _state = Tracker(out_dir, follow=True, exact_threads=exact_threads)
     patch()
     if not early:
         return
@@ -586,14 +706,69 @@ def _install_in_spawned_child(out_dir, name="", early=True, release=False):
     _state.begin_process("worker", name)
     # A spawned child can be interrupted before its bootstrap (e.g. SIGINT while it imports
     # the main module): it still leaves through sys.exit, so save what it did then.
+    _state.outcome = ("error", None, "ended before its bootstrap finished")
     atexit.register(_save_at_exit)
     _release_sigterm()
 
 
 def _save_at_exit():
+    """The last ``atexit`` callback: save the process whose main code has ended, once
+    Python has joined its non-daemon threads."""
     st = _state
     if st is not None and st.pid == os.getpid() and st.main is not None and not st.main.done:
-        st.end_process("error", message="ended before its bootstrap finished")
+        status, exit_code, message = st.outcome or ("error", None, "ended unexpectedly")
+        try:
+            st.end_process(status, exit_code, message)
+        except OSError as error:
+            report_save_error("the profile could not be saved", error)
+
+
+def report_save_error(what, error):
+    """A full or read-only disk is one line on stderr, not a traceback (the script's own
+    exit status and output are kept as they are)."""
+    where = " (%s)" % error.filename if getattr(error, "filename", None) else ""
+    sys.stderr.write("spyder-callgrind: %s: %s%s\n" % (what, error.strerror or error, where))
+    sys.stderr.flush()
+
+
+def _patch_os_exit():
+    """``os._exit`` skips ``atexit``: save the process first (coverage.py does the same).
+    A multiprocessing child reaches it after its bootstrap saved it: nothing to do."""
+    original = os._exit
+    if getattr(original, "__wrapped__", None) is not None:
+        return
+
+    def _exit(status):
+        st = _state
+        if st is not None and st.pid == os.getpid() and st.main is not None \
+                and not st.main.done:
+            try:
+                st.end_process("ok" if status == 0 else "error", status,
+                               "" if status == 0 else "left through os._exit(%s)" % status)
+            except Exception:
+                pass
+        original(status)
+    _exit.__wrapped__ = original
+    os._exit = _exit
+
+
+def _after_fork_in_child():
+    """A child made by a bare ``os.fork()`` is profiled as a process of its own.
+
+    multiprocessing's own forks (``popen_fork``, the forkserver) are left to the patched
+    ``_bootstrap``, which knows the process' name and role.
+    """
+    st = _state
+    if st is None or not st.follow or st.main is None:
+        return
+    caller = sys._getframe(1).f_globals.get("__name__", "")
+    if caller.startswith("multiprocessing."):
+        return
+    try:
+        install_sigterm_handler(watch=False)
+        st.begin_process("fork", extra={"ppid": st.pid})
+    except Exception:
+        pass
 
 
 def _begin_child(process):
@@ -607,7 +782,6 @@ def _begin_child(process):
         st.set_meta(name=process.name, ppid=parent)
         _release_sigterm()
         return st
-    st.profilers.forget_inherited()    # forked child: drop the parent's profilers
     # Handler first: a forkserver child starts with the default SIGTERM action, and a
     # terminate() between writing the meta and installing it would lose the process.
     install_sigterm_handler()
@@ -700,10 +874,14 @@ def patch():
                 # Spawned: started inside a hold.  Forkserver: forked by a server that
                 # was started inside one (unless the user blocks SIGTERM).
                 release = _CAN_HOLD and not _user_blocks_sigterm()
-                data[STOWAWAY_KEY] = _Stowaway(st.out_dir, name, early, release)
+                data[STOWAWAY_KEY] = _Stowaway(st.out_dir, name, early, release,
+                                               st.exact_threads)
             return data
         spawn.get_preparation_data = get_preparation_data
     _hold_sigterm_at_child_start()
+    _patch_os_exit()
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork_in_child)
     setattr(mp_process, PATCHED_MARKER, True)
 
 
@@ -726,7 +904,7 @@ def _same_python(program):
         return False
 
 
-def wrap_python_command(args, out_dir, follow=True):
+def wrap_python_command(args, out_dir, follow=True, exact_threads=False):
     """``[python, script.py, *rest]`` run under our worker; anything else unchanged.
 
     Only a script file is followed: ``-c``, ``-m`` and other options are left alone, as is
@@ -744,10 +922,12 @@ def wrap_python_command(args, out_dir, follow=True):
     wrapped = [args[0], worker, "--out", out_dir, "--role", "subprocess"]
     if not follow:
         wrapped.append("--no-children")
+    if exact_threads:
+        wrapped.append("--exact-threads")
     return wrapped + ["--"] + args[1:]
 
 
-def patch_subprocess(out_dir):
+def patch_subprocess(out_dir, exact_threads=False):
     """Profile Pythons this process starts with ``subprocess`` (``Popen``, ``run``...)."""
     import subprocess
     if getattr(subprocess, PATCHED_MARKER, False):
@@ -756,7 +936,7 @@ def patch_subprocess(out_dir):
 
     def __init__(self, args, *more, **options):
         if not options.get("shell") and "executable" not in options:
-            args = wrap_python_command(args, out_dir)
+            args = wrap_python_command(args, out_dir, exact_threads=exact_threads)
         original_init(self, args, *more, **options)
 
     subprocess.Popen.__init__ = __init__
@@ -764,27 +944,23 @@ def patch_subprocess(out_dir):
 
 
 # -- the main process -----------------------------------------------------------------------------
-def start_main(out_dir, follow=True, role="main"):
+def start_main(out_dir, follow=True, role="main", exact_threads=False):
     """Set up the tracker of the profiled script's process (meta written, not profiling yet).
 
     ``role`` is "main" for the script the user asked for, "subprocess" for a Python it
     started through ``subprocess`` (followed only when ``SUBPROCESS_ENV`` is set)."""
     global _state
     os.makedirs(out_dir, exist_ok=True)
-    _state = Tracker(out_dir, follow)
+    _state = Tracker(out_dir, follow, exact_threads)
     _state.begin_process(role, "MainProcess", start_profile=False,
                          extra={"argv": list(sys.argv)})
+    # Registered before the script runs, so it runs after the script's own callbacks.
+    atexit.register(_save_at_exit)
+    _patch_os_exit()
     if follow:
         patch()
-        atexit.register(_save_daemon_threads)
         if os.environ.get(SUBPROCESS_ENV) == "1":
-            patch_subprocess(out_dir)
+            patch_subprocess(out_dir, exact_threads)
     install_sigint_handler()
     install_sigterm_handler(watch=False)
     return _state
-
-
-def _save_daemon_threads():
-    st = _state
-    if st is not None and st.pid == os.getpid():
-        st.save_running_threads()

@@ -2,8 +2,11 @@
 
 Usage::
 
-    python /path/to/profile_script.py --out DIR [--no-children] [--role ROLE] -- SCRIPT [ARGS...]
+    python /path/to/profile_script.py --out DIR [--no-children] [--exact-threads] [--role ROLE]
+        -- SCRIPT [ARGS...]
 
+``--exact-threads`` (Python 3.12+) times each thread separately, at several times
+cProfile's cost (see ``_spyder_callgrind_children._Profilers``).
 ``--role subprocess`` marks a Python that the profiled script started itself through
 ``subprocess`` (see ``_spyder_callgrind_children.patch_subprocess``).
 
@@ -22,20 +25,32 @@ Exit codes and meta status of the main process:
   with one line on stderr naming the file and line: ``failed`` (no profile)
 """
 
-import os
 import sys
+
+#: What plain ``python SCRIPT`` has imported when the script starts (see ``main``).
+_AT_START = frozenset(sys.modules)
+
+import os  # noqa: E402
+import tokenize  # noqa: E402
+import traceback  # noqa: E402
+import types  # noqa: E402
+from importlib.machinery import SourceFileLoader  # noqa: E402
+
+# sys.path[0] is this file's folder until main() gives it to the script.
+import _spyder_callgrind_children as children  # noqa: E402
 
 EXIT_INTERRUPTED = 130
 EXIT_CANNOT_START = 2
-USAGE = ("usage: profile_script.py --out DIR [--no-children] [--role ROLE] "
-         "-- SCRIPT [ARGS...]")
+USAGE = ("usage: profile_script.py --out DIR [--no-children] [--exact-threads] "
+         "[--role ROLE] -- SCRIPT [ARGS...]")
 
 _OUR_FILES = {os.path.normcase(os.path.abspath(__file__))}
 
 
 def _parse(argv):
-    """``(out_dir, follow, role, script, args)``; a usage line and exit 2 when malformed."""
-    out, follow, role = None, True, "main"
+    """``(out_dir, follow, exact_threads, role, script, args)``; a usage line and exit 2
+    when malformed."""
+    out, follow, exact, role = None, True, False, "main"
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -43,13 +58,17 @@ def _parse(argv):
             rest = argv[i + 1:]
             if out is None or not rest:
                 break
-            return out, follow, role, rest[0], rest[1:]
+            return out, follow, exact, role, rest[0], rest[1:]
         if arg == "--out" and i + 1 < len(argv):
             out = argv[i + 1]
             i += 2
             continue
         if arg == "--no-children":
             follow = False
+            i += 1
+            continue
+        if arg == "--exact-threads":
+            exact = True
             i += 1
             continue
         if arg == "--role" and i + 1 < len(argv):
@@ -63,7 +82,6 @@ def _parse(argv):
 
 def _load(script):
     """Return the script's code object, or raise ``_CannotStart`` with a one-line message."""
-    import tokenize
     try:
         with open(script, "rb") as f:
             data = f.read()
@@ -113,20 +131,23 @@ def _exit_code(code):
 
 
 def main(argv):
-    out_dir, follow, role, script, args = _parse(argv)
+    out_dir, follow, exact_threads, role, script, args = _parse(argv)
 
-    # The folder of this file is sys.path[0] now: import our helper, then give the script
-    # the sys.path[0] that `python SCRIPT` gives (symlinks resolved, as Python does).
-    import _spyder_callgrind_children as children
-    del sys.path[0]
-    sys.path.insert(0, os.path.dirname(os.path.realpath(script)))
+    # Every import of ours happens before the script's folder replaces ours as sys.path[0],
+    # so a script's own tokenize.py or multiprocessing.py cannot break us.  The script then
+    # gets the sys.path[0] that `python SCRIPT` gives (symlinks resolved, as Python does)
+    # and imports what plain Python would.
     sys.argv = [script] + list(args)
-
+    folder = os.path.dirname(os.path.realpath(script))
+    children._script_folder = folder
     try:
-        state = children.start_main(out_dir, follow, role=role)
+        state = children.start_main(out_dir, follow, role=role, exact_threads=exact_threads)
     except OSError as error:
-        _report_save_error("cannot write the profile", error)
+        children.report_save_error("cannot write the profile", error)
         return EXIT_CANNOT_START
+    del sys.path[0]
+    sys.path.insert(0, folder)
+    children.forget_shadowed(folder, _AT_START)
     abs_script = os.path.abspath(script)
     try:
         code = _load(abs_script)
@@ -140,19 +161,15 @@ def main(argv):
         sys.stderr.flush()
         return EXIT_CANNOT_START
 
-    import types
     module = types.ModuleType("__main__")
     module.__dict__.update(__file__=abs_script, __cached__=None, __package__=None,
-                           __spec__=None, __builtins__=__builtins__)
-    try:
-        from importlib.machinery import SourceFileLoader
-        module.__loader__ = SourceFileLoader("__main__", abs_script)
-    except ImportError:  # pragma: no cover
-        pass
+                           __spec__=None, __builtins__=__builtins__,
+                           __loader__=SourceFileLoader("__main__", abs_script))
     # Keep our own module alive: replacing sys.modules["__main__"] must not free it.
     main.worker_module = sys.modules.get("__main__")
     sys.modules["__main__"] = module
 
+    # The profile is saved at exit, after Python has joined the script's threads.
     state.start_profile()
     try:
         try:
@@ -161,35 +178,28 @@ def main(argv):
             state.stop_profile()
     except SystemExit as exit_:
         status = _exit_code(exit_.code)
-        _end(state, "ok" if status == 0 else "error", status)
+        state.finish_at_exit("ok" if status == 0 else "error", status)
         raise                              # Python prints a message and exits as usual
     except KeyboardInterrupt as error:
-        _end(state, "stopped", EXIT_INTERRUPTED, "KeyboardInterrupt")
+        state.finish_at_exit("stopped", EXIT_INTERRUPTED, "KeyboardInterrupt")
         _print_exception(error)
         return EXIT_INTERRUPTED
     except BaseException as error:
         first = str(error).splitlines()
         message = type(error).__name__ + (": " + first[0] if first else "")
-        _end(state, "error", 1, message)
+        state.finish_at_exit("error", 1, message)
         _print_exception(error)
         return 1
-    _end(state, "ok", 0)
+    state.finish_at_exit("ok", 0)
     return 0
 
 
 def _end(state, status, exit_code, message=""):
-    """Save the profile; a full or read-only disk is one line on stderr, not a traceback
-    (the script's own exit status and output are kept as they are)."""
+    """Save the profile now (the script could not start)."""
     try:
         state.end_process(status, exit_code, message)
     except OSError as error:
-        _report_save_error("the profile could not be saved", error)
-
-
-def _report_save_error(what, error):
-    where = " (%s)" % error.filename if getattr(error, "filename", None) else ""
-    sys.stderr.write("spyder-callgrind: %s: %s%s\n" % (what, error.strerror or error, where))
-    sys.stderr.flush()
+        children.report_save_error("the profile could not be saved", error)
 
 
 def _print_exception(error):
@@ -198,7 +208,6 @@ def _print_exception(error):
     try:
         sys.excepthook(type(error), error, error.__traceback__)
     except Exception:
-        import traceback
         traceback.print_exception(type(error), error, error.__traceback__)
     sys.stderr.flush()
 
