@@ -219,6 +219,20 @@ class _Profilers:
         return dispatch
 
 
+def _threads_besides_main_call_free():
+    """Whether ``threading`` knows other threads, found without a single call (attribute
+    reads and loops only), so a running profiler records nothing of it."""
+    count = 0
+    try:
+        for _ in threading._active:
+            count += 1
+        for _ in threading._limbo:
+            count += 1
+    except AttributeError:
+        return True
+    return count > 1
+
+
 def _other_threads_alive():
     """How many ``threading`` threads other than this one are still running."""
     me = threading.current_thread()
@@ -250,6 +264,7 @@ class _Record:
         self.meta = meta
         self.ident = ident
         self.prof = None
+        self.stopped = False                   # its profiler was disabled
         self.done = False
 
     def path(self, ext):
@@ -331,12 +346,23 @@ class Tracker:
             self.main.prof = self.profilers.start()
 
     def stop_profile(self):
-        """Stop profiling the main thread (its profile is saved by ``end_process``)."""
-        if self.main is not None and self.main.prof is not None:
-            self.profilers.stop(self.main.prof)
+        """The main code has ended: stop profiling the main thread (its profile is saved
+        by ``end_process``), unless one profiler sees every thread and threads still run.
+
+        A shared profiler keeps one call stack for all threads; disabling it while threads
+        are inside calls flushes that stack and can miscount them.  So it runs on until
+        the final save, and this check makes no call it would record.
+        """
+        if self.main is None or self.main.prof is None:
+            return
+        if self.profilers.shared and _threads_besides_main_call_free():
+            return
+        self.profilers.stop(self.main.prof)
+        self.main.stopped = True
 
     def finish_at_exit(self, status, exit_code=None, message=""):
         """The main code is done: save once the interpreter has joined its threads.
+        ``status`` None: the script raised ``SystemExit(exit_code)``.
 
         Python waits for non-daemon threads (and ``ThreadPoolExecutor`` workers) after
         the main code, then runs ``atexit`` callbacks; ours, registered first, runs last
@@ -345,8 +371,17 @@ class Tracker:
         that counts their calls, and the main thread's wait for them is real time.
         """
         self.outcome = (status, exit_code, message)
-        if self.main is not None and self.main.prof is not None and _other_threads_alive():
-            self.profilers.resume(self.main.prof)
+        rec = self.main
+        if rec is not None and rec.prof is not None and rec.stopped and _other_threads_alive():
+            self.profilers.resume(rec.prof)
+            rec.stopped = False
+
+    def pause_profile(self):
+        """Disable the main thread's profiler while we print (see ``stop_profile``)."""
+        rec = self.main
+        if rec is not None and rec.prof is not None and not rec.stopped:
+            self.profilers.stop(rec.prof)
+            rec.stopped = True
 
     def end_process(self, status, exit_code=None, message=""):
         """Save this process' (main thread's) profile and any thread still running."""
@@ -358,8 +393,9 @@ class Tracker:
             # Per-thread profilers (up to 3.11) can only be disabled from their own thread:
             # from another one, save a snapshot of the main thread's.
             snapshot = not self.profilers.shared and _in_other_thread()
-            if rec.prof is not None and not snapshot:
+            if rec.prof is not None and not snapshot and not rec.stopped:
                 self.profilers.stop(rec.prof)
+                rec.stopped = True
             if self.profilers.shared:
                 rec.meta["threads"] = self.thread_count
                 running = _other_threads_alive()
@@ -717,10 +753,22 @@ def _save_at_exit():
     st = _state
     if st is not None and st.pid == os.getpid() and st.main is not None and not st.main.done:
         status, exit_code, message = st.outcome or ("error", None, "ended unexpectedly")
+        if status is None:                    # left through SystemExit(exit_code)
+            exit_code = _exit_code(exit_code)
+            status = "ok" if exit_code == 0 else "error"
         try:
             st.end_process(status, exit_code, message)
         except OSError as error:
             report_save_error("the profile could not be saved", error)
+
+
+def _exit_code(code):
+    """The process exit code ``SystemExit(code)`` gives, as Python computes it."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    return 1
 
 
 def report_save_error(what, error):

@@ -121,15 +121,6 @@ def _strip_our_frames(tb):
     return tb
 
 
-def _exit_code(code):
-    """The process exit code ``SystemExit(code)`` gives, as Python computes it."""
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code
-    return 1
-
-
 def main(argv):
     out_dir, follow, exact_threads, role, script, args = _parse(argv)
 
@@ -177,18 +168,20 @@ def main(argv):
         finally:
             state.stop_profile()
     except SystemExit as exit_:
-        status = _exit_code(exit_.code)
-        state.finish_at_exit("ok" if status == 0 else "error", status)
+        # Its status is worked out at the save: the profiler may still be recording here.
+        state.finish_at_exit(None, exit_.code)
         raise                              # Python prints a message and exits as usual
     except KeyboardInterrupt as error:
-        state.finish_at_exit("stopped", EXIT_INTERRUPTED, "KeyboardInterrupt")
+        state.pause_profile()
         _print_exception(error)
+        state.finish_at_exit("stopped", EXIT_INTERRUPTED, "KeyboardInterrupt")
         return EXIT_INTERRUPTED
     except BaseException as error:
+        state.pause_profile()
         first = str(error).splitlines()
         message = type(error).__name__ + (": " + first[0] if first else "")
-        state.finish_at_exit("error", 1, message)
         _print_exception(error)
+        state.finish_at_exit("error", 1, message)
         return 1
     state.finish_at_exit("ok", 0)
     return 0
