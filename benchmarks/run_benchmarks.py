@@ -62,6 +62,10 @@ def median(values: List[float]) -> Optional[float]:
     return statistics.median(values) if values else None
 
 
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
 def _env_for_children() -> Dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH", "")) if p)
@@ -600,7 +604,40 @@ with open(os.environ["BENCH_TIMES"], "w") as handle:
 '''
 
 
-def bench_overhead(work: str, repeat: int, rounds: int) -> Dict[str, Any]:
+def installed_pythons() -> Dict[str, str]:
+    """``{"3.12": path}`` for each Python 3.9-3.13 found (this one, then pyenv's)."""
+    import glob
+    found: Dict[str, str] = {}
+    candidates = [sys.executable] + sorted(
+        glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin/python"))
+        + glob.glob("/root/.pyenv/versions/3.*/bin/python"))
+    for python in candidates:
+        try:
+            version = subprocess.run(
+                [python, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if version in ("3.9", "3.10", "3.11", "3.12", "3.13"):
+            found.setdefault(version, os.path.realpath(python))
+    return dict(sorted(found.items(), key=lambda kv: tuple(map(int, kv[0].split(".")))))
+
+
+def bench_overhead(work: str, repeat: int, rounds: int,
+                   pythons: Dict[str, str]) -> Dict[str, Any]:
+    """Profiling overhead with each installed Python as the script's interpreter; the
+    top-level ratios are the worst over those Pythons."""
+    result: Dict[str, Any] = {"rounds": rounds, "pythons": {}}
+    for version, python in pythons.items():
+        log(f"  Python {version}")
+        result["pythons"][version] = bench_overhead_one(work, repeat, rounds, python)
+    per = result["pythons"].values()
+    for key in ("script_ratio", "command_ratio", "startup_s"):
+        result[key] = max(p[key] for p in per)
+    return result
+
+
+def bench_overhead_one(work: str, repeat: int, rounds: int, python: str) -> Dict[str, Any]:
     folder = tempfile.mkdtemp(prefix="overhead-", dir=work)
     script = os.path.join(folder, "cpu_bound.py")
     with open(script, "w") as handle:
@@ -613,11 +650,11 @@ def bench_overhead(work: str, repeat: int, rounds: int) -> Dict[str, Any]:
     # every start of the command compile our modules again, which no install does).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     commands = {
-        "cprofile": [sys.executable, "-m", "cProfile", "-o", os.path.join(folder, "out.prof"),
+        "cprofile": [python, "-m", "cProfile", "-o", os.path.join(folder, "out.prof"),
                      script],
         "spyder_callgrind": [sys.executable, "-m", "spyder_callgrind", "run", "--store",
-                             os.path.join(folder, "store"), script],
-        "plain": [sys.executable, script],
+                             os.path.join(folder, "store"), "--python", python, script],
+        "plain": [python, script],
     }
     runs: Dict[str, Dict[str, List[float]]] = {
         name: {"script_s": [], "command_s": [], "startup_s": []} for name in commands}
@@ -654,7 +691,7 @@ def bench_overhead(work: str, repeat: int, rounds: int) -> Dict[str, Any]:
     return result
 
 
-def bench_instructions(work: str, rounds: int) -> Dict[str, Any]:
+def bench_instructions(work: str, rounds: int, python: str) -> Dict[str, Any]:
     """Profiling overhead counted in instructions by valgrind (the same count on a busy or
     an idle machine, unlike wall time): our worker against ``python -m cProfile -o``, each
     whole process, start-up and saving included."""
@@ -669,7 +706,6 @@ def bench_instructions(work: str, rounds: int) -> Dict[str, Any]:
     env = _env_for_children()
     env["BENCH_ROUNDS"] = str(rounds)
     env["BENCH_TIMES"] = os.path.join(folder, "times.json")
-    python = os.path.realpath(sys.executable)
     from spyder_callgrind.engine.runner import WORKER_SCRIPT
     commands = {
         "cprofile": [python, "-m", "cProfile", "-o", os.path.join(folder, "out.prof"), script],
@@ -722,17 +758,16 @@ def evaluate_targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     add("longest GUI-thread gap while loading (s)", largest,
         results["gui_gap"].get(largest, {}).get("max_gap_s"), 0.1, "s")
     overhead = results.get("overhead") or {}
-    if "script_ratio" in overhead:
-        add("profiled script time / cProfile", "cpu_bound.py", overhead["script_ratio"], 1.05,
-            "x")
-        instructions = overhead.get("instructions") or {}
+    for version, one in (overhead.get("pythons") or {}).items():
+        where = f"cpu_bound.py, Python {version}"
+        add("profiled script time / cProfile", where, one["script_ratio"], 1.10, "x")
+        instructions = one.get("instructions") or {}
         if "ratio" in instructions:
-            add("profiled run / cProfile, instructions (valgrind)", "cpu_bound.py",
-                instructions["ratio"], 1.05, "x")
-        add("whole command / cProfile command (incl. conversion and store)", "cpu_bound.py",
-            overhead["command_ratio"], 1.05, "x")
-        add("launch to script's first line (s)", "cpu_bound.py", overhead["startup_s"], 0.5,
-            "s")
+            add("profiled run / cProfile, instructions (valgrind)", where,
+                instructions["ratio"], 1.10, "x")
+        add("whole command / cProfile command (incl. conversion and store)", where,
+            one["command_ratio"], 1.10, "x")
+        add("launch to script's first line (s)", where, one["startup_s"], 0.5, "s")
     return targets
 
 
@@ -782,19 +817,19 @@ def print_report(results: Dict[str, Any]) -> None:
     overhead = results.get("overhead")
     if overhead and "script_ratio" in overhead:
         out.append("")
-        out.append(f"{'overhead':<18} {'script s':>9} {'command s':>10} {'startup s':>10}")
-        for name in ("plain", "cprofile", "spyder_callgrind"):
-            o = overhead[name]
-            out.append(f"{name:<18} {_fmt(o['script_s']):>9} {_fmt(o['command_s']):>10} "
-                       f"{_fmt(o['startup_s']):>10}")
-        out.append(f"spyder_callgrind / cProfile: script {overhead['script_ratio']:.3f}x, "
-                   f"whole command {overhead['command_ratio']:.3f}x")
-        instructions = overhead.get("instructions") or {}
-        if "ratio" in instructions:
-            out.append(f"instructions (valgrind, {instructions['rounds']} rounds): cProfile "
-                       f"{instructions['cprofile']:,}, spyder_callgrind "
-                       f"{instructions['spyder_callgrind']:,}, ratio "
-                       f"{instructions['ratio']:.4f}x")
+        out.append(f"{'overhead':<22} {'script s':>9} {'command s':>10} {'startup s':>10}")
+        for version, one in overhead["pythons"].items():
+            for name in ("plain", "cprofile", "spyder_callgrind"):
+                o = one[name]
+                out.append(f"{version + ' ' + name:<22} {_fmt(o['script_s']):>9} "
+                           f"{_fmt(o['command_s']):>10} {_fmt(o['startup_s']):>10}")
+            line = (f"Python {version}: spyder_callgrind / cProfile: script "
+                    f"{one['script_ratio']:.3f}x, whole command {one['command_ratio']:.3f}x")
+            instructions = one.get("instructions") or {}
+            if "ratio" in instructions:
+                line += (f", instructions (valgrind, {instructions['rounds']} rounds) "
+                         f"{instructions['ratio']:.4f}x")
+            out.append(line)
     out.append("")
     out.append("targets:")
     for t in results["targets"]:
@@ -865,7 +900,6 @@ def main(argv: List[str]) -> int:
         "files": [], "finished": {}, "history": {}, "gui_gap": {}, "table_ops": {},
         "conversion": {}, "kcachegrind": {}, "overhead": {}, "targets": []}
     try:
-        log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
         log(f"preparing profiles in {work}")
         results["files"] = prepare_files(work, sizes, real_n)
         largest = max(results["files"], key=lambda f: f["functions"])["name"]
@@ -905,11 +939,14 @@ def main(argv: List[str]) -> int:
             results["overhead"] = {"skipped": "--skip"}
         else:
             log("profiling overhead: spyder_callgrind run vs python -m cProfile")
+            pythons = installed_pythons()
             results["overhead"] = bench_overhead(work, repeat if args.smoke else
-                                                 max(repeat, 11), rounds)
+                                                 max(repeat, 11), rounds, pythons)
             if not args.smoke:
                 log("profiling overhead in instructions (valgrind)")
-                results["overhead"]["instructions"] = bench_instructions(work, 300)
+                for version, python in pythons.items():
+                    results["overhead"]["pythons"][version]["instructions"] = \
+                        bench_instructions(work, 100, python)
         results["targets"] = evaluate_targets(results)
     finally:
         if temporary:
