@@ -137,8 +137,18 @@ def exit_status(record: RunRecord) -> int:
     return 1
 
 
-def cmd_list(options: argparse.Namespace) -> int:
+def _store_with_console_runs(options: argparse.Namespace) -> RunStore:
+    """The store, with runs a console's kernel finished while Spyder was not watching
+    turned into kept runs first."""
+    from spyder_callgrind.engine.cells import finish_console_runs
     store = RunStore(options.store)
+    for problem in finish_console_runs(store)[1]:
+        sys.stderr.write(f"{PROG}: {problem}\n")
+    return store
+
+
+def cmd_list(options: argparse.Namespace) -> int:
+    store = _store_with_console_runs(options)
     runs, problems = store.list_runs()
     for problem in problems:
         sys.stderr.write(f"{PROG}: skipped damaged run {problem}\n")
@@ -160,7 +170,7 @@ def cmd_list(options: argparse.Namespace) -> int:
         note = f"  ({note})" if note else ""
         print(f"{r.id:<22} {r.started[:19].replace('T', ' '):<19} {r.duration:>8.2f}s "
               f"{r.status:<8} {r.script}{' ' + ' '.join(r.args) if r.args else ''}"
-              f"{label}{note}")
+              f"{f'  ({r.origin})' if r.origin not in ('', 'console') else ''}{label}{note}")
     return 0
 
 
@@ -179,7 +189,7 @@ def _process_pid(record: RunRecord, choice: Optional[str]) -> Optional[int]:
 
 def cmd_show(options: argparse.Namespace) -> int:
     from spyder_callgrind.engine import summary
-    store = RunStore(options.store)
+    store = _store_with_console_runs(options)
     record = store.get(options.run)
     pid = _process_pid(record, options.process)
     data = load_run_profile(store, record, pid)
@@ -200,6 +210,8 @@ def cmd_show(options: argparse.Namespace) -> int:
     print(f"Run {record.id}  {record.status}"
           + (f" ({record.message})" if record.message else ""))
     print(f"  script   {record.script} {' '.join(record.args)}".rstrip())
+    if record.origin:
+        print(f"  from     {record.origin}")
     print(f"  started  {record.started}   duration {record.duration:.2f} s   "
           f"exit code {record.exit_code}")
     print(f"  python   {record.python} {record.python_version}".rstrip())

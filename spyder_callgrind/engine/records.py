@@ -69,7 +69,9 @@ class RunRecord:
     output: Optional[str] = "output.txt"
     summary: Optional[str] = "summary.txt"
     label: str = ""
-    source: str = "run"                  #: "run", or "import" for an imported file
+    source: str = "run"                  #: "run", "import" (a file) or "console" (a cell)
+    #: where console code came from: "analysis.py: cell 'load'", "console"...
+    origin: str = ""
     children: bool = True                #: whether child processes were followed
     notes: List[str] = field(default_factory=list)   #: how to read the numbers
     schema: int = SCHEMA_VERSION

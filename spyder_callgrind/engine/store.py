@@ -86,10 +86,13 @@ class StoreProblem:
 class PendingRun:
     """A run folder being written; invisible to readers until :meth:`commit`."""
 
-    def __init__(self, store: "RunStore", run_id: str):
+    def __init__(self, store: "RunStore", run_id: str, adopt: bool = False):
         self.store = store
         self.id = run_id
         self.path = os.path.join(store.root, INCOMPLETE_PREFIX + run_id)
+        if adopt:        # written so far by another process (a console's kernel): ours now
+            atomic_write(os.path.join(self.path, OWNER_FILE), str(os.getpid()))
+            return
         os.makedirs(self.path)
         try:
             with open(os.path.join(self.path, OWNER_FILE), "w") as stream:

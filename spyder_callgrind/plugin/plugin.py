@@ -24,6 +24,7 @@ from spyder.plugins.run.api import (
 from spyder.plugins.toolbar.api import ApplicationToolbars
 
 from spyder_callgrind.plugin.confpage import CallgrindConfigPage
+from spyder_callgrind.plugin.console import ConsoleProfiling
 from spyder_callgrind.plugin.context_menus import TreeMenuIntegration
 from spyder_callgrind.plugin.main_widget import CallgrindWidget
 from spyder_callgrind.plugin.run_conf import CallgrindRunOptions
@@ -41,7 +42,8 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
     NAME = "spyder_callgrind"
     REQUIRES = [Plugins.Preferences, Plugins.Run]
     OPTIONAL = [Plugins.Editor, Plugins.Explorer, Plugins.Projects, Plugins.Toolbar,
-                Plugins.MainMenu, Plugins.MainInterpreter, Plugins.WorkingDirectory]
+                Plugins.MainMenu, Plugins.MainInterpreter, Plugins.WorkingDirectory,
+                Plugins.IPythonConsole]
     TABIFY = [Plugins.Help, Plugins.VariableExplorer]
     WIDGET_CLASS = CallgrindWidget
     CONF_SECTION = NAME
@@ -62,6 +64,8 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
         }),
         ("shortcuts", {
             f"{NAME}/run file in {NAME}": "Ctrl+Shift+F10",
+            f"{NAME}/run cell in {NAME}": "Alt+Shift+F10",
+            f"{NAME}/run selection in {NAME}": "Ctrl+Alt+Shift+F10",
         }),
     ]
 
@@ -85,19 +89,24 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
         self.editor_run_configuration = {
             "origin": self.NAME,
             "extension": list(PYTHON_EXTENSIONS),
-            "contexts": [{"name": "File"}],
+            "contexts": [{"name": "File"}, {"name": "Cell"}, {"name": "Selection"}],
         }
+        # Files run in a process of their own (configurable); cells and selections run
+        # in the current console, as Spyder's Run cell does (nothing to configure).
         self.executor_configuration = [
             {
                 "input_extension": extension,
-                "context": {"name": "File"},
+                "context": {"name": context},
                 "output_formats": [],
-                "configuration_widget": CallgrindRunOptions,
-                "requires_cwd": True,
+                "configuration_widget": CallgrindRunOptions if context == "File" else None,
+                "requires_cwd": context == "File",
                 "priority": 8,
             }
+            for context in ("File", "Cell", "Selection")
             for extension in PYTHON_EXTENSIONS
         ]
+        self.console_profiling = ConsoleProfiling(lambda: self.get_widget().store.root,
+                                                  parent=self)
         self.tree_menus: List[TreeMenuIntegration] = []
         widget = self.get_widget()
         widget.sig_edit_goto_requested.connect(self.sig_edit_goto_requested)
@@ -124,6 +133,20 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
             add_to_toolbar=ApplicationToolbars.Profile,
             shortcut_widget_context=Qt.ShortcutContext.ApplicationShortcut,
         )
+        self.cell_actions = [
+            run.create_run_in_executor_button(
+                context, self.NAME, text=text, tip=tip, icon=self.create_icon(icon),
+                shortcut_context=self.NAME, register_shortcut=True,
+                add_to_menu={"menu": ApplicationMenus.Run,
+                             "section": RunMenuSections.Profile},
+                add_to_toolbar=ApplicationToolbars.Profile)
+            for context, text, tip, icon in (
+                (RunContext.Cell, _("Profile cell to callgrind"),
+                 _("Profile the current cell in the console, to a callgrind run"),
+                 "profile_cell"),
+                (RunContext.Selection, _("Profile selection to callgrind"),
+                 _("Profile the current line or selection in the console, to a callgrind "
+                   "run"), "profile_selection"))]
         self.get_widget().set_profile_action(self.run_action)
         self._add_to_editor_menu()
 
@@ -131,7 +154,62 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
     def on_run_teardown(self):
         run = self.get_plugin(Plugins.Run)
         run.deregister_executor_configuration(self, self.executor_configuration)
-        run.destroy_run_in_executor_button(RunContext.File, self.NAME)
+        for context in (RunContext.File, RunContext.Cell, RunContext.Selection):
+            run.destroy_run_in_executor_button(context, self.NAME)
+
+    # ---- IPython console: cells, selections and magics
+    @on_plugin_available(plugin=Plugins.IPythonConsole)
+    def on_ipython_console_available(self):
+        console = self.get_plugin(Plugins.IPythonConsole)
+        self.console_profiling.attach(console)
+        self.console_profiling.sig_runs_finished.connect(self._on_console_runs)
+        self.console_profiling.sig_message.connect(self._on_console_message)
+
+    @on_plugin_teardown(plugin=Plugins.IPythonConsole)
+    def on_ipython_console_teardown(self):
+        self.console_profiling.detach(self.get_plugin(Plugins.IPythonConsole))
+
+    def _on_console_runs(self, run_ids):
+        widget = self.get_widget()
+        widget.refresh_history()
+        if run_ids:
+            widget.select_run(run_ids[-1])
+            if self.get_conf("after_run") != "viewer":
+                self.switch_to_plugin()
+
+    def _on_console_message(self, text):
+        self.get_widget().show_message(text, error=True)
+        self.switch_to_plugin()
+
+    @run_execute(context=RunContext.Cell)
+    def profile_cell(self, input: RunConfiguration,
+                     conf: ExtendedRunExecutionParameters) -> List[RunResult]:
+        console = self.get_plugin(Plugins.IPythonConsole, error=False)
+        self.console_profiling.profile_cell(console, input["run_input"])
+        return []
+
+    @run_execute(context=RunContext.Selection)
+    def profile_selection(self, input: RunConfiguration,
+                          conf: ExtendedRunExecutionParameters) -> List[RunResult]:
+        console = self.get_plugin(Plugins.IPythonConsole, error=False)
+        run_input = input["run_input"]
+        path = run_input.get("path") or ""
+        self.console_profiling.profile_code(console, run_input.get("selection") or "",
+                                            path, self._selection_first_line(path))
+        return []
+
+    def _selection_first_line(self, path):
+        """1-based line where the editor's selection (or current line) starts."""
+        editor = self.get_plugin(Plugins.Editor, error=False)
+        try:
+            code_editor = editor.get_current_editor()
+            if os.path.normcase(code_editor.filename) != os.path.normcase(path):
+                return None
+            cursor = code_editor.textCursor()
+            block = code_editor.document().findBlock(cursor.selectionStart())
+            return block.blockNumber() + 1
+        except Exception:            # no editor, or Spyder changed: no line mapping
+            return None
 
     # ---- Editor
     @on_plugin_available(plugin=Plugins.Editor)

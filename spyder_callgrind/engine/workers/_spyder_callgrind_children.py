@@ -345,17 +345,18 @@ class Tracker:
         if self.main.prof is None:
             self.main.prof = self.profilers.start()
 
-    def stop_profile(self):
+    def stop_profile(self, keep_for_threads=True):
         """The main code has ended: stop profiling the main thread (its profile is saved
-        by ``end_process``), unless one profiler sees every thread and threads still run.
+        by ``end_process``), unless one profiler sees every thread and threads still run
+        (``keep_for_threads``: a script's process, which saves at exit).
 
         A shared profiler keeps one call stack for all threads; disabling it while threads
         are inside calls flushes that stack and can miscount them.  So it runs on until
         the final save, and this check makes no call it would record.
         """
-        if self.main is None or self.main.prof is None:
+        if self.main is None or self.main.prof is None or self.main.stopped:
             return
-        if self.profilers.shared and _threads_besides_main_call_free():
+        if keep_for_threads and self.profilers.shared and _threads_besides_main_call_free():
             return
         self.profilers.stop(self.main.prof)
         self.main.stopped = True
@@ -895,6 +896,13 @@ def _patched_thread_bootstrap(original):
     return _bootstrap_inner
 
 
+def patch_threads():
+    """Profile threads started with ``threading`` while this process is tracked (once)."""
+    inner = threading.Thread._bootstrap_inner
+    if getattr(inner, "__wrapped__", None) is None:
+        threading.Thread._bootstrap_inner = _patched_thread_bootstrap(inner)
+
+
 def patch():
     """Patch multiprocessing and threading in this process (once)."""
     import multiprocessing.process as mp_process
@@ -903,8 +911,7 @@ def patch():
     base = mp_process.BaseProcess
     base._bootstrap = _patched_bootstrap(base._bootstrap)
     base.start = _patched_start(base.start)
-    threading.Thread._bootstrap_inner = _patched_thread_bootstrap(
-        threading.Thread._bootstrap_inner)
+    patch_threads()
     try:
         from multiprocessing import spawn
         original_prep = spawn.get_preparation_data
