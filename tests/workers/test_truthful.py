@@ -14,7 +14,10 @@ import pytest
 
 from tests.workers.test_profile_script import calls, main_meta, run, write
 
-REPEATS = 3
+REPEATS = 5
+#: Points of share allowed between us and cProfile: a shared, busy machine moves the best
+#: of five runs by up to ~15 points; a Python callback per event moved them by 40.
+TOLERANCE = 0.20
 
 HALF_CALLS_HALF_SLEEP = """
     import time
@@ -50,8 +53,8 @@ def _cprofile_stats(python, script, out):
     return pstats.Stats(out).stats
 
 
-def _our_stats(python, script, out):
-    proc, folder, metas = run(python, script, out=out)
+def _our_stats(python, script, out, extra=()):
+    proc, folder, metas = run(python, script, out=out, extra=extra)
     assert proc.returncode == 0, proc.stderr
     return pstats.Stats(os.path.join(folder, main_meta(metas)["profile"])).stats
 
@@ -71,13 +74,13 @@ def _best_share(runs, part, whole):
 
 
 @pytest.mark.parametrize("case", ["calls_vs_sleep", "recursion_vs_builtins"])
-def test_shares_match_cprofile(python, tmp_path, case):
+def test_shares_match_cprofile(python, tmp_path, case, extra=()):
     source = HALF_CALLS_HALF_SLEEP if case == "calls_vs_sleep" else RECURSION_AND_BUILTINS
     script = write(tmp_path / "s.py", source)
     ours, theirs = [], []
     for i in range(REPEATS):
         theirs.append(_cprofile_stats(python, script, str(tmp_path / ("c%d.prof" % i))))
-        ours.append(_our_stats(python, script, str(tmp_path / ("o%d" % i))))
+        ours.append(_our_stats(python, script, str(tmp_path / ("o%d" % i)), extra))
     if case == "calls_vs_sleep":
         def part(s):
             return _inclusive(s, "compute")
@@ -92,7 +95,7 @@ def test_shares_match_cprofile(python, tmp_path, case):
             return _inclusive(s, "fib") + _inclusive(s, "builtins_work")
     share_ours = _best_share(ours, part, whole)
     share_theirs = _best_share(theirs, part, whole)
-    assert abs(share_ours - share_theirs) < 0.10, (share_ours, share_theirs)
+    assert abs(share_ours - share_theirs) < TOLERANCE, (share_ours, share_theirs)
     # And the same exact counts.
     for name in ("tiny", "fib", "compute", "builtins_work"):
         assert calls_in(ours[0], name) == calls_in(theirs[0], name)
