@@ -40,6 +40,11 @@ PROFILES_DIR = "profiles"
 NO_WORKERS_NOTE = ("multiprocessing workers are not followed in the console (a kernel that "
                    "lives on cannot be patched safely): profile the file to follow them")
 
+#: Said of console runs on Python 3.12+, where one profiler sees every thread.
+KERNEL_THREADS_NOTE = ("on Python 3.12+ one profiler sees every thread of the kernel: calls "
+                       "made meanwhile by the console's own threads (its output, its event "
+                       "loop) can appear in this profile")
+
 _WORKERS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -133,7 +138,9 @@ class ConsoleRun:
             "first_line": self.first_line, "cwd": os.getcwd(), "status": self.status,
             "message": self.message, "exit_code": self.exit_code, "started": self.started,
             "duration": time.time() - self.started, "python": sys.executable,
-            "python_version": "%d.%d.%d" % sys.version_info[:3], "notes": [NO_WORKERS_NOTE],
+            "python_version": "%d.%d.%d" % sys.version_info[:3],
+            "notes": [NO_WORKERS_NOTE] + ([KERNEL_THREADS_NOTE]
+                                          if self.tracker.profilers.shared else []),
         }
         try:
             children._write_json(os.path.join(self.folder, CELL_FILE), cell)
