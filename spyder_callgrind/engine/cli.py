@@ -492,7 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "--min-ms, naming what grew")
     diff_cmd.add_argument("--min-ms", type=float, metavar="MS",
                           help="with --fail-above: ignore growth of MS milliseconds or less "
-                               "(default 5)")
+                               "(default 10)")
     return parser
 
 

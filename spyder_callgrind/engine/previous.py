@@ -12,7 +12,9 @@ not the wall-clock duration, which also holds the interpreter's start.
 The functions that "moved most" are ranked by the change of their inclusive time, but a
 function whose change is mostly the change of one of its callees is passed over for that
 callee: otherwise ``<module>``, ``main`` and every caller above the slow function would tie
-at the top, and the list would name the path to it instead of the function itself.
+at the top, and the list would name the path to it instead of the function itself. A
+built-in never explains its caller: what a user changes is the Python code that calls
+``sorted`` or ``sum``, so that code is named.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ def top_movers(before: ProfileData, after: ProfileData, count: int = MOVERS) -> 
         for edge in after.callees_of(index):
             callee = after.functions[edge.callee]
             part = by_key.get((callee.file, callee.name, callee.line))
-            if part is None or part is row:
+            if part is None or part is row or callee.is_builtin:
                 continue
             # The callee moved in the same direction by about as much, or more (a sibling
             # may have moved the other way). Only a callee that holds less time than its
