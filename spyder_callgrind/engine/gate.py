@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
 from spyder_callgrind.engine.diff import CHANGED, DiffRow
-from spyder_callgrind.engine.model import format_ns
+from spyder_callgrind.engine.model import TimeChange, format_ns
 
 #: Default of ``--min-ms``. Between two runs of an unchanged script on a busy machine a
 #: function of 10 ms was seen to take 5 ms more (+50%): the default stays above that jitter,
@@ -28,24 +28,13 @@ TOTAL = "total"
 
 
 @dataclass
-class Growth:
+class Growth(TimeChange):
     """A time before and after: the whole run's, or one function's inclusive time."""
 
-    name: str
+    name: str = TOTAL
     file: str = ""                      #: "" for the total
     line: int = 0
     location: str = ""                  #: ``file.py:12`` or ``built-in``; "" for the total
-    before_ns: int = 0
-    after_ns: int = 0
-
-    @property
-    def change_ns(self) -> int:
-        return self.after_ns - self.before_ns
-
-    @property
-    def percent(self) -> Optional[float]:
-        """Growth in percent of the time before; None when there was no time before."""
-        return 100.0 * self.change_ns / self.before_ns if self.before_ns > 0 else None
 
     def grew(self, percent: float, min_ns: int) -> bool:
         """True when it grew by more than ``percent`` % and by more than ``min_ns``."""
@@ -110,16 +99,15 @@ def check(rows: Sequence[DiffRow], fail_above_percent: float,
     """Apply the gate to the rows of :func:`~spyder_callgrind.engine.diff.diff_profiles`
     (their order, largest self-time growth first, is the order findings are named in)."""
     min_ns = int(min_ms * 1e6)
-    total = Growth(TOTAL, before_ns=sum(r.self_before for r in rows),
-                   after_ns=sum(r.self_after for r in rows))
+    total = Growth(sum(r.self_before for r in rows), sum(r.self_after for r in rows))
     result = GateResult(fail_above_percent, min_ms, total)
     if total.grew(fail_above_percent, min_ns):
         result.grown.append(total)
     for row in rows:
         if row.status != CHANGED:
             continue
-        growth = Growth(row.name, row.file, row.line, row.location, row.inclusive_before,
-                        row.inclusive_after)
+        growth = Growth(row.inclusive_before, row.inclusive_after, row.name, row.file,
+                        row.line, row.location)
         if growth.grew(fail_above_percent, min_ns):
             result.grown.append(growth)
     return result

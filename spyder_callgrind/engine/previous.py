@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from spyder_callgrind.engine.diff import DiffRow, diff_profiles
-from spyder_callgrind.engine.model import ProfileData, format_ns
+from spyder_callgrind.engine.model import ProfileData, TimeChange, format_ns
 from spyder_callgrind.engine.records import STATUS_OK, RunRecord
 
 if TYPE_CHECKING:
@@ -38,39 +38,31 @@ EXPLAINED_SHARE = 0.9
 
 
 @dataclass
-class Change:
-    """A run against the previous run of its script."""
+class Change(TimeChange):
+    """A run against the previous run of its script: their profiled times
+    (``before_ns``, ``after_ns``) and the functions that moved most."""
 
-    previous: RunRecord
-    record: RunRecord
-    before_ns: int                  #: profiled time of the previous run
-    after_ns: int                   #: profiled time of this run
+    previous: Optional[RunRecord] = None
+    record: Optional[RunRecord] = None
     #: the functions that moved most, largest inclusive change first (either direction)
     movers: List[DiffRow] = field(default_factory=list)
 
     @property
-    def delta_ns(self) -> int:
-        """Positive: slower than the previous run."""
-        return self.after_ns - self.before_ns
-
-    @property
-    def percent(self) -> float:
-        return 100.0 * self.delta_ns / self.before_ns if self.before_ns > 0 else 0.0
-
-    @property
     def verdict(self) -> str:
         """``"slower"``, ``"faster"`` or ``"same"`` (within half a percent)."""
-        if abs(self.percent) < 0.5:
+        percent = self.percent or 0.0
+        if abs(percent) < 0.5:
             return "same"
-        return "slower" if self.delta_ns > 0 else "faster"
+        return "slower" if percent > 0 else "faster"
 
     def summary(self) -> str:
         """``2.41 s, 0.38 s faster than the previous run (-14%)``."""
         total = format_ns(self.after_ns)
+        percent = self.percent or 0.0
         if self.verdict == "same":
-            return f"{total}, about the same as the previous run ({self.percent:+.1f}%)"
-        return (f"{total}, {format_ns(abs(self.delta_ns))} {self.verdict} than the previous "
-                f"run ({self.percent:+.0f}%)")
+            return f"{total}, about the same as the previous run ({percent:+.1f}%)"
+        return (f"{total}, {format_ns(abs(self.change_ns))} {self.verdict} than the previous "
+                f"run ({percent:+.0f}%)")
 
     def movers_text(self) -> str:
         """``score_words +1.90 s, tokenize -12.0 ms``; empty when nothing moved."""
@@ -102,14 +94,8 @@ def compare_with_previous(store: RunStore, record: RunRecord,
     before = load_run_profile(store, previous)
     if before is None or after is None:
         return None
-    return Change(previous, record, before.total_ns, after.total_ns,
+    return Change(before.total_ns, after.total_ns, previous, record,
                   top_movers(before, after, movers))
-
-
-def _below(callee: DiffRow, caller: DiffRow) -> bool:
-    """A strict order of rows by time after (ties broken by name): never both ways."""
-    return ((callee.inclusive_after, callee.name, callee.file, callee.line)
-            < (caller.inclusive_after, caller.name, caller.file, caller.line))
 
 
 def top_movers(before: ProfileData, after: ProfileData, count: int = MOVERS) -> List[DiffRow]:
@@ -132,12 +118,23 @@ def top_movers(before: ProfileData, after: ProfileData, count: int = MOVERS) -> 
             if part is None or part is row or callee.is_builtin:
                 continue
             # The callee moved in the same direction by about as much, or more (a sibling
-            # may have moved the other way). Only a callee that holds less time than its
-            # caller explains it, so that in a cycle of calls (mutual recursion) one stays.
+            # may have moved the other way). Only a callee below its caller explains it, so
+            # that of two functions calling each other (mutual recursion) one stays.
             if (part.inclusive_change * row.inclusive_change > 0
                     and abs(part.inclusive_change) >= EXPLAINED_SHARE
-                    * abs(row.inclusive_change) and _below(part, row)):
+                    * abs(row.inclusive_change) and below(part, edge.callee, row, index)):
                 return True
         return False
 
-    return [row for row in rows if not explained(row)][:count]
+    def below(callee: DiffRow, callee_index: int, caller: DiffRow, caller_index: int) -> bool:
+        # A strict order, never both ways: less time after; at equal time, a callee that
+        # does not call its caller back (a wrapper's callee), else by name.
+        if callee.inclusive_after != caller.inclusive_after:
+            return callee.inclusive_after < caller.inclusive_after
+        if not any(e.callee == caller_index for e in after.callees_of(callee_index)):
+            return True
+        return ((callee.name, callee.file, callee.line)
+                < (caller.name, caller.file, caller.line))
+
+    # A longer cycle of calls with equal times could explain every one of its functions.
+    return ([row for row in rows if not explained(row)] or rows)[:count]
