@@ -59,8 +59,9 @@ class GateResult:
     fail_above_percent: float
     min_ms: float
     total: Growth
-    #: what grew beyond both bounds: the total first (if it did), then functions, the
-    #: largest growth of self time first (the function that got slower before its callers)
+    #: what grew beyond both bounds: the total first (if it did), then the functions whose
+    #: own time grew beyond them (largest first), then those that grew through their callees,
+    #: smallest time first (from the slow code up to ``<module>``)
     grown: List[Growth] = field(default_factory=list)
 
     @property
@@ -96,18 +97,19 @@ class GateResult:
 
 def check(rows: Sequence[DiffRow], fail_above_percent: float,
           min_ms: float = DEFAULT_MIN_MS) -> GateResult:
-    """Apply the gate to the rows of :func:`~spyder_callgrind.engine.diff.diff_profiles`
-    (their order, largest self-time growth first, is the order findings are named in)."""
+    """Apply the gate to the rows of :func:`~spyder_callgrind.engine.diff.diff_profiles`."""
     min_ns = int(min_ms * 1e6)
     total = Growth(sum(r.self_before for r in rows), sum(r.self_after for r in rows))
     result = GateResult(fail_above_percent, min_ms, total)
     if total.grew(fail_above_percent, min_ns):
         result.grown.append(total)
+    found = []
     for row in rows:
-        if row.status != CHANGED:
-            continue
         growth = Growth(row.inclusive_before, row.inclusive_after, row.name, row.file,
                         row.line, row.location)
-        if growth.grew(fail_above_percent, min_ns):
-            result.grown.append(growth)
+        if row.status == CHANGED and growth.grew(fail_above_percent, min_ns):
+            own = Growth(row.self_before, row.self_after).grew(fail_above_percent, min_ns)
+            found.append((not own, -row.change if own else row.inclusive_after, growth))
+    found.sort(key=lambda item: item[:2])
+    result.grown += [growth for _own, _order, growth in found]
     return result

@@ -14,7 +14,8 @@ function whose change is mostly the change of one of its callees is passed over 
 callee: otherwise ``<module>``, ``main`` and every caller above the slow function would tie
 at the top, and the list would name the path to it instead of the function itself. A
 built-in never explains its caller: what a user changes is the Python code that calls
-``sorted`` or ``sum``, so that code is named.
+``sorted`` or ``sum``, so that code is named, and the built-in is left out for it when the
+caller moved by about as much.
 """
 
 from __future__ import annotations
@@ -108,10 +109,22 @@ def top_movers(before: ProfileData, after: ProfileData, count: int = MOVERS) -> 
         if row.line_after is not None:
             by_key[(row.file, row.name, row.line_after)] = row
 
+    def part_of(part: DiffRow, row: DiffRow) -> bool:
+        return (part.inclusive_change * row.inclusive_change > 0
+                and abs(part.inclusive_change) >= EXPLAINED_SHARE * abs(row.inclusive_change))
+
     def explained(row: DiffRow) -> bool:
         index = after.index_of((row.file, row.line_after, row.name))
         if index is None:                       # vanished: no callees in this run
             return False
+        if after.functions[index].is_builtin:
+            # A built-in whose Python caller moved as much: the caller is named instead.
+            for edge in after.callers_of(index):
+                caller = after.functions[edge.caller]
+                part = by_key.get((caller.file, caller.name, caller.line))
+                if (part is not None and not caller.is_builtin and part_of(row, part)
+                        and part_of(part, row)):
+                    return True
         for edge in after.callees_of(index):
             callee = after.functions[edge.callee]
             part = by_key.get((callee.file, callee.name, callee.line))
@@ -120,9 +133,7 @@ def top_movers(before: ProfileData, after: ProfileData, count: int = MOVERS) -> 
             # The callee moved in the same direction by about as much, or more (a sibling
             # may have moved the other way). Only a callee below its caller explains it, so
             # that of two functions calling each other (mutual recursion) one stays.
-            if (part.inclusive_change * row.inclusive_change > 0
-                    and abs(part.inclusive_change) >= EXPLAINED_SHARE
-                    * abs(row.inclusive_change) and below(part, edge.callee, row, index)):
+            if part_of(part, row) and below(part, edge.callee, row, index):
                 return True
         return False
 
