@@ -442,7 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--repeat", type=int, default=1, metavar="N",
                      help="run the script N times and keep only the median run by profiled "
                           "time, for steadier figures (default 1)")
-    run.set_defaults(compare_previous=True)
+    run.add_argument("--no-compare", dest="compare_previous", action="store_false",
+                     help="do not say how the run changed since the previous run of the script")
     run.add_argument("--id", help=argparse.SUPPRESS)
     run.add_argument("--control-stdin", action="store_true", help=argparse.SUPPRESS)
     run.add_argument("script", metavar="SCRIPT")

@@ -209,15 +209,17 @@ class CompareView(QWidget):
         self.views.setDocumentMode(True)
         self.views.addTab(self.table, _("Functions"))
         self.views.addTab(self.flame, _("Flame graph of the change"))
-        self.views.currentChanged.connect(   # the flame graph has its own search box
-            lambda index: self.filter_box.setVisible(index == 0))
+        self.views.currentChanged.connect(self._view_changed)
+        self._flame_pending: Optional[tuple] = None   # profiles not drawn yet
         layout.addWidget(self.views, 1)
 
     def set_profiles(self, before: ProfileData, after: ProfileData,
                      before_label: str = "", after_label: str = "") -> None:
         """Compare ``before`` with ``after`` (labels name the runs in the title)."""
         self.set_rows(diff_profiles(before, after), before_label, after_label)
-        self.flame.set_profiles(before, after)
+        # Rebuilding both runs' stacks takes a while on big profiles: only when looked at.
+        self._flame_pending = (before, after)
+        self._view_changed(self.views.currentIndex())
 
     def set_rows(self, rows: Sequence[DiffRow], before_label: str = "",
                  after_label: str = "") -> None:
@@ -240,7 +242,14 @@ class CompareView(QWidget):
                 added=sum(1 for r in rows if r.status == ADDED),
                 vanished=sum(1 for r in rows if r.status == VANISHED)))
 
+    def _view_changed(self, index: int) -> None:
+        self.filter_box.setVisible(index == 0)    # the flame graph has its own search box
+        if self.views.widget(index) is self.flame and self._flame_pending is not None:
+            self.flame.set_profiles(*self._flame_pending)
+            self._flame_pending = None
+
     def clear(self) -> None:
+        self._flame_pending = None
         self.flame.clear()
         self.model.set_rows([])
         self.title_label.setText("")

@@ -93,11 +93,14 @@ def test_compare_view_has_the_flame_graph_tab(qtbot, runs):
     qtbot.addWidget(compare)
     compare.set_profiles(*runs, before_label="a", after_label="b")
     assert compare.views.count() == 2
+    assert compare.flame.tree() is None            # built when first looked at
     compare.views.setCurrentWidget(compare.flame)
     assert compare.flame.stack_diff() is not None
     assert any(n.name == "slow_later" for n in compare.flame.tree().walk())
     compare.clear()
     assert compare.flame.tree() is None
+    compare.set_profiles(*runs)                     # the tab is shown: drawn at once
+    assert compare.flame.tree() is not None
 
 
 def test_colour_scale_is_deepest_for_the_largest_change(view):
