@@ -165,7 +165,7 @@ def cmd_run_repeated(options: argparse.Namespace) -> int:
                 store.remove(earlier.id)
             return status
         done.append(record)
-    kept, totals = repeat.keep_median(store, done)
+    kept, _totals = repeat.keep_median(store, done)
     err = sys.stderr
     err.write(f"\nKept run {kept.id}: {kept.notes[-1]}; the other runs were removed\n")
     data = load_run_profile(store, kept)
