@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from spyder_callgrind import __version__
 from spyder_callgrind.engine.records import (
@@ -70,7 +70,8 @@ def _safe_encode_stream(stream) -> None:
 
 # -- commands ------------------------------------------------------------------------------
 def cmd_run(options: argparse.Namespace) -> int:
-
+    if options.repeat != 1:
+        return cmd_run_repeated(options)
     store = RunStore(options.store)
     script = os.path.abspath(options.script)
 
@@ -116,8 +117,63 @@ def cmd_run(options: argparse.Namespace) -> int:
                 err.write(f"All {record.profiled_count} processes (CPU time summed over "
                           f"processes, not wall time):\n")
             err.write(top_table(data, sort="self", top=options.top) + "\n")
+    if options.compare_previous:
+        err.write(previous_run_report(store, record, recording.profile))
     err.flush()
     return exit_status(record)
+
+
+def previous_run_report(store: RunStore, record: RunRecord,
+                        profile: Optional[ProfileData] = None) -> str:
+    """How ``record`` changed since the previous run of its script, as lines of text ("" when
+    there is nothing to compare with)."""
+    from spyder_callgrind.engine.previous import compare_with_previous
+    try:
+        change = compare_with_previous(store, record, profile)
+    except (StoreError, ValueError, OSError) as error:
+        return f"{PROG}: note: not compared with the previous run: {error}\n"
+    if change is None:
+        return ""
+    lines = [change.summary()]
+    if change.movers:
+        lines.append(f"  moved most: {change.movers_text()}")
+    lines.append(f"  details: {PROG} diff {change.previous.id} {record.id}")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_run_repeated(options: argparse.Namespace) -> int:
+    """``run --repeat N``: N runs, of which the median by profiled time is kept (see
+    :mod:`~spyder_callgrind.engine.repeat`). A run that does not end normally ends the
+    repetition: it is kept and reported as it is, the runs before it are removed."""
+    from spyder_callgrind.engine import repeat
+    from spyder_callgrind.engine.store import new_run_id
+    if options.repeat < 1:
+        raise CommandError("--repeat needs a count of 1 or more")
+    if options.id:
+        raise CommandError("--id names one run; it cannot be used with --repeat")
+    store = RunStore(options.store)
+    done: List[RunRecord] = []
+    for number in range(1, options.repeat + 1):
+        sys.stderr.write(f"{PROG}: run {number} of {options.repeat}\n")
+        once = argparse.Namespace(**vars(options))
+        once.repeat, once.id, once.top, once.compare_previous = 1, new_run_id(), 0, False
+        once.protect = [*(options.protect or ()), *(r.id for r in done)]
+        status = cmd_run(once)
+        record = store.get(once.id)
+        if record.status != STATUS_OK:
+            for earlier in done:
+                store.remove(earlier.id)
+            return status
+        done.append(record)
+    kept, _totals = repeat.keep_median(store, done)
+    err = sys.stderr
+    err.write(f"\nKept run {kept.id}: {kept.notes[-1]}; the other runs were removed\n")
+    data = load_run_profile(store, kept)
+    if data is not None and options.top > 0:
+        err.write(top_table(data, sort="self", top=options.top) + "\n")
+    err.write(previous_run_report(store, kept, data))
+    err.flush()
+    return 0
 
 
 def _watch_stdin(recording) -> None:
@@ -324,6 +380,8 @@ def cmd_diff(options: argparse.Namespace) -> int:
     if before is None or after is None:
         raise CommandError("both runs need a profile to compare")
     rows = diff.diff_profiles(before, after)
+    if options.fail_above is not None:
+        return diff_gate(options, before_record, after_record, rows)
     if options.json:
         json.dump(diff.diff_to_json(rows), sys.stdout, indent=1, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -333,12 +391,35 @@ def cmd_diff(options: argparse.Namespace) -> int:
     return 0
 
 
+def diff_gate(options: argparse.Namespace, before_record: RunRecord,
+              after_record: RunRecord, rows) -> int:
+    """``diff --fail-above``: the comparison and the gate's verdict; 1 when it fails."""
+    from spyder_callgrind.engine import diff, gate
+    min_ms = gate.DEFAULT_MIN_MS if options.min_ms is None else options.min_ms
+    if options.fail_above < 0 or min_ms < 0:
+        raise CommandError("--fail-above and --min-ms take numbers of 0 or more")
+    result = gate.check(rows, options.fail_above, min_ms)
+    if options.json:
+        json.dump(dict(before=before_record.id, after=after_record.id, **result.to_json()),
+                  sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print(f"{before_record.id} -> {after_record.id}")
+        print(diff.format_diff(rows, options.top))
+        print()
+        print(result.report())
+    return 1 if result.failed else 0
+
+
 # -- parser --------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Profile Python scripts to callgrind files and keep the runs.",
         epilog=f"Runs are kept in the store: --store DIR, else ${STORE_ENV}, else a "
-               "'callgrind' folder in Spyder's configuration folder.")
+               "'callgrind' folder in Spyder's configuration folder. A run is named by its "
+               "id, a unique prefix of it, 'last' or its folder; 'RUN~N' is the Nth run "
+               "before RUN ('last~1'), 'RUN~prev' the previous complete run of RUN's script "
+               "with the same arguments and interpreter, and 'prev' is 'last~prev'.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -370,6 +451,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="top functions to print after the run (default 15)")
     run.add_argument("--protect", action="append", metavar="RUN",
                      help="never prune this run (repeatable; the pane passes the run it shows)")
+    run.add_argument("--repeat", type=int, default=1, metavar="N",
+                     help="run the script N times and keep only the median run by profiled "
+                          "time, for steadier figures (default 1)")
+    run.add_argument("--no-compare", dest="compare_previous", action="store_false",
+                     help="do not say how the run changed since the previous run of the script")
     run.add_argument("--id", help=argparse.SUPPRESS)
     run.add_argument("--control-stdin", action="store_true", help=argparse.SUPPRESS)
     run.add_argument("script", metavar="SCRIPT")
@@ -379,7 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true", help="machine-readable output")
 
     show = add("show", cmd_show, "show a run and its top functions")
-    show.add_argument("run", metavar="RUN", help="run id, unique prefix, 'last' or folder")
+    show.add_argument("run", metavar="RUN", help="run id, unique prefix, 'last', 'last~N', "
+                      "'prev', 'RUN~prev' or folder")
     show.add_argument("--sort", choices=("self", "inclusive", "calls"), default="self")
     show.add_argument("--top", type=int, default=20, metavar="N")
     show.add_argument("--process", metavar="P",
@@ -412,6 +499,13 @@ def build_parser() -> argparse.ArgumentParser:
     diff_cmd.add_argument("run_b", metavar="RUN_B")
     diff_cmd.add_argument("--top", type=int, default=25, metavar="N")
     diff_cmd.add_argument("--json", action="store_true")
+    diff_cmd.add_argument("--fail-above", type=float, metavar="PCT",
+                          help="regression gate: exit 1 when the total or a function's "
+                               "inclusive time grew by more than PCT percent and by more than "
+                               "--min-ms, naming what grew")
+    diff_cmd.add_argument("--min-ms", type=float, metavar="MS",
+                          help="with --fail-above: ignore growth of MS milliseconds or less "
+                               "(default 10)")
     return parser
 
 

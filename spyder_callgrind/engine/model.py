@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from array import array
+from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
@@ -191,6 +192,24 @@ def format_ns(ns: float) -> str:
         if round(shown, digits) < 1000 or unit == "s":
             return f"{sign}{shown:.{digits}f} {unit}"
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass
+class TimeChange:
+    """A time in one run and in a later one (of a function, a frame, a whole run)."""
+
+    before_ns: int
+    after_ns: int
+
+    @property
+    def change_ns(self) -> int:
+        """Positive: slower."""
+        return self.after_ns - self.before_ns
+
+    @property
+    def percent(self) -> Optional[float]:
+        """The change in percent of the time before; None when there was none before."""
+        return 100.0 * self.change_ns / self.before_ns if self.before_ns > 0 else None
 
 
 def display_location(function: Function) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional, Tuple
 
 from spyder_callgrind.engine.atomic import atomic_write
-from spyder_callgrind.engine.records import RecordError, RunRecord
+from spyder_callgrind.engine.records import STATUS_OK, RecordError, RunRecord
 
 #: Environment variable naming the store folder (overrides the default, not ``--store``).
 STORE_ENV = "SPYDER_CALLGRIND_STORE"
@@ -39,6 +40,12 @@ INCOMPLETE_PREFIX = ".incomplete-"
 DELETING_PREFIX = ".deleting-"
 OWNER_FILE = ".owner"
 DEFAULT_KEEP = 50
+
+#: Run names relative to another run: ``RUN~N`` is the Nth run before RUN in the store
+#: (``last~1`` the one before the last), ``RUN~prev`` the previous run of RUN's script (see
+#: :meth:`RunStore.previous_of`); ``prev`` alone is ``last~prev``. They chain: ``prev~prev``.
+PREVIOUS = "prev"
+_RELATIVE = re.compile(r"^(.*)~(\d+|prev)$")
 
 
 class StoreError(Exception):
@@ -294,7 +301,8 @@ class RunStore:
         return removed
 
     def get(self, ref: str) -> RunRecord:
-        """A run by id, unique id prefix, ``last`` or folder path."""
+        """A run by id, unique id prefix, ``last``, folder path, or relative to one of
+        these: ``RUN~N``, ``RUN~prev``, ``prev`` (see :data:`PREVIOUS`)."""
         ref = (ref or "").strip()
         if not ref:
             raise StoreError("no run given")
@@ -304,6 +312,10 @@ class RunStore:
                 # A run folder from another store: read it from there.
                 return RunStore(os.path.dirname(folder)).get(os.path.basename(folder))
             return self.read_folder(folder)
+        relative = _RELATIVE.match(ref)
+        if relative or ref == PREVIOUS:
+            base, step = (relative.groups() if relative else ("last", PREVIOUS))
+            return self._relative(self.get(base or "last"), step, ref)
         folder = os.path.join(self.root, ref)
         if os.sep not in ref and not ref.startswith(".") and os.path.isdir(folder):
             # An exact id (its folder's name): read that run alone, not every run.
@@ -323,6 +335,36 @@ class RunStore:
             raise StoreError(f"run {ref!r} is ambiguous: "
                              + ", ".join(r.id for r in matches[:5]))
         raise StoreError(f"no run {ref!r} in {self.root}")
+
+    def previous_of(self, record: RunRecord) -> Optional[RunRecord]:
+        """The newest run started before ``record`` that ran the same script with the same
+        arguments and interpreter and ended normally (status ok); None if there is none."""
+        runs, _problems = self.list_runs()
+        mark = (record.started, record.id)
+        for run in runs:                        # newest first
+            if ((run.started, run.id) < mark and run.status == STATUS_OK
+                    and (run.script, run.args, run.python)
+                    == (record.script, record.args, record.python)):
+                return run
+        return None
+
+    def _relative(self, record: RunRecord, step: str, ref: str) -> RunRecord:
+        """The run ``step`` (a count or ``prev``) before ``record``; ``ref`` for messages."""
+        if step == PREVIOUS:
+            found = self.previous_of(record)
+            if found is None:
+                raise StoreError(f"no run {ref!r}: no earlier complete run of "
+                                 f"{os.path.basename(record.script)} with the same arguments "
+                                 f"and interpreter before run {record.id}")
+            return found
+        runs, _problems = self.list_runs()
+        position = next((n for n, r in enumerate(runs) if r.id == record.id), None)
+        if position is None:                     # a run folder from another store
+            raise StoreError(f"no run {ref!r}: run {record.id} is not in {self.root}")
+        if position + int(step) >= len(runs):
+            raise StoreError(f"no run {ref!r}: only {len(runs) - 1 - position} runs "
+                             f"before run {record.id} in {self.root}")
+        return runs[position + int(step)]
 
 
 def _pid_alive(pid: int) -> bool:

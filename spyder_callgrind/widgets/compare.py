@@ -2,7 +2,8 @@
 
 :class:`DiffTableModel` shows the rows of :func:`spyder_callgrind.engine.diff.diff_profiles`
 (sorting uses the raw numbers, never the formatted text); :class:`CompareView` adds a title
-with the totals, a filter box and the table.
+with the totals, a filter box, the table and, in a second tab, the differential flame graph
+(:class:`~spyder_callgrind.widgets.diffflame.DiffFlameGraphView`).
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from qtpy.QtCore import (
     QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal)
 from qtpy.QtGui import QColor, QFont
 from qtpy.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout,
-    QWidget)
+    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QTableView, QTabWidget,
+    QVBoxLayout, QWidget)
 
 from spyder_callgrind.engine.diff import ADDED, CHANGED, VANISHED, DiffRow, diff_profiles
 from spyder_callgrind.engine.model import ProfileData
 from spyder_callgrind.engine.model import format_ns
+from spyder_callgrind.widgets.diffflame import DiffFlameGraphView
 from spyder_callgrind.widgets.i18n import _
 
 (COL_FUNCTION, COL_LOCATION, COL_STATUS, COL_SELF_BEFORE, COL_SELF_AFTER, COL_CHANGE,
@@ -201,12 +203,23 @@ class CompareView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
+        # The table, and the newer run's flame graph coloured by change.
+        self.flame = DiffFlameGraphView(self)
+        self.views = QTabWidget(self)
+        self.views.setDocumentMode(True)
+        self.views.addTab(self.table, _("Functions"))
+        self.views.addTab(self.flame, _("Flame graph of the change"))
+        self.views.currentChanged.connect(self._view_changed)
+        self._flame_pending: Optional[tuple] = None   # profiles not drawn yet
+        layout.addWidget(self.views, 1)
 
     def set_profiles(self, before: ProfileData, after: ProfileData,
                      before_label: str = "", after_label: str = "") -> None:
         """Compare ``before`` with ``after`` (labels name the runs in the title)."""
         self.set_rows(diff_profiles(before, after), before_label, after_label)
+        # Rebuilding both runs' stacks takes a while on big profiles: only when looked at.
+        self._flame_pending = (before, after)
+        self._view_changed(self.views.currentIndex())
 
     def set_rows(self, rows: Sequence[DiffRow], before_label: str = "",
                  after_label: str = "") -> None:
@@ -229,7 +242,15 @@ class CompareView(QWidget):
                 added=sum(1 for r in rows if r.status == ADDED),
                 vanished=sum(1 for r in rows if r.status == VANISHED)))
 
+    def _view_changed(self, index: int) -> None:
+        self.filter_box.setVisible(index == 0)    # the flame graph has its own search box
+        if self.views.widget(index) is self.flame and self._flame_pending is not None:
+            self.flame.set_profiles(*self._flame_pending)
+            self._flame_pending = None
+
     def clear(self) -> None:
+        self._flame_pending = None
+        self.flame.clear()
         self.model.set_rows([])
         self.title_label.setText("")
 

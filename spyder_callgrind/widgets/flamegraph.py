@@ -388,12 +388,15 @@ class FlameGraphView(QWidget):
     function_selected = Signal(int)
     function_activated = Signal(int)
 
+    #: The canvas to paint with; a subclass may colour frames its own way (``color_of``).
+    canvas_class = FlameCanvas
+
     def __init__(self, parent: Optional[QWidget] = None,
                  min_fraction: float = 0.001, max_depth: int = 96):
         super().__init__(parent)
         self._min_fraction = min_fraction
         self._max_depth = max_depth
-        self.canvas = FlameCanvas(self)
+        self.canvas = self.canvas_class(self)
 
         self.breadcrumbs = QLabel(self)
         self.breadcrumbs.setTextFormat(Qt.RichText)

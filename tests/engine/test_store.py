@@ -123,3 +123,30 @@ def test_read_only_store_gives_a_clear_error(tmp_path):  # pragma: no cover - no
             RunStore(str(tmp_path)).begin()
     finally:
         os.chmod(tmp_path, stat.S_IRWXU)
+
+
+def test_relative_names_and_the_previous_run_of_a_script(tmp_path):
+    store = RunStore(str(tmp_path))
+
+    def run(day, script="/tmp/x.py", args=(), python="py", status="ok"):
+        pending = store.begin(f"202601{day:02d}-000000-aaaa")
+        record = RunRecord(id=pending.id, script=script, args=list(args), python=python,
+                           status=status, started=f"2026-01-{day:02d}T00:00:00")
+        pending.commit(record)
+        return record.id
+
+    first = run(1)
+    run(2, args=["-v"])
+    run(3, python="other")
+    run(4, script="/tmp/y.py")
+    run(5, status="error")
+    last = run(6)
+    assert store.get("last~0").id == last and store.get("last~5").id == first
+    assert store.get(f"{last}~2").id == store.get("last~2").id
+    # Same script, arguments and interpreter, and complete: only the first run.
+    assert store.get("prev").id == first and store.get(f"{last}~prev").id == first
+    assert store.previous_of(store.get(first)) is None
+    with pytest.raises(StoreError, match="only 5 runs before"):
+        store.get("last~6")
+    with pytest.raises(StoreError, match="no earlier complete run of x.py"):
+        store.get("prev~prev")

@@ -132,6 +132,15 @@ def worker_profile(tmp_path_factory, site_dir) -> RealProfile:
                            WORKER_SCRIPT, site_dir)
 
 
+@pytest.fixture(scope="session")
+def edited_runs(tmp_path_factory):
+    """(before, after): real profiles of ``EDITED_BEFORE`` and ``EDITED_AFTER`` (see
+    tests/helpers_profiles.py), one script edited between two runs."""
+    from tests.helpers_profiles import EDITED_AFTER, EDITED_BEFORE, profile_source
+    folder = tmp_path_factory.mktemp("edited")
+    return profile_source(EDITED_BEFORE, folder), profile_source(EDITED_AFTER, folder)
+
+
 def find_function(data: ProfileData, name: str, file_part: str = "") -> int:
     """Index of the one function called ``name`` (whose file contains ``file_part``)."""
     found = [i for i, f in enumerate(data.functions)
