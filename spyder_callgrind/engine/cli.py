@@ -311,8 +311,7 @@ def cmd_diff(options: argparse.Namespace) -> int:
         raise CommandError("both runs need a profile to compare")
     rows = diff.diff_profiles(before, after)
     if options.json:
-        json.dump(diff.diff_to_json(rows), sys.stdout, indent=1, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(diff.diff_to_json(rows) + "\n")
     else:
         print(f"{before_record.id} -> {after_record.id}")
         print(diff.format_diff(rows, options.top))

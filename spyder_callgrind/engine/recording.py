@@ -265,5 +265,9 @@ def load_run_profile(store: RunStore, record: RunRecord,
     path = store.file_of(record, f"{TABLES_DIR}/{table_name(pid)}")
     if path and os.path.exists(path):
         return profiles.load_table(path)
-    parts = callgrind.read_callgrind(store.file_of(record, record.callgrind))
+    path = store.file_of(record, record.callgrind)
+    if not path or not os.path.isfile(path):
+        raise StoreError(f"run {record.id} is damaged: its tables and its callgrind file "
+                         f"{record.callgrind!r} are missing")
+    parts = callgrind.read_callgrind(path)
     return profiles.merge_profiles(parts) if len(parts) > 1 else parts[0]

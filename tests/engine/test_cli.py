@@ -436,3 +436,22 @@ def test_runs_made_by_the_command_load_in_kcachegrind(tmp_path):
                                           process["profile"])).stats
         calls += sum(v[1] for k, v in stats.items() if k[2] == "work")
     assert calls == 24
+
+
+def test_diff_json_is_one_json_document(tmp_path):
+    """``diff --json`` prints an object (not a JSON string holding JSON), exact call counts."""
+    store = tmp_path / "store"
+    script = write(tmp_path, "calls.py", """
+        import sys
+        def work():
+            return sum(range(100))
+        for _ in range(int(sys.argv[1])):
+            work()
+    """)
+    cli(store, "run", "--top", "0", script, "3", check=0)
+    cli(store, "run", "--top", "0", script, "5", check=0)
+    first, second = [r["id"] for r in reversed(runs(store))]
+    document = json.loads(cli(store, "diff", first, second, "--json", check=0).stdout)
+    assert isinstance(document, dict) and document["unit"] == "ns"
+    work = next(r for r in document["rows"] if r["name"] == "work")
+    assert (work["calls_before"], work["calls_after"], work["status"]) == (3, 5, "changed")
