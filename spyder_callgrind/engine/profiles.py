@@ -33,6 +33,7 @@ import tempfile
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from spyder_callgrind.engine.atomic import atomic_write
+from spyder_callgrind.engine.isolated import module_command
 from spyder_callgrind.engine.model import BUILTIN_FILE, Edge, FuncKey, Function, ProfileData
 
 #: Identifies our table files; ``TABLE_VERSION`` is bumped when the layout changes.
@@ -248,27 +249,23 @@ def load_pstats_isolated(path: str, timeout: float = 60, base_dir: Optional[str]
                          description: str = "") -> ProfileData:
     """Like :func:`load_pstats`, but the marshal data is read in a child interpreter.
 
-    The child (``python -m spyder_callgrind.engine.profiles --to-table IN OUT``) writes the
-    table form; a crash, a timeout or a refusal becomes a :class:`ProfileError`.
+    The child (``python -I`` running ``spyder_callgrind.engine.profiles --to-table IN OUT``)
+    writes the table form; a crash, a timeout or a refusal becomes a :class:`ProfileError`.
     """
     name = os.path.basename(path)
     if not os.path.isfile(path):
         raise ProfileError(f"cannot read {name}: no such file")
-    package_parent = os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
     fd, out = tempfile.mkstemp(suffix=".json", prefix="spyder-callgrind-")
     os.close(fd)
-    command = [sys.executable, "-m", "spyder_callgrind.engine.profiles", "--to-table",
-               os.path.abspath(path), out]
+    args = ["--to-table", os.path.abspath(path), out]
     if base_dir:
-        command += ["--base-dir", os.path.abspath(base_dir)]
+        args += ["--base-dir", os.path.abspath(base_dir)]
+    # Isolated: a module planted beside an untrusted file must not run (see engine.isolated).
+    command = module_command(sys.executable, "spyder_callgrind.engine.profiles", args)
     try:
         try:
             done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  timeout=timeout, env=env)
+                                  timeout=timeout)
         except subprocess.TimeoutExpired:
             raise ProfileError(f"reading {name} took longer than {timeout:g} s; "
                                "gave up") from None

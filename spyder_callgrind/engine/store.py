@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -39,6 +40,9 @@ INCOMPLETE_PREFIX = ".incomplete-"
 DELETING_PREFIX = ".deleting-"
 OWNER_FILE = ".owner"
 DEFAULT_KEEP = 50
+#: What a run id may be: one folder name, never hidden, no separator (it is also part of the
+#: run's callgrind file names).
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
 
 
 class StoreError(Exception):
@@ -140,7 +144,13 @@ class RunStore:
             raise StoreError(f"the run store {self.root} is not writable")
 
     def begin(self, run_id: Optional[str] = None) -> PendingRun:
-        """Start writing a new run."""
+        """Start writing a new run; a given ``run_id`` must be a new, plain folder name."""
+        if run_id is not None:
+            if not _RUN_ID.match(run_id):
+                raise StoreError(f"bad run id {run_id!r}: use letters, digits, '-', '_' and "
+                                 "'.' (not first), at most 100")
+            if os.path.lexists(os.path.join(self.root, run_id)):
+                raise StoreError(f"a run with id {run_id} already exists")
         self.ensure()
         try:
             return PendingRun(self, run_id or new_run_id())

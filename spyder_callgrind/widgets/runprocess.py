@@ -16,6 +16,7 @@ from typing import List, Optional, Sequence
 
 from qtpy.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from spyder_callgrind.engine.isolated import module_command
 from spyder_callgrind.engine.store import new_run_id
 
 
@@ -61,8 +62,8 @@ class ProfileProcess(QObject):
         self._done = False
 
     def command(self) -> List[str]:
-        """Arguments of the command line started for this run."""
-        args = ["-m", "spyder_callgrind", "run", "--store", self.store, "--id", self.run_id,
+        """The command line started for this run (interpreter first)."""
+        args = ["run", "--store", self.store, "--id", self.run_id,
                 "--control-stdin", "--keep", str(self.keep), "--top", "0",
                 "--cwd", self.cwd]
         if self.python:
@@ -73,21 +74,25 @@ class ProfileProcess(QObject):
             args.append("--subprocesses")
         for run_id in self.protect:
             args += ["--protect", run_id]
-        return args + ["--", self.script, *self.args]
+        # Isolated (-I): a module in the script's folder named like one the command imports
+        # (argparse.py, secrets.py...) must not replace it (see engine.isolated).
+        return module_command(self._driver_python, "spyder_callgrind",
+                              args + ["--", self.script, *self.args])
 
     def start(self) -> None:
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONIOENCODING", "utf-8")
         env.insert("PYTHONUNBUFFERED", "1")
-        # No PYTHONPATH of ours: the command runs in Spyder's interpreter, where this package
-        # is installed, and the user's script inherits this environment, where Spyder's
-        # own packages must not shadow the user's.
+        # No PYTHONPATH of ours: the command finds this package by itself (module_command),
+        # and the user's script inherits this environment, where Spyder's own packages must
+        # not shadow the user's.
         self._process.setProcessEnvironment(env)
         self._process.setWorkingDirectory(self.cwd if os.path.isdir(self.cwd)
                                           else os.path.expanduser("~"))
         self.started_at = time.monotonic()
         self._timer.start()
-        self._process.start(self._driver_python, self.command())
+        command = self.command()
+        self._process.start(command[0], command[1:])
 
     @property
     def running(self) -> bool:
