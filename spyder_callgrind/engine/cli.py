@@ -46,7 +46,7 @@ def function_label(data: ProfileData, index: int) -> str:
 def top_table(data: ProfileData, sort: str = "self", top: int = 15) -> str:
     """The top functions as an aligned text table."""
     from spyder_callgrind.engine import summary
-    from spyder_callgrind.engine.model import format_ns
+    from spyder_callgrind.engine.model import format_cost
     indices = summary.top_functions(data, sort=sort, n=top)
     total = data.total_ns or 1
     lines = [f"{'self':>10} {'self%':>6} {'inclusive':>10} {'incl%':>6} {'calls':>10}  function"]
@@ -54,8 +54,9 @@ def top_table(data: ProfileData, sort: str = "self", top: int = 15) -> str:
         f = data.functions[index]
         calls = (f"{f.primitive_calls}/{f.total_calls}" if f.primitive_calls != f.total_calls
                  else str(f.total_calls))
-        lines.append(f"{format_ns(f.self_ns):>10} {100 * f.self_ns / total:5.1f}% "
-                     f"{format_ns(f.inclusive_ns):>10} {100 * f.inclusive_ns / total:5.1f}% "
+        lines.append(f"{format_cost(f.self_ns, data.event):>10} {100 * f.self_ns / total:5.1f}% "
+                     f"{format_cost(f.inclusive_ns, data.event):>10} "
+                     f"{100 * f.inclusive_ns / total:5.1f}% "
                      f"{calls:>10}  {function_label(data, index)}")
     return "\n".join(lines)
 
@@ -188,6 +189,8 @@ def cmd_show(options: argparse.Namespace) -> int:
         out["folder"] = store.path_of(record)
         if data is not None:
             total = data.total_ns or 1
+            # what self_ns/inclusive_ns count: "ns", or an imported file's event ("Ir"...)
+            out["unit"] = data.event
             out["functions"] = [
                 dict(name=f.name, file=f.file, line=f.line, primitive_calls=f.primitive_calls,
                      total_calls=f.total_calls, self_ns=f.self_ns,
@@ -243,7 +246,7 @@ def cmd_convert(options: argparse.Namespace) -> int:
     parts = [callgrind.CallgrindPart(data=profiles.merge_profiles(datas) if len(datas) > 1
                                      else datas[0], pid=0, cmd=cmd,
                                      description="merged from " + cmd)]
-    callgrind.write_callgrind(out, parts)
+    callgrind.write_callgrind(out, parts, adds_up=len(datas) > 1)
     print(f"Wrote {out} ({sum(len(d) for d in datas)} functions from "
           f"{len(datas)} profile{'s' if len(datas) > 1 else ''})")
     return 0
@@ -309,12 +312,15 @@ def cmd_diff(options: argparse.Namespace) -> int:
     after = load_run_profile(store, after_record)
     if before is None or after is None:
         raise CommandError("both runs need a profile to compare")
+    if before.event != after.event:
+        raise CommandError(f"cannot compare {before_record.id} and {after_record.id}: "
+                           f"they count different events ({before.event}, {after.event})")
     rows = diff.diff_profiles(before, after)
     if options.json:
-        sys.stdout.write(diff.diff_to_json(rows) + "\n")
+        sys.stdout.write(diff.diff_to_json(rows, event=after.event) + "\n")
     else:
         print(f"{before_record.id} -> {after_record.id}")
-        print(diff.format_diff(rows, options.top))
+        print(diff.format_diff(rows, options.top, event=after.event))
     return 0
 
 

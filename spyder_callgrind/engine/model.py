@@ -4,7 +4,10 @@ A :class:`ProfileData` is what every reader produces (pstats files, callgrind fi
 every consumer reads (the callgrind writer, the text summary, the Qt models, the command line).
 Nothing here knows about files or Qt.
 
-Times are integer nanoseconds throughout, as in the callgrind files we write.
+Costs are integers in the profile's *event*: nanoseconds (``ns``) for every Python profile,
+as in the callgrind files we write; an imported callgrind file keeps its own first event
+(valgrind's ``Ir``, instructions, for a C program). The ``*_ns`` field names say what they
+hold for Python profiles; :func:`format_cost` shows any event in its own unit.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 #: The file name cProfile/pstats gives built-in functions ("~"); we keep it.
 BUILTIN_FILE = "~"
+
+#: The event (cost unit) of Python profiles: integer nanoseconds.
+NS_EVENT = "ns"
 
 #: pstats key of a function: (file, first line, name).
 FuncKey = Tuple[str, int, str]
@@ -62,12 +68,15 @@ class ProfileData:
     """
 
     __slots__ = ("functions", "edges", "_callers", "_callees", "_index", "total_ns",
-                 "description", "cache")
+                 "description", "cache", "event")
 
-    def __init__(self, functions: List[Function], edges: List[Edge], description: str = ""):
+    def __init__(self, functions: List[Function], edges: List[Edge], description: str = "",
+                 event: str = NS_EVENT):
         self.functions = functions
         self.edges = edges
         self.description = description
+        #: what the costs count: NS_EVENT, or an imported callgrind file's event ("Ir"...)
+        self.event = event
         self.total_ns = sum(f.self_ns for f in functions)
         self._callers: Optional[Tuple[array, array]] = None   # (offsets, edge indices)
         self._callees: Optional[Tuple[array, array]] = None
@@ -191,6 +200,13 @@ def format_ns(ns: float) -> str:
         if round(shown, digits) < 1000 or unit == "s":
             return f"{sign}{shown:.{digits}f} {unit}"
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def format_cost(value: float, event: str = NS_EVENT) -> str:
+    """A cost in its own unit: a duration for ``ns``, else ``24,600 Ir``."""
+    if event == NS_EVENT:
+        return format_ns(value)
+    return f"{int(value):,} {event}"
 
 
 def display_location(function: Function) -> str:

@@ -34,7 +34,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from spyder_callgrind.engine.atomic import atomic_write
 from spyder_callgrind.engine.isolated import module_command
-from spyder_callgrind.engine.model import BUILTIN_FILE, Edge, FuncKey, Function, ProfileData
+from spyder_callgrind.engine.model import (
+    BUILTIN_FILE, NS_EVENT, Edge, FuncKey, Function, ProfileData)
 
 #: Identifies our table files; ``TABLE_VERSION`` is bumped when the layout changes.
 TABLE_FORMAT = "spyder-callgrind-table"
@@ -292,6 +293,10 @@ def merge_profiles(profiles: Sequence[ProfileData], description: str = "") -> Pr
 
     The result's times are time summed over the profiles (processes), not wall time.
     """
+    events = sorted({data.event for data in profiles})
+    if len(events) > 1:
+        raise ProfileError(f"cannot add up profiles that count different events "
+                           f"({', '.join(events)})")
     index: Dict[FuncKey, int] = {}
     rows: List[List[Any]] = []
     edges: Dict[Tuple[int, int], List[int]] = {}
@@ -321,7 +326,8 @@ def merge_profiles(profiles: Sequence[ProfileData], description: str = "") -> Pr
                 known[2] += e.self_ns
                 known[3] += e.inclusive_ns
     return ProfileData([Function(*r) for r in rows],
-                       [Edge(p[0], p[1], *v) for p, v in edges.items()], description)
+                       [Edge(p[0], p[1], *v) for p, v in edges.items()], description,
+                       events[0] if events else NS_EVENT)
 
 
 def to_pstats_dict(data: ProfileData) -> Dict[FuncKey, tuple]:
@@ -369,7 +375,8 @@ def _table_text(data: ProfileData, chunk: int = TABLE_CHUNK) -> str:
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     files, function_columns, edge_columns = _table_columns(data)
     out = ['{"format":', dumps(TABLE_FORMAT), ',"version":', str(TABLE_VERSION),
-           ',"description":', dumps(data.description), ',"files":', dumps(files)]
+           ',"description":', dumps(data.description), ',"event":', dumps(data.event),
+           ',"files":', dumps(files)]
     for block, columns in (("functions", function_columns), ("edges", edge_columns)):
         out.append(f',\n"{block}":{{')
         for number, (name, values) in enumerate(columns.items()):
@@ -399,7 +406,7 @@ def top_subset(data: ProfileData, n: int = 500) -> ProfileData:
     new_index = {old: new for new, old in enumerate(keep)}
     edges = [Edge(new_index[e.caller], new_index[e.callee], *e[2:]) for e in data.edges
              if e.caller in new_index and e.callee in new_index]
-    return ProfileData([functions[i] for i in keep], edges, data.description)
+    return ProfileData([functions[i] for i in keep], edges, data.description, data.event)
 
 
 def save_top(data: ProfileData, path: str, n: int = 500) -> None:
@@ -565,8 +572,10 @@ def _iter_load_table(path: str):
                            f"(table version {version}); update spyder-callgrind")
     sliced = version >= 2
     description = table.get("description", "")
+    event = table.get("event", NS_EVENT)      # tables before events were kept: ns
     files = table.get("files")
-    if type(description) is not str or type(files) is not list or not all(
+    if type(description) is not str or type(event) is not str or not event \
+            or type(files) is not list or not all(
             type(f) is str for f in files):
         raise ProfileError(f"damaged table: {source} has a bad header")
     block = table.get("functions")
@@ -603,7 +612,7 @@ def _iter_load_table(path: str):
         end = start + _BUILD_SLICE
         edges.extend(map(Edge._make, zip(*[c[start:end] for c in edge_columns])))
         yield
-    return ProfileData(functions, edges, description)
+    return ProfileData(functions, edges, description, event)
 
 
 # -- the isolated reader's entry point ---------------------------------------------------------

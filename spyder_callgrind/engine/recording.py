@@ -177,7 +177,7 @@ def without_profiler_frames(data: ProfileData) -> ProfileData:
     functions = [data.functions[i] for i in keep]
     edges = [Edge(new_index[e.caller], new_index[e.callee], *e[2:]) for e in data.edges
              if e.caller in new_index and e.callee in new_index]
-    return ProfileData(functions, edges, data.description)
+    return ProfileData(functions, edges, data.description, data.event)
 
 
 def convert_run(pending: PendingRun, record: RunRecord) -> Optional[ProfileData]:

@@ -306,6 +306,11 @@ def test_convert_merges_profiles_and_refuses_bad_files(tmp_path):
     cli(tmp_path / "store", "convert", *profiles, "-o", str(target), check=0)
     parsed = check_callgrind_file(str(target))
     assert parsed["totals"] > 0
+    assert "add up" in target.read_text()          # two profiles: their costs add up
+    single = tmp_path / "callgrind.out.single"
+    cli(tmp_path / "store", "convert", profiles[0], "-o", str(single), check=0)
+    check_callgrind_file(str(single))
+    assert "add up" not in single.read_text()      # one profile: nothing adds up
     bad_files = {"empty.prof": b"", "text.prof": b"hello world\n",
                  "random.prof": os.urandom(512), "truncated.prof": open(profiles[0], "rb")
                  .read()[:50]}
@@ -455,3 +460,43 @@ def test_diff_json_is_one_json_document(tmp_path):
     assert isinstance(document, dict) and document["unit"] == "ns"
     work = next(r for r in document["rows"] if r["name"] == "work")
     assert (work["calls_before"], work["calls_after"], work["status"]) == (3, 5, "changed")
+
+
+@pytest.mark.skipif(not shutil.which("valgrind"), reason="valgrind is not installed")
+def test_imported_valgrind_file_keeps_its_own_event(tmp_path):
+    """``events: Ir`` stays instructions everywhere: the run's callgrind file, its table,
+    ``show`` (text and JSON), the summary and ``diff``; never shown as a duration."""
+    out = tmp_path / "callgrind.out.true"
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                    "/bin/true"], check=True, capture_output=True)
+    original = out.read_text()
+    total = int(next(line.split()[1] for line in original.splitlines()
+                     if line.startswith(("summary:", "totals:"))))
+    store = tmp_path / "store"
+    cli(store, "import", str(out), check=0)
+    record, folder = only_run(store)
+    written = os.path.join(folder, record["callgrind"])
+    check_callgrind_file(written)
+    with open(written, encoding="utf-8") as stream:
+        header = stream.read().split("\nfl=", 1)[0]
+    assert "events: Ir\n" in header and "ns" not in header.split("events:")[1]
+    shown = json.loads(cli(store, "show", "last", "--json", "--top", "100000", check=0).stdout)
+    assert shown["unit"] == "Ir"
+    assert sum(f["self_ns"] for f in shown["functions"]) == total
+    text = cli(store, "show", "last", check=0).stdout
+    assert " Ir " in text and not any(u in text for u in (" ns ", " µs ", " ms "))
+    with open(os.path.join(folder, record["summary"]), encoding="utf-8") as stream:
+        assert f"costing {total} Ir" in stream.read()
+    with open(os.path.join(folder, "tables", "all.json"), encoding="utf-8") as stream:
+        assert json.load(stream)["event"] == "Ir"
+    cli(store, "import", str(out), check=0)
+    first, second = [r["id"] for r in reversed(runs(store))]
+    document = json.loads(cli(store, "diff", first, second, "--json", check=0).stdout)
+    assert document["unit"] == "Ir" and document["total_after"] == total
+    text = cli(store, "diff", first, second, check=0).stdout
+    assert f"Total cost: {total:,} Ir" in text
+    # a Python run and an instruction count are not compared
+    script = write(tmp_path, "tiny.py", "print(1)\n")
+    cli(store, "run", "--top", "0", script, check=0)
+    refused = cli(store, "diff", first, "last", check=1)
+    assert "different events" in refused.stderr and "Traceback" not in refused.stderr
