@@ -84,16 +84,17 @@ def cmd_run(options: argparse.Namespace) -> int:
                           python=options.python, children=not options.no_children,
                           on_output=echo, run_id=options.id, label=options.label or "",
                           keep=options.keep, protect=options.protect or (),
-                          subprocesses=options.subprocesses)
-    if options.control_stdin:
-        # The Spyder pane writes "stop" to our stdin; EOF means Spyder went away.
-        threading.Thread(target=_watch_stdin, args=(recording,), daemon=True).start()
+                          subprocesses=options.subprocesses,
+                          input_pipe=options.control_stdin)
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, lambda *_: recording.stop())
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, lambda *_: recording.stop(grace=1.0))
     try:
         recording.start()
+        if options.control_stdin:
+            # Read once the script runs: what the pane sent before waits in the pipe.
+            threading.Thread(target=_watch_stdin, args=(recording,), daemon=True).start()
         preload_conversion()      # while the script runs, not after it
         record = recording.finish()
     finally:
@@ -122,9 +123,33 @@ def cmd_run(options: argparse.Namespace) -> int:
 
 
 def _watch_stdin(recording) -> None:
-    for line in sys.stdin:
-        if line.strip() == "stop":
-            recording.stop()
+    """The ``--control-stdin`` protocol, one command a line (UTF-8):
+
+    * ``input TEXT``: TEXT and a newline go to the script's stdin;
+    * ``eof``: the script's stdin ends (until then its ``input()`` waits);
+    * ``stop``: stop the script (as Ctrl-C), keeping its profile.
+
+    The end of our own stdin means Spyder went away: the script is stopped.
+    """
+    # os.read, not sys.stdin: a daemon thread blocked inside a buffered reader aborts the
+    # interpreter at exit ("could not acquire lock ... at interpreter shutdown").
+    pending = b""
+    while True:
+        try:
+            chunk = os.read(sys.stdin.fileno(), 65536)
+        except (OSError, ValueError):
+            chunk = b""
+        if not chunk:
+            break
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            command, _, text = line.rstrip(b"\r").partition(b" ")
+            if command == b"input":
+                recording.send_input(text.decode("utf-8", "surrogateescape") + "\n")
+            elif command == b"eof":
+                recording.close_input()
+            elif command.strip() == b"stop":
+                recording.stop()
     recording.stop()
 
 

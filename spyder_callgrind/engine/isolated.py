@@ -25,5 +25,9 @@ _BOOT = ("import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
 
 
 def module_command(python: str, module: str, args: Sequence[str] = ()) -> List[str]:
-    """The argument list that runs ``python -m module args`` isolated (see above)."""
-    return [python, "-I", "-c", _BOOT, PACKAGE_PARENT, module, *args]
+    """The argument list that runs ``python -m module args`` isolated (see above).
+
+    ``-I`` also ignores ``PYTHONIOENCODING`` and ``PYTHONUNBUFFERED``: ``-X utf8`` and ``-u``
+    say the same on the command line (UTF-8 pipes on every system, output as it comes).
+    """
+    return [python, "-I", "-X", "utf8", "-u", "-c", _BOOT, PACKAGE_PARENT, module, *args]

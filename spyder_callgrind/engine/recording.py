@@ -51,8 +51,11 @@ class Recording:
                  cwd: Optional[str] = None, python: Optional[str] = None,
                  children: bool = True, on_output: Optional[OutputCallback] = None,
                  run_id: Optional[str] = None, label: str = "", keep: int = DEFAULT_KEEP,
-                 protect: Sequence[str] = (), subprocesses: bool = False):
+                 protect: Sequence[str] = (), subprocesses: bool = False,
+                 input_pipe: bool = False):
         self.store = store
+        #: the script reads stdin from :meth:`send_input` (else it inherits ours)
+        self.input_pipe = input_pipe
         self.subprocesses = subprocesses
         self.script = os.path.abspath(script)
         self.args = list(args)
@@ -82,7 +85,7 @@ class Recording:
             profile_dir=self.pending.file(PROFILES_DIR),
             output_path=self.pending.file(OUTPUT_FILE),
             children=self.children, on_output=self.on_output,
-            subprocesses=self.subprocesses)
+            subprocesses=self.subprocesses, input_pipe=self.input_pipe)
         try:
             self.runner.start()
         except StartError as error:
@@ -92,6 +95,16 @@ class Recording:
     def stop(self, grace: float = 3.0) -> None:
         if self.runner is not None:
             self.runner.stop(grace)
+
+    def send_input(self, text: str) -> None:
+        """Text for the script's stdin (an ``input_pipe`` run)."""
+        if self.runner is not None:
+            self.runner.send_input(text)
+
+    def close_input(self) -> None:
+        """End of file on the script's stdin (an ``input_pipe`` run)."""
+        if self.runner is not None:
+            self.runner.close_input()
 
     def finish(self) -> RunRecord:
         """Wait for the script, convert what it left and make the run visible."""

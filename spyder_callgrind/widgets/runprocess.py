@@ -3,8 +3,9 @@
 The pane never profiles or converts in Spyder's own process: it starts the command line
 (with Spyder's interpreter), which starts the script in the user's interpreter, converts the
 profiles and keeps the run. Output arrives through Qt's event loop, so the GUI thread is never
-blocked; Stop writes ``stop`` to the command's stdin (portable, unlike signals on Windows),
-and if Spyder goes away the command sees end-of-file and stops the script too.
+blocked. The command's stdin carries commands, a line each (``cli._watch_stdin``): ``input
+TEXT`` for the script's stdin, ``eof`` to end it, and ``stop`` (portable, unlike signals on
+Windows); if Spyder goes away the command sees end-of-file and stops the script too.
 """
 
 from __future__ import annotations
@@ -107,6 +108,19 @@ class ProfileProcess(QObject):
         self._process.write(b"stop\n")
         # If the command itself hangs, end it; the store never sees a half-written run.
         QTimer.singleShot(15000, self._kill_if_running)
+
+    def send_input(self, text: str) -> None:
+        """Send one line to the script's stdin (a newline is added); its ``input()`` gets it.
+        Text with newlines is sent as several lines."""
+        if not self.running:
+            return
+        for line in text.split("\n"):
+            self._process.write(b"input " + line.encode("utf-8", "replace") + b"\n")
+
+    def send_eof(self) -> None:
+        """End the script's stdin (its ``input()`` raises EOFError, ``read()`` returns)."""
+        if self.running:
+            self._process.write(b"eof\n")
 
     def kill(self) -> None:
         """Stop now (Spyder is closing): close stdin so the command stops the script."""

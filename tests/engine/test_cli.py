@@ -500,3 +500,132 @@ def test_imported_valgrind_file_keeps_its_own_event(tmp_path):
     cli(store, "run", "--top", "0", script, check=0)
     refused = cli(store, "diff", first, "last", check=1)
     assert "different events" in refused.stderr and "Traceback" not in refused.stderr
+
+
+# -- the script's stdin -------------------------------------------------------------------------
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ASK = """
+    import sys
+    name = input("name? ")
+    print("hello", name, flush=True)
+    rest = sys.stdin.read()
+    print("rest", repr(rest))
+"""
+
+
+def _command(store):
+    env = dict(os.environ, PYTHONPATH=REPO, SPYDER_CALLGRIND_STORE=str(store))
+    return [sys.executable, "-m", "spyder_callgrind", "run", "--top", "0"], env
+
+
+def test_piped_stdin_reaches_the_script(tmp_path):
+    store = tmp_path / "store"
+    script = write(tmp_path, "stdin_sum.py", """
+        import sys
+        print("sum", sum(int(x) for x in sys.stdin))
+    """)
+    command, env = _command(store)
+    done = subprocess.run(command + [script], input="".join(f"{i}\n" for i in range(1, 101)),
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "sum 5050" in done.stdout
+
+
+def test_terminal_stdin_reaches_the_script(tmp_path):
+    """In a real terminal (a pseudo-terminal that is the command's controlling terminal),
+    ``input()`` waits for the typed line instead of raising EOFError."""
+    import fcntl
+    import pty  # noqa: F401  (POSIX only, like the test)
+    import select
+    import termios
+    store = tmp_path / "store"
+    script = write(tmp_path, "ask.py", ASK)
+    command, env = _command(store)
+    master, slave = os.openpty()
+
+    def controlling_terminal():
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(command + [script], stdin=slave, stdout=slave, stderr=slave,
+                            preexec_fn=controlling_terminal, env=env)
+    os.close(slave)
+    seen, typed = b"", False
+    try:
+        while select.select([master], [], [], 120)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:       # the terminal's other side closed: the command ended
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if b"name? " in seen and not typed:
+                os.write(master, b"world\n\x04")     # a line, then Ctrl-D (end of file)
+                typed = True
+    finally:
+        os.close(master)
+    assert proc.wait(120) == 0, seen
+    assert b"hello world" in seen and b"rest ''" in seen, seen
+
+
+def test_control_stdin_protocol_feeds_the_script(tmp_path):
+    """``--control-stdin`` (the pane's channel): ``input`` lines reach the script's stdin,
+    which stays open (``input()`` waits) until ``eof``; ``stop`` still stops."""
+    store = tmp_path / "store"
+    script = write(tmp_path, "ask.py", ASK)
+    command, env = _command(store)
+    proc = subprocess.Popen(command + ["--control-stdin", script], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdin.write("input wörld\n".encode())
+    proc.stdin.flush()
+    line = b""
+    while b"hello" not in line:           # the script answered the first line...
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read()
+    assert line.decode().endswith("hello wörld\n")
+    assert proc.poll() is None             # ...and waits on its open stdin
+    proc.stdin.write(b"input two\ninput three\neof\n")
+    proc.stdin.flush()
+    out = proc.stdout.read()               # our end stays open: its end would mean "stop"
+    assert proc.wait(120) == 0, proc.stderr.read()
+    proc.stdin.close()
+    assert "rest 'two\\nthree\\n'" in out.decode()
+    stopped = subprocess.Popen(command + ["--control-stdin", script], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    _out, err = stopped.communicate(b"stop\n", timeout=120)
+    assert stopped.returncode == 130 and b"stopped" in err, err
+
+
+def test_background_child_holding_the_output_does_not_hold_the_run(tmp_path):
+    """A process the script leaves running keeps the output pipes open: the run ends with
+    the script, keeps what the script wrote, and says later output was not captured."""
+    store, release = tmp_path / "store", tmp_path / "release"
+    child = write(tmp_path, "child.py", f"""
+        import os, time
+        while not os.path.exists({str(release)!r}):
+            time.sleep(0.05)
+        print("late output", flush=True)
+    """)
+    script = write(tmp_path, "leave_child.py", f"""
+        import subprocess, sys
+        child = subprocess.Popen([sys.executable, {child!r}])
+        open({str(tmp_path / 'child.pid')!r}, "w").write(str(child.pid))
+        print("script output", flush=True)
+    """)
+    command, env = _command(store)
+    try:
+        done = subprocess.run(command + [script], capture_output=True, text=True, env=env,
+                              timeout=120)
+        child = int((tmp_path / "child.pid").read_text())
+        os.kill(child, 0)                  # the child still runs (and holds the pipes)
+    finally:
+        release.write_text("")
+    assert done.returncode == 0, done.stderr
+    assert "script output" in done.stdout
+    note = "output after the script ended was not captured"
+    assert note in done.stderr
+    record, folder = only_run(store)
+    with open(os.path.join(folder, record["output"]), encoding="utf-8") as stream:
+        kept = stream.read()
+    assert "script output" in kept and note in kept and "late output" not in kept
