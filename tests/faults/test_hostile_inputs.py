@@ -103,3 +103,92 @@ def test_pane_command_never_runs_modules_planted_in_the_script_folder(tmp_path, 
     assert finished.args[1] == 0, "".join(output)
     assert "script ran" in "".join(output)
     assert not marker.exists(), marker.read_text()
+
+
+# -- convert -o onto what is not a plain file -------------------------------------------------------
+@pytest.fixture
+def prof(tmp_path):
+    write_script(tmp_path, "prog.py", "def f():\n    return 1\nf()\n")
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", "prog.prof", "prog.py"],
+                   cwd=str(tmp_path), check=True, stdout=subprocess.DEVNULL)
+    return str(tmp_path / "prog.prof")
+
+
+def test_convert_writes_through_a_symlink(tmp_path, prof):
+    real = tmp_path / "real" / "callgrind.out.prog"
+    real.parent.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real)                         # dangling: the target is created
+    assert cli("convert", prof, "-o", link).returncode == 0
+    assert link.is_symlink() and os.readlink(str(link)) == str(real)
+    strict_callgrind.read(str(real))
+    real.write_text("old")                        # an existing target is replaced
+    assert cli("convert", prof, "-o", link).returncode == 0
+    assert link.is_symlink()
+    strict_callgrind.read(str(real))
+
+
+def test_convert_writes_into_a_fifo_without_replacing_it(tmp_path, prof):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(str(fifo))
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    try:
+        done = cli("convert", prof, "-o", fifo)
+        assert stat.S_ISFIFO(os.lstat(str(fifo)).st_mode)
+        received = reader.communicate(timeout=120)[0]
+    finally:
+        if reader.poll() is None:    # a FIFO replaced by a file leaves cat waiting for good
+            reader.kill()
+            reader.wait()
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(os.lstat(str(fifo)).st_mode)
+    copy = tmp_path / "callgrind.out.received"
+    copy.write_bytes(received)
+    strict_callgrind.read(str(copy))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_convert_writes_into_a_character_device_without_replacing_it(tmp_path, prof):
+    null = tmp_path / "null"                   # our own /dev/null: the real one is shared
+    try:
+        os.mknod(str(null), 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except OSError as error:
+        pytest.skip(f"cannot make a device node here: {error}")
+    done = cli("convert", prof, "-o", null)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISCHR(os.lstat(str(null)).st_mode)
+    assert os.listdir(str(tmp_path)).count("null") == 1 and not any(
+        n.startswith(".tmp-") for n in os.listdir(str(tmp_path)))
+
+
+def test_convert_refuses_a_socket_in_one_line(tmp_path, prof):
+    import socket
+    path = tmp_path / "sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    try:
+        message = _one_clear_line(cli("convert", prof, "-o", path))
+    finally:
+        server.close()
+    assert "not a regular file" in message and stat.S_ISSOCK(os.lstat(str(path)).st_mode)
+
+
+@pytest.mark.parametrize("umask, expected", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_new_files_honour_the_umask_and_replaced_ones_keep_their_mode(tmp_path, prof, umask,
+                                                                       expected):
+    out, store = tmp_path / "callgrind.out.prog", tmp_path / "store"
+
+    def set_umask():
+        os.umask(umask)
+
+    assert cli("convert", prof, "-o", out, preexec_fn=set_umask).returncode == 0
+    assert stat.S_IMODE(os.stat(str(out)).st_mode) == expected
+    os.chmod(str(out), 0o640)
+    assert cli("convert", prof, "-o", out, preexec_fn=set_umask).returncode == 0
+    assert stat.S_IMODE(os.stat(str(out)).st_mode) == 0o640
+    script = write_script(tmp_path, "quick.py", "print(1)\n")
+    assert cli("run", "--top", "0", script, store=store, preexec_fn=set_umask).returncode == 0
+    (run_id,) = os.listdir(str(store))
+    for name in os.listdir(str(store / run_id)):
+        if os.path.isfile(str(store / run_id / name)):
+            assert stat.S_IMODE(os.stat(str(store / run_id / name)).st_mode) == expected, name
