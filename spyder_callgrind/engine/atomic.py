@@ -47,12 +47,14 @@ def _existing(path: str) -> Optional[os.stat_result]:
 def atomic_file(path: str, mode: str = "w", **open_options) -> Iterator[IO]:
     """Open a stream that replaces ``path`` when the ``with`` block ends without error.
 
-    ``mode`` is "w" (text; UTF-8 unless ``encoding`` is given) or "wb"; other keyword
-    arguments go to :func:`open` (``newline``, ``errors``, ``buffering``...). See the module
-    docstring for symbolic links, FIFOs and devices.
+    ``mode`` is "w" (text; UTF-8 unless ``encoding`` is given, and text that cannot be
+    encoded, such as a file name's undecodable bytes, written as ``\\`` escapes unless
+    ``errors`` is given) or "wb"; other keyword arguments go to :func:`open` (``newline``,
+    ``buffering``...). See the module docstring for symbolic links, FIFOs and devices.
     """
     if "b" not in mode:
         open_options.setdefault("encoding", "utf-8")
+        open_options.setdefault("errors", "backslashreplace")
     target = os.path.realpath(path)        # through symbolic links: the link itself stays
     found = _existing(target)
     if found is not None and not stat.S_ISREG(found.st_mode):

@@ -60,7 +60,8 @@ from pyprof2calltree import SCALE as _PYPROF2CALLTREE_SCALE  # ns per second, as
 
 from spyder_callgrind import __version__
 from spyder_callgrind.engine.atomic import atomic_file
-from spyder_callgrind.engine.model import BUILTIN_FILE, NS_EVENT, Edge, Function, ProfileData
+from spyder_callgrind.engine.model import (
+    BUILTIN_FILE, NS_EVENT, Edge, Function, ProfileData, readable)
 
 #: Events are nanoseconds, as pyprof2calltree writes them.
 assert _PYPROF2CALLTREE_SCALE == 1e9
@@ -109,7 +110,32 @@ def callgrind_file_names(run_id: str, n_processes: int) -> CallgrindNames:
 # -- writing --------------------------------------------------------------------------------
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    return readable(" ".join(str(text).split()))
+
+
+#: What a name may not carry into a ``fn=``/``fl=`` line: line breaks (a ``co_name`` or a
+#: ``compile()`` file name can hold "\n", and "x\nfn=(1) y" would add a record), other
+#: control characters, and lone surrogates (bytes of a file name that are not UTF-8).
+_UNSAFE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+ESCAPE_NOTE = ("Names with line breaks or other control characters, or bytes that are not "
+               "UTF-8, are written escaped (\\n, \\xNN); empty names as (name '')")
+
+
+def _safe_name(name: str) -> str:
+    if not name.strip():
+        # "fn=(3) " would define no name: KCacheGrind then reports an undefined index
+        return f"(name {name!r})"
+    name = readable(name)
+    return _UNSAFE.sub(lambda m: _ESCAPES.get(m.group()) or "\\x%02x" % ord(m.group()), name)
+
+
+def _safe_names(names: List[str]) -> Tuple[List[str], bool]:
+    """Names as written (see :data:`ESCAPE_NOTE`), and whether any had to change."""
+    if _UNSAFE.search("".join(names)) is None and all(map(str.strip, names)):
+        return names, False      # the usual case, checked at C speed
+    safe = [_safe_name(name) for name in names]
+    return safe, safe != names
 
 
 def _event_name(event: str) -> str:
@@ -163,6 +189,8 @@ def _render_part(part: CallgrindPart, number: Optional[int], write, adds_up: boo
     data = part.data
     functions = data.functions
     total = sum(f.self_ns for f in functions)
+    names, names_escaped = _safe_names(_display_names(functions))
+    files, files_escaped = _safe_names([f[0] for f in functions])
     header = [f"pid: {int(part.pid)}\n", f"cmd: {_one_line(part.cmd)}\n"]
     if number is not None:
         header.append(f"part: {number}\n")
@@ -172,6 +200,8 @@ def _render_part(part: CallgrindPart, number: Optional[int], write, adds_up: boo
         header.append(f"desc: Process: {_one_line(part.description)}\n")
     if adds_up:
         header.append(f"desc: Note: {SUM_NOTE}\n")
+    if names_escaped or files_escaped:
+        header.append(f"desc: Note: {ESCAPE_NOTE}\n")
     # An imported file's own event (valgrind's Ir...) is kept, never relabelled as ns.
     event = _event_name(data.event)
     long_name = " : Nanoseconds" if event == NS_EVENT else ""
@@ -180,8 +210,6 @@ def _render_part(part: CallgrindPart, number: Optional[int], write, adds_up: boo
     write("".join(header))
 
     count = len(functions)
-    names = _display_names(functions)
-    files = [f[0] for f in functions]
     callees: List[Optional[List[Edge]]] = [None] * count
     for edge in data.edges:
         known = callees[edge[0]]
@@ -272,8 +300,7 @@ def write_callgrind(path: str, parts: Sequence[CallgrindPart],
     commands = {_one_line(p.cmd) for p in parts}
     if len(commands) > 1:
         raise ValueError("all parts of one callgrind file need the same cmd")
-    with atomic_file(path, "w", errors="surrogateescape", newline="\n",
-                     buffering=1 << 20) as handle:
+    with atomic_file(path, "w", newline="\n", buffering=1 << 20) as handle:
         _render(parts, handle.write, adds_up)
 
 

@@ -61,6 +61,10 @@ def top_table(data: ProfileData, sort: str = "self", top: int = 15) -> str:
     return "\n".join(lines)
 
 
+# JSON output is ASCII (the json module's default): a path that is not UTF-8 then reads back
+# byte for byte (its lone surrogates are \udcXX escapes), whatever the terminal's encoding.
+
+
 def _safe_encode_stream(stream) -> None:
     """Never die on printing a non-ASCII path to a terminal with a narrow encoding."""
     try:
@@ -173,7 +177,7 @@ def cmd_list(options: argparse.Namespace) -> int:
         sys.stderr.write(f"{PROG}: interrupted run {run_id} (its profiler "
                          f"was killed); '{PROG} clean' removes it\n")
     if options.json:
-        json.dump([r.to_json() for r in runs], sys.stdout, indent=1, ensure_ascii=False)
+        json.dump([r.to_json() for r in runs], sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
     if not runs:
@@ -222,7 +226,7 @@ def cmd_show(options: argparse.Namespace) -> int:
                      inclusive_ns=f.inclusive_ns, self_percent=100 * f.self_ns / total)
                 for f in (data.functions[i] for i in
                           summary.top_functions(data, sort=options.sort, n=options.top))]
-        json.dump(out, sys.stdout, indent=1, ensure_ascii=False)
+        json.dump(out, sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
     print(f"Run {record.id}  {record.status}"

@@ -187,4 +187,4 @@ def diff_to_json(rows: Sequence[DiffRow], indent: Optional[int] = 2,
         "total_after": sum(r.self_after for r in rows),
         "rows": diff_to_dicts(rows),
     }
-    return json.dumps(document, indent=indent, ensure_ascii=False)
+    return json.dumps(document, indent=indent)

@@ -13,6 +13,7 @@ hold for Python profiles; :func:`format_cost` shows any event in its own unit.
 from __future__ import annotations
 
 import os
+import re
 from array import array
 from itertools import accumulate
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
@@ -200,6 +201,20 @@ def format_ns(ns: float) -> str:
         if round(shown, digits) < 1000 or unit == "s":
             return f"{sign}{shown:.{digits}f} {unit}"
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def readable(text: str) -> str:
+    """``text`` that any UTF-8 file or screen takes: the bytes of a file name that are not
+    UTF-8 (which ``os.fsdecode`` and Python keep as lone surrogates) become ``\\xNN``."""
+    if _SURROGATE.search(text) is None:
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:   # a surrogate that no byte came from
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def format_cost(value: float, event: str = NS_EVENT) -> str:

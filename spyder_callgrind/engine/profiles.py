@@ -372,7 +372,8 @@ def _table_columns(data: ProfileData) -> Tuple[List[str], Dict[str, list], Dict[
 
 def _table_text(data: ProfileData, chunk: int = TABLE_CHUNK) -> str:
     """The table as one JSON document whose columns are lists of slices, a slice a line."""
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    # ASCII: names from paths that are not UTF-8 (lone surrogates) become \udcXX escapes
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
     files, function_columns, edge_columns = _table_columns(data)
     out = ['{"format":', dumps(TABLE_FORMAT), ',"version":', str(TABLE_VERSION),
            ',"description":', dumps(data.description), ',"event":', dumps(data.event),
@@ -389,7 +390,7 @@ def _table_text(data: ProfileData, chunk: int = TABLE_CHUNK) -> str:
 
 def save_table(data: ProfileData, path: str) -> None:
     """Write ``data`` as a table file (JSON, columns in slices), atomically."""
-    atomic_write(path, _table_text(data).encode("utf-8"))
+    atomic_write(path, _table_text(data).encode("ascii"))
 
 
 def top_subset(data: ProfileData, n: int = 500) -> ProfileData:

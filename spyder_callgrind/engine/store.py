@@ -67,6 +67,12 @@ def default_store_dir() -> str:
                             else ".spyder-py3", "callgrind")
 
 
+def record_text(record: RunRecord) -> str:
+    """``run.json``'s text. ASCII: a path that is not UTF-8 (``os.fsdecode`` keeps its bytes
+    as lone surrogates) is written as ``\\udcXX`` escapes, which read back to the same path."""
+    return json.dumps(record.to_json(), indent=1)
+
+
 def new_run_id() -> str:
     """Sortable, unique id: start time plus a random suffix."""
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
@@ -110,8 +116,7 @@ class PendingRun:
         """Write ``run.json`` and make the run visible; returns the final folder."""
         final = os.path.join(self.store.root, self.id)
         try:
-            atomic_write(self.file(RUN_FILE),
-                         json.dumps(record.to_json(), indent=1, ensure_ascii=False))
+            atomic_write(self.file(RUN_FILE), record_text(record))
             try:
                 os.unlink(self.file(OWNER_FILE))
             except OSError:
@@ -163,8 +168,7 @@ class RunStore:
     def save(self, record: RunRecord) -> None:
         """Rewrite an existing run's ``run.json`` (label changes)."""
         try:
-            atomic_write(os.path.join(self.path_of(record), RUN_FILE),
-                         json.dumps(record.to_json(), indent=1, ensure_ascii=False))
+            atomic_write(os.path.join(self.path_of(record), RUN_FILE), record_text(record))
         except OSError as error:
             raise StoreError(f"cannot update run {record.id}: {_os_message(error)}") from None
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
-from spyder_callgrind.engine.model import BUILTIN_FILE, NS_EVENT, Function, ProfileData
+from spyder_callgrind.engine.model import (
+    BUILTIN_FILE, NS_EVENT, Function, ProfileData, readable)
 
 #: Sort orders of :func:`format_summary` (pstats names and ours).
 SORT_KEYS = {
@@ -46,7 +47,7 @@ def _location(f: Function) -> str:
         if name.startswith("<") and name.endswith(">"):
             name = name[1:-1]
         return "{%s}" % name
-    return f"{f.file}:{f.line}({f.name})"
+    return readable(f"{f.file}:{f.line}({f.name})")
 
 
 def _amount(cost: float, event: str) -> str:

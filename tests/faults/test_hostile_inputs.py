@@ -105,7 +105,7 @@ def test_pane_command_never_runs_modules_planted_in_the_script_folder(tmp_path, 
     assert not marker.exists(), marker.read_text()
 
 
-# -- convert -o onto what is not a plain file -------------------------------------------------------
+# -- convert -o onto what is not a plain file ----------------------------------------------
 @pytest.fixture
 def prof(tmp_path):
     write_script(tmp_path, "prog.py", "def f():\n    return 1\nf()\n")
@@ -174,8 +174,8 @@ def test_convert_refuses_a_socket_in_one_line(tmp_path, prof):
 
 
 @pytest.mark.parametrize("umask, expected", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
-def test_new_files_honour_the_umask_and_replaced_ones_keep_their_mode(tmp_path, prof, umask,
-                                                                       expected):
+def test_new_files_honour_the_umask_and_replaced_ones_keep_their_mode(
+        tmp_path, prof, umask, expected):
     out, store = tmp_path / "callgrind.out.prog", tmp_path / "store"
 
     def set_umask():
@@ -192,3 +192,108 @@ def test_new_files_honour_the_umask_and_replaced_ones_keep_their_mode(tmp_path, 
     for name in os.listdir(str(store / run_id)):
         if os.path.isfile(str(store / run_id / name)):
             assert stat.S_IMODE(os.stat(str(store / run_id / name)).st_mode) == expected, name
+
+
+# -- names no file format expects ----------------------------------------------------------------
+def _check_callgrind(path, tmp_path, kcachegrind=False):
+    """Valid UTF-8, our strict reader, callgrind_annotate without a warning, and (where it is
+    installed and asked for) the real KCacheGrind without a loader message."""
+    with open(path, "rb") as stream:
+        stream.read().decode("utf-8")
+    parsed = strict_callgrind.read(path)
+    if shutil.which("callgrind_annotate"):
+        done = subprocess.run(["callgrind_annotate", path], capture_output=True, text=True)
+        assert done.returncode == 0 and "warning" not in done.stderr.lower(), done.stderr
+    if kcachegrind:
+        from tests.engine.test_callgrind import run_kcachegrind
+        messages, titles = run_kcachegrind(path, tmp_path)
+        assert os.path.basename(path) + " [" in titles, titles[-500:]
+        assert messages == []
+    return parsed
+
+
+def _only_run(store):
+    done = cli("list", "--json", store=store)
+    assert done.returncode == 0, done.stderr
+    (record,) = json.loads(done.stdout)
+    return record, os.path.join(str(store), record["id"])
+
+
+def test_file_names_that_are_not_utf8(tmp_path):
+    """A script named ``caf\\xe9.py`` in a latin-1 folder, importing a module from another:
+    the run is kept, its paths read back byte for byte, every file it writes is valid, and
+    ``import``/``convert`` of its profile work."""
+    folder = os.path.join(os.fsencode(str(tmp_path)), b"lat\xe9 dir")
+    os.makedirs(os.path.join(folder, b"lib\xe9"))
+    with open(os.path.join(folder, b"lib\xe9", b"m\xf6d.py"), "w") as stream:
+        stream.write("def helper():\n    return sum(range(10))\n")
+    script = os.path.join(folder, b"caf\xe9.py")
+    with open(script, "w") as stream:
+        stream.write("import os, sys\n"
+                     "sys.path.insert(0, os.path.join(os.path.dirname(__file__), "
+                     "os.fsdecode(b'lib\\xe9')))\n"
+                     "mod = __import__(os.fsdecode(b'm\\xf6d'))\n"
+                     "def main():\n    return mod.helper()\nprint('result', main())\n")
+    store = tmp_path / "store"
+    done = subprocess.run([sys.executable, "-m", "spyder_callgrind", "run", "--store",
+                           os.fsencode(str(store)), "--top", "5", script],
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert b"result 45" in done.stdout and b"Traceback" not in done.stderr
+    record, run_folder = _only_run(store)
+    assert os.fsencode(record["script"]) == script          # byte for byte
+    parsed = _check_callgrind(os.path.join(run_folder, record["callgrind"]), tmp_path)
+    files = {file for file, _name in parsed["self"]}
+    assert any("caf\\xe9.py" in f for f in files) and any("m\\xf6d.py" in f for f in files)
+    for name in (record["summary"], "tables/all.json", "run.json"):
+        with open(os.path.join(run_folder, name), "rb") as stream:
+            stream.read().decode("utf-8")
+    shown = cli("show", "last", "--top", "500", store=store)
+    assert shown.returncode == 0 and "helper" in shown.stdout, shown.stderr
+    profile = os.path.join(run_folder, record["profile"])
+    out = str(tmp_path / "callgrind.out.converted")
+    assert cli("convert", profile, "-o", out).returncode == 0
+    _check_callgrind(out, tmp_path)
+    imported = cli("import", profile, store=tmp_path / "store2")
+    assert imported.returncode == 0, imported.stderr
+    assert cli("show", "last", store=tmp_path / "store2").returncode == 0
+
+
+WEIRD_NAMES = """\
+code = compile("def f():\\n    return 1\\nf()\\n", "weird\\nfile.py", "exec")
+exec(code)
+
+def template():
+    return 2
+
+for name in ("x\\nfn=(1) injected", "", "   ", "a\\rb", "tab\\there", "nul\\x00byte"):
+    function = type(template)(template.__code__.replace(co_name=name), globals())
+    function()
+"""
+
+
+@pytest.mark.parametrize("viewer", [
+    False, pytest.param(True, marks=[pytest.mark.kcachegrind, pytest.mark.skipif(
+        not shutil.which("kcachegrind") or not shutil.which("xvfb-run"),
+        reason="KCacheGrind is not installed (apt: kcachegrind xvfb dbus x11-utils)")])])
+def test_names_with_newlines_or_nothing_keep_callgrind_files_valid(tmp_path, viewer):
+    """Function and file names with a newline (one that would inject a record), CR, tab, NUL,
+    empty or blank: escaped, said in ``desc:``, and the file stays valid everywhere."""
+    store = tmp_path / "store"
+    script = write_script(tmp_path, "weird.py", WEIRD_NAMES)
+    assert cli("run", "--top", "0", script, store=store).returncode == 0
+    record, run_folder = _only_run(store)
+    path = os.path.join(run_folder, record["callgrind"])
+    parsed = _check_callgrind(path, tmp_path, kcachegrind=viewer)
+    names = {name for _file, name in parsed["self"]}
+    for expected in ("x\\nfn=(1) injected", "(name '')", "(name '   ')", "a\\rb",
+                     "tab\\there", "nul\\x00byte", "f"):
+        assert expected in names, names
+    assert any(file.endswith("weird\\nfile.py") for file, _name in parsed["self"])
+    with open(path, encoding="utf-8") as stream:
+        lines = stream.read().split("\n")
+    assert not any(line.startswith("fn=(1) injected") for line in lines)
+    assert any(line.startswith("desc: Note: Names with line breaks") for line in lines)
+    out = str(tmp_path / "callgrind.out.converted")
+    assert cli("convert", os.path.join(run_folder, record["profile"]), "-o", out).returncode == 0
+    _check_callgrind(out, tmp_path)
