@@ -162,8 +162,11 @@ def exit_status(record: RunRecord) -> int:
         return 0
     if record.status == STATUS_STOPPED:
         return EXIT_STOPPED
-    if record.status == STATUS_ERROR and record.exit_code:
-        return record.exit_code if 0 < record.exit_code < 256 else 1
+    code = record.exit_code
+    if record.status in (STATUS_ERROR, STATUS_FAILED) and code and code < 0:
+        return 128 - code        # killed by signal N: 128 + N, as a shell reports it
+    if record.status == STATUS_ERROR and code:
+        return code if 0 < code < 256 else 1
     return 1
 
 
@@ -185,7 +188,8 @@ def cmd_list(options: argparse.Namespace) -> int:
         return 0
     print(f"{'id':<22} {'started':<19} {'duration':>9} {'status':<8} script")
     for r in runs:
-        label = f"  [{r.label}]" if r.label else ""
+        # one line per run, whatever a hand-edited or older run.json holds
+        label = f"  [{' '.join(r.label.split())}]" if r.label else ""
         note = r.processes_note()
         note = f"  ({note})" if note else ""
         print(f"{r.id:<22} {r.started[:19].replace('T', ' '):<19} {r.duration:>8.2f}s "
@@ -231,10 +235,15 @@ def cmd_show(options: argparse.Namespace) -> int:
         return 0
     print(f"Run {record.id}  {record.status}"
           + (f" ({record.message})" if record.message else ""))
-    print(f"  script   {record.script} {' '.join(record.args)}".rstrip())
-    print(f"  started  {record.started}   duration {record.duration:.2f} s   "
-          f"exit code {record.exit_code}")
-    print(f"  python   {record.python} {record.python_version}".rstrip())
+    if record.source == "import":
+        print(f"  imported from {record.script}"
+              + (f" (file dated {record.file_date})" if record.file_date else ""))
+        print(f"  imported {record.started}")
+    else:
+        print(f"  script   {record.script} {' '.join(record.args)}".rstrip())
+        print(f"  started  {record.started}   duration {record.duration:.2f} s   "
+              f"exit code {record.exit_code}")
+        print(f"  python   {record.python} {record.python_version}".rstrip())
     print(f"  folder   {store.path_of(record)}")
     if record.label:
         print(f"  label    {record.label}")

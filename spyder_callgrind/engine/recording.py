@@ -23,7 +23,7 @@ from spyder_callgrind.engine.records import (
     STATUS_FAILED, ProcessRecord, RunRecord)
 from spyder_callgrind.engine.runner import RunOutcome, ScriptRunner, StartError
 from spyder_callgrind.engine.store import (
-    DEFAULT_KEEP, PendingRun, RunStore, StoreError)
+    DEFAULT_KEEP, PendingRun, RunStore, StoreError, check_label)
 
 if TYPE_CHECKING:
     from spyder_callgrind.engine.model import ProfileData
@@ -64,7 +64,7 @@ class Recording:
         self.python = (shutil.which(python) or python) if python else sys.executable
         self.children = children
         self.on_output = on_output
-        self.label = label
+        self.label = check_label(label)
         self.keep = keep
         self.protect = list(protect)   #: run ids retention must not delete (being viewed)
         self.pending: PendingRun = store.begin(run_id)

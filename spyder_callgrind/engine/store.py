@@ -43,6 +43,7 @@ DEFAULT_KEEP = 50
 #: What a run id may be: one folder name, never hidden, no separator (it is also part of the
 #: run's callgrind file names).
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 class StoreError(Exception):
@@ -65,6 +66,15 @@ def default_store_dir() -> str:
             base = os.path.expanduser("~")
         return os.path.join(base, "spyder-py3" if sys.platform.startswith("linux")
                             else ".spyder-py3", "callgrind")
+
+
+def check_label(label: str) -> str:
+    """A label as kept (stripped), or StoreError: one line of text, or ``list`` breaks."""
+    label = (label or "").strip()
+    if _CONTROL.search(label):
+        raise StoreError("a label is one line of text, without line breaks or other control "
+                         "characters")
+    return label
 
 
 def record_text(record: RunRecord) -> str:
@@ -173,8 +183,9 @@ class RunStore:
             raise StoreError(f"cannot update run {record.id}: {_os_message(error)}") from None
 
     def set_label(self, ref: str, label: str) -> RunRecord:
+        label = check_label(label)
         record = self.get(ref)
-        record.label = label.strip()
+        record.label = label
         self.save(record)
         return record
 

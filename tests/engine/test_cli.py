@@ -629,3 +629,55 @@ def test_background_child_holding_the_output_does_not_hold_the_run(tmp_path):
     with open(os.path.join(folder, record["output"]), encoding="utf-8") as stream:
         kept = stream.read()
     assert "script output" in kept and note in kept and "late output" not in kept
+
+
+# -- smaller things a user meets ------------------------------------------------------------------
+@pytest.mark.parametrize("how, number", [
+    ("os.kill(os.getpid(), signal.SIGKILL)", signal.SIGKILL),
+    ("os.kill(os.getpid(), signal.SIGTERM)", signal.SIGTERM),
+    ("os.abort()", signal.SIGABRT)])
+def test_script_killed_by_a_signal_exits_128_plus_n(tmp_path, how, number):
+    store = tmp_path / "store"
+    script = write(tmp_path, "die.py", f"import os, signal\n{how}\n")
+    done = cli(store, "run", "--top", "0", script)
+    assert done.returncode == 128 + number, done.stderr
+    assert f"killed by {signal.Signals(number).name}" in done.stderr
+    record, _folder = only_run(store)
+    assert record["exit_code"] == -number
+
+
+def test_label_with_a_line_break_is_refused(tmp_path):
+    store = tmp_path / "store"
+    script = write(tmp_path, "quick.py", "print('ran')\n")
+    refused = cli(store, "run", "--label", "two\nlines", script, check=1)
+    assert "one line" in refused.stderr and "ran" not in refused.stdout
+    assert not os.path.exists(str(store)) or runs(store) == []
+    cli(store, "run", "--top", "0", "--label", "kept", script, check=0)
+    refused = cli(store, "label", "last", "a\rb")
+    assert refused.returncode == 1 and "one line" in refused.stderr
+    record, folder = only_run(store)
+    assert record["label"] == "kept"
+    # a run.json edited by hand (or written by an older version) still lists on one line
+    path = os.path.join(folder, "run.json")
+    data = json.load(open(path))
+    data["label"] = "hand\nedited"
+    with open(path, "w") as stream:
+        json.dump(data, stream)
+    listed = cli(store, "list", check=0).stdout.splitlines()
+    assert len(listed) == 2 and listed[1].endswith("[hand edited]")
+
+
+def test_imported_profile_is_the_newest_run_and_says_where_it_came_from(tmp_path):
+    store = tmp_path / "store"
+    script = write(tmp_path, "quick.py", "def f():\n    return 1\nf()\n")
+    prof = str(tmp_path / "old.prof")
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", prof, script], check=True,
+                   capture_output=True)
+    os.utime(prof, (946684800, 946684800))                 # dated 2000-01-01
+    cli(store, "run", "--top", "0", script, check=0)
+    cli(store, "import", prof, check=0)
+    newest = runs(store)[0]
+    assert newest["source"] == "import" and newest["file_date"].startswith("2000-01-01")
+    shown = cli(store, "show", "last", check=0).stdout
+    assert f"imported from {prof} (file dated 2000-01-01" in shown
+    assert "exit code" not in shown and "python" not in shown.split("\n\n")[0]
