@@ -74,8 +74,8 @@ class ScriptRunner:
     """Run one script under the profiler.
 
     ``TERM_GRACE``: seconds between the SIGTERM and the SIGKILL of a stop. ``DRAIN``: once
-    the script's process has ended, how long its output pipes may stay silent before we stop
-    reading them (a process it started in the background may hold them open for good).
+    the script's process has ended, how long we read its output pipes before we stop (a
+    process it started in the background may hold them open for good).
 
     ``script``: path of the script (relative to ``cwd`` if relative); ``args``: its
     arguments; ``cwd``: working folder (default: ours); ``python``: interpreter (default:
@@ -115,7 +115,6 @@ class ScriptRunner:
         #: True when output written after the script's process ended may have been dropped
         self.output_cut = False
         self._input_lock = threading.Lock()
-        self._last_output = 0.0
         self._reading = True      # False once wait() stopped taking output
         self._proc: Optional[subprocess.Popen] = None
         self._readers: List[threading.Thread] = []
@@ -257,14 +256,13 @@ class ScriptRunner:
         return self._outcome
 
     def _drain(self) -> None:
-        """Read what the ended script left in its pipes, then stop. A process it started
-        in the background inherited them and may keep them open for good: stop once they
-        have been silent for ``DRAIN`` s, and say that later output was not captured."""
-        while any(reader.is_alive() for reader in self._readers):
-            for reader in self._readers:
-                reader.join(self.DRAIN / 5)
-            if time.monotonic() - self._last_output > self.DRAIN:
-                break
+        """Read what the ended script left in its pipes, then stop. What it wrote is in the
+        pipes' buffers (64 KiB each on Linux), read at once; a process it started in the
+        background inherited the pipes and may keep them open (and writing) for good: stop
+        ``DRAIN`` s after the end, and say that later output was not captured."""
+        deadline = time.monotonic() + self.DRAIN
+        for reader in self._readers:
+            reader.join(max(0.0, deadline - time.monotonic()))
         with self._out_lock:
             self._reading = False
             self.output_cut = any(reader.is_alive() for reader in self._readers)
@@ -344,7 +342,6 @@ class ScriptRunner:
                 chunk = os.read(fd, 65536)
             except OSError:
                 chunk = b""
-            self._last_output = time.monotonic()
             text = decoder.decode(chunk, final=not chunk)
             if text:
                 self._emit(name, text)

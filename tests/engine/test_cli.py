@@ -598,12 +598,14 @@ def test_control_stdin_protocol_feeds_the_script(tmp_path):
 
 
 def test_background_child_holding_the_output_does_not_hold_the_run(tmp_path):
-    """A process the script leaves running keeps the output pipes open: the run ends with
-    the script, keeps what the script wrote, and says later output was not captured."""
+    """A process the script leaves running keeps the output pipes open (and keeps writing):
+    the run ends with the script, keeps what the script wrote, and says later output was not
+    captured."""
     store, release = tmp_path / "store", tmp_path / "release"
     child = write(tmp_path, "child.py", f"""
         import os, time
         while not os.path.exists({str(release)!r}):
+            print("child still writing", flush=True)     # never silent, never done
             time.sleep(0.05)
         print("late output", flush=True)
     """)
