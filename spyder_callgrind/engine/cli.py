@@ -61,10 +61,6 @@ def top_table(data: ProfileData, sort: str = "self", top: int = 15) -> str:
     return "\n".join(lines)
 
 
-# JSON output is ASCII (the json module's default): a path that is not UTF-8 then reads back
-# byte for byte (its lone surrogates are \udcXX escapes), whatever the terminal's encoding.
-
-
 def _safe_encode_stream(stream) -> None:
     """Never die on printing a non-ASCII path to a terminal with a narrow encoding."""
     try:
@@ -180,6 +176,8 @@ def cmd_list(options: argparse.Namespace) -> int:
         sys.stderr.write(f"{PROG}: interrupted run {run_id} (its profiler "
                          f"was killed); '{PROG} clean' removes it\n")
     if options.json:
+        # ASCII JSON (here and in show/diff): a path that is not UTF-8 reads back byte for
+        # byte (as \udcXX escapes), whatever the terminal's encoding.
         json.dump([r.to_json() for r in runs], sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0

@@ -140,8 +140,7 @@ def _checked_fields(cls, data: Dict[str, Any], what: str) -> Dict[str, Any]:
             continue
         value = data[name]
         kinds = _FIELD_TYPES[name]
-        # bool is an int to isinstance; JSON true is no pid, no duration
-        if type(value) not in kinds and not (float in kinds and type(value) is int):
+        if type(value) not in kinds:     # type(), not isinstance(): JSON true is no pid
             raise RecordError(f"{what} has a bad '{name}' field")
         if name == "args" and not all(type(a) is str for a in value):
             raise RecordError(f"{what} has a bad 'args' field")
