@@ -29,6 +29,12 @@ setup(
     python_requires=">=3.9",
     install_requires=[
         "spyder>=6.1,<7",
+        # spyder-kernels 3.1.6 (what Spyder 6.1.8 installs) imports
+        # IPython.utils.PyColorize.linux_theme, which IPython 9.18 removed: with IPython
+        # 9.18 every console start shows "Spyder has encountered an internal problem!".
+        # 9.17.1 is the newest that works (a real kernel started and checked in
+        # tests/test_install.py).
+        "ipython<9.18",
         "qtpy",
         "pyprof2calltree",
     ],

@@ -63,8 +63,9 @@ def read(path):
                 raise StrictError(f"{where}: summary: before events:")
             if key == "events":
                 seen_events = True
-                if value.split() != ["ns"]:
-                    raise StrictError(f"{where}: events must be 'ns', not {value!r}")
+                # one event: "ns" for Python profiles, an imported file's own ("Ir"...)
+                if not re.fullmatch(r"\w+", value, re.ASCII):
+                    raise StrictError(f"{where}: events must be one event name, not {value!r}")
             if key in header and key not in ("totals", "desc"):
                 raise StrictError(f"{where}: header {key}: repeated")
             header[key] = value

@@ -60,7 +60,8 @@ from pyprof2calltree import SCALE as _PYPROF2CALLTREE_SCALE  # ns per second, as
 
 from spyder_callgrind import __version__
 from spyder_callgrind.engine.atomic import atomic_file
-from spyder_callgrind.engine.model import BUILTIN_FILE, Edge, Function, ProfileData
+from spyder_callgrind.engine.model import (
+    BUILTIN_FILE, NS_EVENT, Edge, Function, ProfileData, readable)
 
 #: Events are nanoseconds, as pyprof2calltree writes them.
 assert _PYPROF2CALLTREE_SCALE == 1e9
@@ -109,7 +110,37 @@ def callgrind_file_names(run_id: str, n_processes: int) -> CallgrindNames:
 # -- writing --------------------------------------------------------------------------------
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    return readable(" ".join(str(text).split()))
+
+
+#: What a name may not carry into a ``fn=``/``fl=`` line: line breaks (a ``co_name`` or a
+#: ``compile()`` file name can hold "\n", and "x\nfn=(1) y" would add a record), other
+#: control characters, and lone surrogates (bytes of a file name that are not UTF-8).
+_UNSAFE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+ESCAPE_NOTE = ("Names with line breaks or other control characters, or bytes that are not "
+               "UTF-8, are written escaped (\\n, \\xNN); empty names as (name '')")
+
+
+def _safe_name(name: str) -> str:
+    if not name.strip():
+        # "fn=(3) " would define no name: KCacheGrind then reports an undefined index
+        return f"(name {name!r})"
+    name = readable(name)
+    return _UNSAFE.sub(lambda m: _ESCAPES.get(m.group()) or "\\x%02x" % ord(m.group()), name)
+
+
+def _safe_names(names: List[str]) -> Tuple[List[str], bool]:
+    """Names as written (see :data:`ESCAPE_NOTE`), and whether any had to change."""
+    if _UNSAFE.search("".join(names)) is None and all(map(str.strip, names)):
+        return names, False      # the usual case, checked at C speed
+    safe = [_safe_name(name) for name in names]
+    return safe, safe != names
+
+
+def _event_name(event: str) -> str:
+    """An event name as the format allows it (one word of letters, digits and '_')."""
+    return re.sub(r"\W", "_", event, flags=re.ASCII) or NS_EVENT
 
 
 def _display_names(functions: Sequence[Function]) -> List[str]:
@@ -152,11 +183,14 @@ def _display_names(functions: Sequence[Function]) -> List[str]:
 _CHUNK = 1 << 16
 
 
-def _render_part(part: CallgrindPart, number: Optional[int], write) -> None:
-    """Write one part through ``write(text)``."""
+def _render_part(part: CallgrindPart, number: Optional[int], write, adds_up: bool) -> None:
+    """Write one part through ``write(text)``; ``adds_up``: it is one of several processes
+    whose costs a viewer adds up (said in a ``desc:`` line)."""
     data = part.data
     functions = data.functions
     total = sum(f.self_ns for f in functions)
+    names, names_escaped = _safe_names(_display_names(functions))
+    files, files_escaped = _safe_names([f[0] for f in functions])
     header = [f"pid: {int(part.pid)}\n", f"cmd: {_one_line(part.cmd)}\n"]
     if number is not None:
         header.append(f"part: {number}\n")
@@ -164,14 +198,18 @@ def _render_part(part: CallgrindPart, number: Optional[int], write) -> None:
         header.append(f"thread: {int(part.thread)}\n")
     if part.description:
         header.append(f"desc: Process: {_one_line(part.description)}\n")
-    header.append(f"desc: Note: {SUM_NOTE}\n")
-    header.append("positions: line\nevent: ns : Nanoseconds\nevents: ns\n"
+    if adds_up:
+        header.append(f"desc: Note: {SUM_NOTE}\n")
+    if names_escaped or files_escaped:
+        header.append(f"desc: Note: {ESCAPE_NOTE}\n")
+    # An imported file's own event (valgrind's Ir...) is kept, never relabelled as ns.
+    event = _event_name(data.event)
+    long_name = " : Nanoseconds" if event == NS_EVENT else ""
+    header.append(f"positions: line\nevent: {event}{long_name}\nevents: {event}\n"
                   f"summary: {total}\n\n")
     write("".join(header))
 
     count = len(functions)
-    names = _display_names(functions)
-    files = [f[0] for f in functions]
     callees: List[Optional[List[Edge]]] = [None] * count
     for edge in data.edges:
         known = callees[edge[0]]
@@ -229,7 +267,7 @@ def _render_part(part: CallgrindPart, number: Optional[int], write) -> None:
     write("".join(out))
 
 
-def _render(parts: Sequence[CallgrindPart], write) -> None:
+def _render(parts: Sequence[CallgrindPart], write, adds_up: Optional[bool] = None) -> None:
     if not parts:
         raise ValueError("no part to write")
     write(f"# callgrind format\nversion: 1\ncreator: {CREATOR}\n")
@@ -237,7 +275,8 @@ def _render(parts: Sequence[CallgrindPart], write) -> None:
     for number, part in enumerate(parts, 1):
         if several and number > 1:
             write("\n")
-        _render_part(part, number if several else None, write)
+        _render_part(part, number if several else None, write,
+                     several if adds_up is None else adds_up)
 
 
 def render_callgrind(parts: Sequence[CallgrindPart]) -> str:
@@ -247,20 +286,22 @@ def render_callgrind(parts: Sequence[CallgrindPart]) -> str:
     return "".join(out)
 
 
-def write_callgrind(path: str, parts: Sequence[CallgrindPart]) -> None:
+def write_callgrind(path: str, parts: Sequence[CallgrindPart],
+                    adds_up: Optional[bool] = None) -> None:
     """Write ``parts`` to the callgrind file ``path``, atomically (temp name + rename).
 
     One part per file is what the run store writes (see module docstring); several parts in
     one file are written as the format allows, with the same ``cmd:`` required.
+    ``adds_up``: say that costs add up over processes (default: when there are several
+    parts; one run's per-process files, or one profile merged from several, say so too).
     """
     if isinstance(parts, CallgrindPart):
         parts = [parts]
     commands = {_one_line(p.cmd) for p in parts}
     if len(commands) > 1:
         raise ValueError("all parts of one callgrind file need the same cmd")
-    with atomic_file(path, "w", errors="surrogateescape", newline="\n",
-                     buffering=1 << 20) as handle:
-        _render(parts, handle.write)
+    with atomic_file(path, "w", newline="\n", buffering=1 << 20) as handle:
+        _render(parts, handle.write, adds_up)
 
 
 def write_process_files(folder: str, run_id: str, parts: Sequence[CallgrindPart]) -> CallgrindNames:
@@ -273,7 +314,7 @@ def write_process_files(folder: str, run_id: str, parts: Sequence[CallgrindPart]
     for name, part in zip(names.per_process, parts):
         if part.cmd != cmd:
             part = CallgrindPart(part.data, part.pid, cmd, part.description, part.thread)
-        write_callgrind(os.path.join(folder, name), [part])
+        write_callgrind(os.path.join(folder, name), [part], adds_up=len(parts) > 1)
     return names
 
 
@@ -613,6 +654,7 @@ class _Reader:
 
 
 def _to_profile(part: _Part, description: str) -> ProfileData:
+    # the first event is the cost read (see read_callgrind), and the profile's unit
     index = {key: n for n, key in enumerate(part.order)}
     outgoing = [0] * len(part.order)
     edges = []
@@ -629,7 +671,8 @@ def _to_profile(part: _Part, description: str) -> ProfileData:
             line = 0
         functions.append(Function(file, max(line, 0), name, primitive, calls, self_cost,
                                   self_cost + outgoing[n]))
-    return ProfileData(functions, edges, description)
+    return ProfileData(functions, edges, description,
+                       part.events[0] if part.events else NS_EVENT)
 
 
 def read_callgrind(path: str) -> List[ProfileData]:

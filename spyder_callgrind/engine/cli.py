@@ -46,7 +46,7 @@ def function_label(data: ProfileData, index: int) -> str:
 def top_table(data: ProfileData, sort: str = "self", top: int = 15) -> str:
     """The top functions as an aligned text table."""
     from spyder_callgrind.engine import summary
-    from spyder_callgrind.engine.model import format_ns
+    from spyder_callgrind.engine.model import format_cost
     indices = summary.top_functions(data, sort=sort, n=top)
     total = data.total_ns or 1
     lines = [f"{'self':>10} {'self%':>6} {'inclusive':>10} {'incl%':>6} {'calls':>10}  function"]
@@ -54,8 +54,9 @@ def top_table(data: ProfileData, sort: str = "self", top: int = 15) -> str:
         f = data.functions[index]
         calls = (f"{f.primitive_calls}/{f.total_calls}" if f.primitive_calls != f.total_calls
                  else str(f.total_calls))
-        lines.append(f"{format_ns(f.self_ns):>10} {100 * f.self_ns / total:5.1f}% "
-                     f"{format_ns(f.inclusive_ns):>10} {100 * f.inclusive_ns / total:5.1f}% "
+        lines.append(f"{format_cost(f.self_ns, data.event):>10} {100 * f.self_ns / total:5.1f}% "
+                     f"{format_cost(f.inclusive_ns, data.event):>10} "
+                     f"{100 * f.inclusive_ns / total:5.1f}% "
                      f"{calls:>10}  {function_label(data, index)}")
     return "\n".join(lines)
 
@@ -85,16 +86,17 @@ def cmd_run(options: argparse.Namespace) -> int:
                           on_output=echo, run_id=options.id, label=options.label or "",
                           keep=options.keep, protect=options.protect or (),
                           subprocesses=options.subprocesses,
-                          exact_threads=options.exact_threads)
-    if options.control_stdin:
-        # The Spyder pane writes "stop" to our stdin; EOF means Spyder went away.
-        threading.Thread(target=_watch_stdin, args=(recording,), daemon=True).start()
+                          exact_threads=options.exact_threads,
+                          input_pipe=options.control_stdin)
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, lambda *_: recording.stop())
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, lambda *_: recording.stop(grace=1.0))
     try:
         recording.start()
+        if options.control_stdin:
+            # Read once the script runs: what the pane sent before waits in the pipe.
+            threading.Thread(target=_watch_stdin, args=(recording,), daemon=True).start()
         preload_conversion()      # while the script runs, not after it
         record = recording.finish()
     finally:
@@ -177,9 +179,33 @@ def cmd_run_repeated(options: argparse.Namespace) -> int:
 
 
 def _watch_stdin(recording) -> None:
-    for line in sys.stdin:
-        if line.strip() == "stop":
-            recording.stop()
+    """The ``--control-stdin`` protocol, one command a line (UTF-8):
+
+    * ``input TEXT``: TEXT and a newline go to the script's stdin;
+    * ``eof``: the script's stdin ends (until then its ``input()`` waits);
+    * ``stop``: stop the script (as Ctrl-C), keeping its profile.
+
+    The end of our own stdin means Spyder went away: the script is stopped.
+    """
+    # os.read, not sys.stdin: a daemon thread blocked inside a buffered reader aborts the
+    # interpreter at exit ("could not acquire lock ... at interpreter shutdown").
+    pending = b""
+    while True:
+        try:
+            chunk = os.read(sys.stdin.fileno(), 65536)
+        except (OSError, ValueError):
+            chunk = b""
+        if not chunk:
+            break
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            command, _, text = line.rstrip(b"\r").partition(b" ")
+            if command == b"input":
+                recording.send_input(text.decode("utf-8", "surrogateescape") + "\n")
+            elif command == b"eof":
+                recording.close_input()
+            elif command.strip() == b"stop":
+                recording.stop()
     recording.stop()
 
 
@@ -188,8 +214,11 @@ def exit_status(record: RunRecord) -> int:
         return 0
     if record.status == STATUS_STOPPED:
         return EXIT_STOPPED
-    if record.status == STATUS_ERROR and record.exit_code:
-        return record.exit_code if 0 < record.exit_code < 256 else 1
+    code = record.exit_code
+    if record.status in (STATUS_ERROR, STATUS_FAILED) and code and code < 0:
+        return 128 - code        # killed by signal N: 128 + N, as a shell reports it
+    if record.status == STATUS_ERROR and code:
+        return code if 0 < code < 256 else 1
     return 1
 
 
@@ -213,7 +242,9 @@ def cmd_list(options: argparse.Namespace) -> int:
         sys.stderr.write(f"{PROG}: interrupted run {run_id} (its profiler "
                          f"was killed); '{PROG} clean' removes it\n")
     if options.json:
-        json.dump([r.to_json() for r in runs], sys.stdout, indent=1, ensure_ascii=False)
+        # ASCII JSON (here and in show/diff): a path that is not UTF-8 reads back byte for
+        # byte (as \udcXX escapes), whatever the terminal's encoding.
+        json.dump([r.to_json() for r in runs], sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
     if not runs:
@@ -221,7 +252,8 @@ def cmd_list(options: argparse.Namespace) -> int:
         return 0
     print(f"{'id':<22} {'started':<19} {'duration':>9} {'status':<8} script")
     for r in runs:
-        label = f"  [{r.label}]" if r.label else ""
+        # one line per run, whatever a hand-edited or older run.json holds
+        label = f"  [{' '.join(r.label.split())}]" if r.label else ""
         note = r.processes_note()
         note = f"  ({note})" if note else ""
         print(f"{r.id:<22} {r.started[:19].replace('T', ' '):<19} {r.duration:>8.2f}s "
@@ -254,23 +286,30 @@ def cmd_show(options: argparse.Namespace) -> int:
         out["folder"] = store.path_of(record)
         if data is not None:
             total = data.total_ns or 1
+            # what self_ns/inclusive_ns count: "ns", or an imported file's event ("Ir"...)
+            out["unit"] = data.event
             out["functions"] = [
                 dict(name=f.name, file=f.file, line=f.line, primitive_calls=f.primitive_calls,
                      total_calls=f.total_calls, self_ns=f.self_ns,
                      inclusive_ns=f.inclusive_ns, self_percent=100 * f.self_ns / total)
                 for f in (data.functions[i] for i in
                           summary.top_functions(data, sort=options.sort, n=options.top))]
-        json.dump(out, sys.stdout, indent=1, ensure_ascii=False)
+        json.dump(out, sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
     print(f"Run {record.id}  {record.status}"
           + (f" ({record.message})" if record.message else ""))
-    print(f"  script   {record.script} {' '.join(record.args)}".rstrip())
-    if record.origin:
-        print(f"  from     {record.origin}")
-    print(f"  started  {record.started}   duration {record.duration:.2f} s   "
-          f"exit code {record.exit_code}")
-    print(f"  python   {record.python} {record.python_version}".rstrip())
+    if record.source == "import":
+        print(f"  imported from {record.script}"
+              + (f" (file dated {record.file_date})" if record.file_date else ""))
+        print(f"  imported {record.started}")
+    else:
+        print(f"  script   {record.script} {' '.join(record.args)}".rstrip())
+        if record.origin:
+            print(f"  from     {record.origin}")
+        print(f"  started  {record.started}   duration {record.duration:.2f} s   "
+              f"exit code {record.exit_code}")
+        print(f"  python   {record.python} {record.python_version}".rstrip())
     print(f"  folder   {store.path_of(record)}")
     if record.label:
         print(f"  label    {record.label}")
@@ -313,7 +352,7 @@ def cmd_convert(options: argparse.Namespace) -> int:
     parts = [callgrind.CallgrindPart(data=profiles.merge_profiles(datas) if len(datas) > 1
                                      else datas[0], pid=0, cmd=cmd,
                                      description="merged from " + cmd)]
-    callgrind.write_callgrind(out, parts)
+    callgrind.write_callgrind(out, parts, adds_up=len(datas) > 1)
     print(f"Wrote {out} ({sum(len(d) for d in datas)} functions from "
           f"{len(datas)} profile{'s' if len(datas) > 1 else ''})")
     return 0
@@ -379,15 +418,17 @@ def cmd_diff(options: argparse.Namespace) -> int:
     after = load_run_profile(store, after_record)
     if before is None or after is None:
         raise CommandError("both runs need a profile to compare")
+    if before.event != after.event:
+        raise CommandError(f"cannot compare {before_record.id} and {after_record.id}: "
+                           f"they count different events ({before.event}, {after.event})")
     rows = diff.diff_profiles(before, after)
     if options.fail_above is not None:
         return diff_gate(options, before_record, after_record, rows)
     if options.json:
-        json.dump(diff.diff_to_json(rows), sys.stdout, indent=1, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(diff.diff_to_json(rows, event=after.event) + "\n")
     else:
         print(f"{before_record.id} -> {after_record.id}")
-        print(diff.format_diff(rows, options.top))
+        print(diff.format_diff(rows, options.top, event=after.event))
     return 0
 
 

@@ -18,8 +18,8 @@ import json
 import os
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from spyder_callgrind.engine.model import BUILTIN_FILE, Function, ProfileData
-from spyder_callgrind.engine.model import format_ns
+from spyder_callgrind.engine.model import (
+    BUILTIN_FILE, NS_EVENT, Function, ProfileData, format_cost)
 
 CHANGED = "changed"     #: in both runs
 ADDED = "added"         #: only in the second run
@@ -128,15 +128,20 @@ def _ratio_text(row: DiffRow) -> str:
     return f"x{row.ratio:.2f}"
 
 
-def format_diff(rows: Sequence[DiffRow], limit: Optional[int] = 20) -> str:
-    """A plain-text table of the first ``limit`` rows (all if None), with totals on top."""
+def format_diff(rows: Sequence[DiffRow], limit: Optional[int] = 20,
+                event: str = NS_EVENT) -> str:
+    """A plain-text table of the first ``limit`` rows (all if None), with totals on top;
+    costs are shown in ``event``'s unit (a duration for ``ns``)."""
+    def cost(value: int) -> str:
+        return format_cost(value, event)
+
     total_before = sum(r.self_before for r in rows)
     total_after = sum(r.self_after for r in rows)
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUSES}
     lines = [
-        f"Total time: {format_ns(total_before)} -> {format_ns(total_after)} "
-        f"({'+' if total_after >= total_before else ''}"
-        f"{format_ns(total_after - total_before)})",
+        f"Total {'time' if event == NS_EVENT else 'cost'}: {cost(total_before)} -> "
+        f"{cost(total_after)} ({'+' if total_after >= total_before else ''}"
+        f"{cost(total_after - total_before)})",
         f"Functions: {counts[CHANGED]} in both, {counts[ADDED]} added, "
         f"{counts[VANISHED]} vanished",
         "",
@@ -144,9 +149,9 @@ def format_diff(rows: Sequence[DiffRow], limit: Optional[int] = 20) -> str:
     shown = list(rows if limit is None else rows[:max(limit, 0)])
     header = ("Self change", "Ratio", "Self before", "Self after", "Status", "Function")
     table = [header] + [
-        (("+" if r.change > 0 else "") + format_ns(r.change), _ratio_text(r),
-         format_ns(r.self_before) if r.status != ADDED else "-",
-         format_ns(r.self_after) if r.status != VANISHED else "-",
+        (("+" if r.change > 0 else "") + cost(r.change), _ratio_text(r),
+         cost(r.self_before) if r.status != ADDED else "-",
+         cost(r.self_after) if r.status != VANISHED else "-",
          r.status, f"{r.name} ({r.location})")
         for r in shown]
     widths = [max(len(line[c]) for line in table) for c in range(len(header) - 1)]
@@ -169,13 +174,15 @@ def diff_to_dicts(rows: Sequence[DiffRow]) -> List[dict]:
     return result
 
 
-def diff_to_json(rows: Sequence[DiffRow], indent: Optional[int] = 2) -> str:
+def diff_to_json(rows: Sequence[DiffRow], indent: Optional[int] = 2,
+                 event: str = NS_EVENT) -> str:
     """The comparison as a JSON document: totals, then the rows in their order.
 
-    Times are integer nanoseconds; ``ratio`` is null for added and vanished functions.
+    Costs are integers in ``unit``: nanoseconds for Python profiles, else the compared
+    files' own event ("Ir"...); ``ratio`` is null for added and vanished functions.
     """
     document = {
-        "unit": "ns",
+        "unit": event,
         "total_before": sum(r.self_before for r in rows),
         "total_after": sum(r.self_after for r in rows),
         "rows": diff_to_dicts(rows),

@@ -15,7 +15,7 @@ from datetime import datetime
 from spyder_callgrind.engine import callgrind, profiles
 from spyder_callgrind.engine.records import STATUS_OK, ProcessRecord, RunRecord
 from spyder_callgrind.engine.recording import PROFILES_DIR, write_outputs
-from spyder_callgrind.engine.store import RunStore, StoreError
+from spyder_callgrind.engine.store import RunStore, StoreError, check_label
 
 
 def looks_like_callgrind(path: str) -> bool:
@@ -44,10 +44,15 @@ def import_file(store: RunStore, path: str, label: str = "") -> RunRecord:
     else:
         datas = [profiles.load_pstats_isolated(path)]
         kind = "pstats"
+    label = check_label(label)
     pending = store.begin()
     try:
+        # Imported now, so it sorts as the newest run ("show last"); the file's own date
+        # is kept apart.
         record = RunRecord(id=pending.id, script=path, cwd=os.path.dirname(path),
-                           started=datetime.fromtimestamp(os.path.getmtime(path))
+                           started=datetime.now().astimezone().isoformat(
+                               timespec="milliseconds"),
+                           file_date=datetime.fromtimestamp(os.path.getmtime(path))
                            .astimezone().isoformat(timespec="seconds"),
                            status=STATUS_OK, label=label, source="import",
                            message=f"imported {kind} file {os.path.basename(path)}",

@@ -4,12 +4,16 @@ A :class:`ProfileData` is what every reader produces (pstats files, callgrind fi
 every consumer reads (the callgrind writer, the text summary, the Qt models, the command line).
 Nothing here knows about files or Qt.
 
-Times are integer nanoseconds throughout, as in the callgrind files we write.
+Costs are integers in the profile's *event*: nanoseconds (``ns``) for every Python profile,
+as in the callgrind files we write; an imported callgrind file keeps its own first event
+(valgrind's ``Ir``, instructions, for a C program). The ``*_ns`` field names say what they
+hold for Python profiles; :func:`format_cost` shows any event in its own unit.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from array import array
 from dataclasses import dataclass
 from itertools import accumulate
@@ -17,6 +21,9 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 #: The file name cProfile/pstats gives built-in functions ("~"); we keep it.
 BUILTIN_FILE = "~"
+
+#: The event (cost unit) of Python profiles: integer nanoseconds.
+NS_EVENT = "ns"
 
 #: pstats key of a function: (file, first line, name).
 FuncKey = Tuple[str, int, str]
@@ -63,12 +70,15 @@ class ProfileData:
     """
 
     __slots__ = ("functions", "edges", "_callers", "_callees", "_index", "total_ns",
-                 "description", "cache")
+                 "description", "cache", "event")
 
-    def __init__(self, functions: List[Function], edges: List[Edge], description: str = ""):
+    def __init__(self, functions: List[Function], edges: List[Edge], description: str = "",
+                 event: str = NS_EVENT):
         self.functions = functions
         self.edges = edges
         self.description = description
+        #: what the costs count: NS_EVENT, or an imported callgrind file's event ("Ir"...)
+        self.event = event
         self.total_ns = sum(f.self_ns for f in functions)
         self._callers: Optional[Tuple[array, array]] = None   # (offsets, edge indices)
         self._callees: Optional[Tuple[array, array]] = None
@@ -210,6 +220,27 @@ class TimeChange:
     def percent(self) -> Optional[float]:
         """The change in percent of the time before; None when there was none before."""
         return 100.0 * self.change_ns / self.before_ns if self.before_ns > 0 else None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def readable(text: str) -> str:
+    """``text`` that any UTF-8 file or screen takes: the bytes of a file name that are not
+    UTF-8 (which ``os.fsdecode`` and Python keep as lone surrogates) become ``\\xNN``."""
+    if _SURROGATE.search(text) is None:
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:   # a surrogate that no byte came from
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def format_cost(value: float, event: str = NS_EVENT) -> str:
+    """A cost in its own unit: a duration for ``ns``, else ``24,600 Ir``."""
+    if event == NS_EVENT:
+        return format_ns(value)
+    return f"{int(value):,} {event}"
 
 
 def display_location(function: Function) -> str:

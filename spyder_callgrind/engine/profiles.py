@@ -33,7 +33,9 @@ import tempfile
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from spyder_callgrind.engine.atomic import atomic_write
-from spyder_callgrind.engine.model import BUILTIN_FILE, Edge, FuncKey, Function, ProfileData
+from spyder_callgrind.engine.isolated import module_command
+from spyder_callgrind.engine.model import (
+    BUILTIN_FILE, NS_EVENT, Edge, FuncKey, Function, ProfileData)
 
 #: Identifies our table files; ``TABLE_VERSION`` is bumped when the layout changes.
 TABLE_FORMAT = "spyder-callgrind-table"
@@ -248,27 +250,23 @@ def load_pstats_isolated(path: str, timeout: float = 60, base_dir: Optional[str]
                          description: str = "") -> ProfileData:
     """Like :func:`load_pstats`, but the marshal data is read in a child interpreter.
 
-    The child (``python -m spyder_callgrind.engine.profiles --to-table IN OUT``) writes the
-    table form; a crash, a timeout or a refusal becomes a :class:`ProfileError`.
+    The child (``python -I`` running ``spyder_callgrind.engine.profiles --to-table IN OUT``)
+    writes the table form; a crash, a timeout or a refusal becomes a :class:`ProfileError`.
     """
     name = os.path.basename(path)
     if not os.path.isfile(path):
         raise ProfileError(f"cannot read {name}: no such file")
-    package_parent = os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
     fd, out = tempfile.mkstemp(suffix=".json", prefix="spyder-callgrind-")
     os.close(fd)
-    command = [sys.executable, "-m", "spyder_callgrind.engine.profiles", "--to-table",
-               os.path.abspath(path), out]
+    args = ["--to-table", os.path.abspath(path), out]
     if base_dir:
-        command += ["--base-dir", os.path.abspath(base_dir)]
+        args += ["--base-dir", os.path.abspath(base_dir)]
+    # Isolated: a module planted beside an untrusted file must not run (see engine.isolated).
+    command = module_command(sys.executable, "spyder_callgrind.engine.profiles", args)
     try:
         try:
             done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  timeout=timeout, env=env)
+                                  timeout=timeout)
         except subprocess.TimeoutExpired:
             raise ProfileError(f"reading {name} took longer than {timeout:g} s; "
                                "gave up") from None
@@ -295,6 +293,10 @@ def merge_profiles(profiles: Sequence[ProfileData], description: str = "") -> Pr
 
     The result's times are time summed over the profiles (processes), not wall time.
     """
+    events = sorted({data.event for data in profiles})
+    if len(events) > 1:
+        raise ProfileError(f"cannot add up profiles that count different events "
+                           f"({', '.join(events)})")
     index: Dict[FuncKey, int] = {}
     rows: List[List[Any]] = []
     edges: Dict[Tuple[int, int], List[int]] = {}
@@ -324,7 +326,8 @@ def merge_profiles(profiles: Sequence[ProfileData], description: str = "") -> Pr
                 known[2] += e.self_ns
                 known[3] += e.inclusive_ns
     return ProfileData([Function(*r) for r in rows],
-                       [Edge(p[0], p[1], *v) for p, v in edges.items()], description)
+                       [Edge(p[0], p[1], *v) for p, v in edges.items()], description,
+                       events[0] if events else NS_EVENT)
 
 
 def to_pstats_dict(data: ProfileData) -> Dict[FuncKey, tuple]:
@@ -369,10 +372,12 @@ def _table_columns(data: ProfileData) -> Tuple[List[str], Dict[str, list], Dict[
 
 def _table_text(data: ProfileData, chunk: int = TABLE_CHUNK) -> str:
     """The table as one JSON document whose columns are lists of slices, a slice a line."""
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    # ASCII: names from paths that are not UTF-8 (lone surrogates) become \udcXX escapes
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
     files, function_columns, edge_columns = _table_columns(data)
     out = ['{"format":', dumps(TABLE_FORMAT), ',"version":', str(TABLE_VERSION),
-           ',"description":', dumps(data.description), ',"files":', dumps(files)]
+           ',"description":', dumps(data.description), ',"event":', dumps(data.event),
+           ',"files":', dumps(files)]
     for block, columns in (("functions", function_columns), ("edges", edge_columns)):
         out.append(f',\n"{block}":{{')
         for number, (name, values) in enumerate(columns.items()):
@@ -385,7 +390,7 @@ def _table_text(data: ProfileData, chunk: int = TABLE_CHUNK) -> str:
 
 def save_table(data: ProfileData, path: str) -> None:
     """Write ``data`` as a table file (JSON, columns in slices), atomically."""
-    atomic_write(path, _table_text(data).encode("utf-8"))
+    atomic_write(path, _table_text(data).encode("ascii"))
 
 
 def top_subset(data: ProfileData, n: int = 500) -> ProfileData:
@@ -402,7 +407,7 @@ def top_subset(data: ProfileData, n: int = 500) -> ProfileData:
     new_index = {old: new for new, old in enumerate(keep)}
     edges = [Edge(new_index[e.caller], new_index[e.callee], *e[2:]) for e in data.edges
              if e.caller in new_index and e.callee in new_index]
-    return ProfileData([functions[i] for i in keep], edges, data.description)
+    return ProfileData([functions[i] for i in keep], edges, data.description, data.event)
 
 
 def save_top(data: ProfileData, path: str, n: int = 500) -> None:
@@ -568,8 +573,10 @@ def _iter_load_table(path: str):
                            f"(table version {version}); update spyder-callgrind")
     sliced = version >= 2
     description = table.get("description", "")
+    event = table.get("event", NS_EVENT)      # tables before events were kept: ns
     files = table.get("files")
-    if type(description) is not str or type(files) is not list or not all(
+    if type(description) is not str or type(event) is not str or not event \
+            or type(files) is not list or not all(
             type(f) is str for f in files):
         raise ProfileError(f"damaged table: {source} has a bad header")
     block = table.get("functions")
@@ -606,7 +613,7 @@ def _iter_load_table(path: str):
         end = start + _BUILD_SLICE
         edges.extend(map(Edge._make, zip(*[c[start:end] for c in edge_columns])))
         yield
-    return ProfileData(functions, edges, description)
+    return ProfileData(functions, edges, description, event)
 
 
 # -- the isolated reader's entry point ---------------------------------------------------------

@@ -23,7 +23,7 @@ from spyder_callgrind.engine.records import (
     STATUS_FAILED, ProcessRecord, RunRecord)
 from spyder_callgrind.engine.runner import RunOutcome, ScriptRunner, StartError
 from spyder_callgrind.engine.store import (
-    DEFAULT_KEEP, PendingRun, RunStore, StoreError)
+    DEFAULT_KEEP, PendingRun, RunStore, StoreError, check_label)
 
 if TYPE_CHECKING:
     from spyder_callgrind.engine.model import ProfileData
@@ -52,8 +52,10 @@ class Recording:
                  children: bool = True, on_output: Optional[OutputCallback] = None,
                  run_id: Optional[str] = None, label: str = "", keep: int = DEFAULT_KEEP,
                  protect: Sequence[str] = (), subprocesses: bool = False,
-                 exact_threads: bool = False):
+                 exact_threads: bool = False, input_pipe: bool = False):
         self.store = store
+        #: the script reads stdin from :meth:`send_input` (else it inherits ours)
+        self.input_pipe = input_pipe
         self.subprocesses = subprocesses
         self.exact_threads = exact_threads
         self.script = os.path.abspath(script)
@@ -63,7 +65,7 @@ class Recording:
         self.python = (shutil.which(python) or python) if python else sys.executable
         self.children = children
         self.on_output = on_output
-        self.label = label
+        self.label = check_label(label)
         self.keep = keep
         self.protect = list(protect)   #: run ids retention must not delete (being viewed)
         self.pending: PendingRun = store.begin(run_id)
@@ -84,7 +86,8 @@ class Recording:
             profile_dir=self.pending.file(PROFILES_DIR),
             output_path=self.pending.file(OUTPUT_FILE),
             children=self.children, on_output=self.on_output,
-            subprocesses=self.subprocesses, exact_threads=self.exact_threads)
+            subprocesses=self.subprocesses, exact_threads=self.exact_threads,
+            input_pipe=self.input_pipe)
         try:
             self.runner.start()
         except StartError as error:
@@ -94,6 +97,16 @@ class Recording:
     def stop(self, grace: float = 3.0) -> None:
         if self.runner is not None:
             self.runner.stop(grace)
+
+    def send_input(self, text: str) -> None:
+        """Text for the script's stdin (an ``input_pipe`` run)."""
+        if self.runner is not None:
+            self.runner.send_input(text)
+
+    def close_input(self) -> None:
+        """End of file on the script's stdin (an ``input_pipe`` run)."""
+        if self.runner is not None:
+            self.runner.close_input()
 
     def finish(self) -> RunRecord:
         """Wait for the script, convert what it left and make the run visible."""
@@ -180,7 +193,7 @@ def without_profiler_frames(data: ProfileData) -> ProfileData:
     functions = [data.functions[i] for i in keep]
     edges = [Edge(new_index[e.caller], new_index[e.callee], *e[2:]) for e in data.edges
              if e.caller in new_index and e.callee in new_index]
-    return ProfileData(functions, edges, data.description)
+    return ProfileData(functions, edges, data.description, data.event)
 
 
 def convert_run(pending: PendingRun, record: RunRecord) -> Optional[ProfileData]:
@@ -270,5 +283,9 @@ def load_run_profile(store: RunStore, record: RunRecord,
     path = store.file_of(record, f"{TABLES_DIR}/{table_name(pid)}")
     if path and os.path.exists(path):
         return profiles.load_table(path)
-    parts = callgrind.read_callgrind(store.file_of(record, record.callgrind))
+    path = store.file_of(record, record.callgrind)
+    if not path or not os.path.isfile(path):
+        raise StoreError(f"run {record.id} is damaged: its tables and its callgrind file "
+                         f"{record.callgrind!r} are missing")
+    parts = callgrind.read_callgrind(path)
     return profiles.merge_profiles(parts) if len(parts) > 1 else parts[0]

@@ -42,10 +42,9 @@ class ProcessRecord:
 
     @classmethod
     def from_json(cls, data: Dict[str, Any]) -> "ProcessRecord":
-        if not isinstance(data, dict) or not isinstance(data.get("pid"), int):
+        if not isinstance(data, dict) or type(data.get("pid")) is not int:
             raise RecordError("a process entry has no pid")
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
+        return cls(**_checked_fields(cls, data, "a process entry"))
 
 
 @dataclass
@@ -72,6 +71,8 @@ class RunRecord:
     source: str = "run"                  #: "run", "import" (a file) or "console" (a cell)
     #: where console code came from: "analysis.py: cell 'load'", "console"...
     origin: str = ""
+    #: an imported file's modification time (ISO 8601); ``started`` is when it was imported
+    file_date: str = ""
     children: bool = True                #: whether child processes were followed
     notes: List[str] = field(default_factory=list)   #: how to read the numbers
     schema: int = SCHEMA_VERSION
@@ -114,9 +115,42 @@ class RunRecord:
                 raise RecordError(f"run.json has no {name}")
         if data.get("status", STATUS_OK) not in STATUSES:
             raise RecordError(f"run.json has an unknown status {data.get('status')!r}")
-        fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        fields["processes"] = [ProcessRecord.from_json(p) for p in data.get("processes") or []]
-        try:
-            return cls(**fields)
-        except TypeError as error:  # pragma: no cover - dataclass rejects shape
-            raise RecordError(f"run.json is malformed: {error}") from None
+        processes = data.get("processes")
+        if processes is None:
+            processes = []
+        if not isinstance(processes, list):
+            raise RecordError("run.json has a bad 'processes' field")
+        fields = _checked_fields(cls, {k: v for k, v in data.items() if k != "processes"},
+                                 "run.json")
+        fields["processes"] = [ProcessRecord.from_json(p) for p in processes]
+        return cls(**fields)
+
+
+#: The JSON types each field of a record may hold (None is allowed where listed).
+_FIELD_TYPES: Dict[str, tuple] = {
+    "pid": (int,), "role": (str,), "ppid": (int, type(None)), "name": (str,),
+    "profile": (str, type(None)), "callgrind": (str, type(None)), "profiled": (bool,),
+    "note": (str,),
+    "id": (str,), "script": (str,), "args": (list,), "cwd": (str,), "python": (str,),
+    "python_version": (str,), "started": (str,), "duration": (int, float),
+    "exit_code": (int, type(None)), "status": (str,), "message": (str,),
+    "output": (str, type(None)), "summary": (str, type(None)), "label": (str,),
+    "source": (str,), "children": (bool,), "schema": (int,), "file_date": (str,),
+}
+
+
+def _checked_fields(cls, data: Dict[str, Any], what: str) -> Dict[str, Any]:
+    """The known fields of ``data``, each of the type the record expects, or RecordError
+    (a damaged file must be refused here, not crash whoever reads the record later)."""
+    fields = {}
+    for name in cls.__dataclass_fields__:
+        if name not in data:
+            continue
+        value = data[name]
+        kinds = _FIELD_TYPES[name]
+        if type(value) not in kinds:     # type(), not isinstance(): JSON true is no pid
+            raise RecordError(f"{what} has a bad '{name}' field")
+        if name == "args" and not all(type(a) is str for a in value):
+            raise RecordError(f"{what} has a bad 'args' field")
+        fields[name] = value
+    return fields

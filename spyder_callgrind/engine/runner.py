@@ -82,7 +82,9 @@ SHARED_THREADS_NOTE = (
 class ScriptRunner:
     """Run one script under the profiler.
 
-    ``TERM_GRACE``: seconds between the SIGTERM and the SIGKILL of a stop.
+    ``TERM_GRACE``: seconds between the SIGTERM and the SIGKILL of a stop. ``DRAIN``: once
+    the script's process has ended, how long we read its output pipes before we stop (a
+    process it started in the background may hold them open for good).
 
     ``script``: path of the script (relative to ``cwd`` if relative); ``args``: its
     arguments; ``cwd``: working folder (default: ours); ``python``: interpreter (default:
@@ -94,16 +96,23 @@ class ScriptRunner:
     ``exact_threads``: on Python 3.12+, time each thread separately (a Python call per
     profiler event: several times cProfile's cost on call-heavy code; see the worker's
     ``_Profilers``).
+    ``input_pipe``: the script reads its stdin from a pipe fed by :meth:`send_input` and
+    closed by :meth:`close_input` (else it reads our own stdin: a terminal, a pipe, a file).
     """
 
     TERM_GRACE = 2.0
+    DRAIN = 0.5
+    #: written to the output when a process the script started still held its output pipes
+    OUTPUT_CUT_NOTE = ("spyder-callgrind: output after the script ended was not captured "
+                       "(a process it started still holds its output)")
 
     def __init__(self, script: str, args: Sequence[str] = (), *, cwd: Optional[str] = None,
                  python: Optional[str] = None, profile_dir: str,
                  output_path: Optional[str] = None, children: bool = True,
                  on_output: Optional[Callable[[str, str], None]] = None,
                  env: Optional[Mapping[str, Optional[str]]] = None,
-                 subprocesses: bool = False, exact_threads: bool = False):
+                 subprocesses: bool = False, exact_threads: bool = False,
+                 input_pipe: bool = False):
         self.cwd = os.path.abspath(cwd or os.getcwd())
         self.script = os.path.join(self.cwd, script)
         self.args = [str(a) for a in args]
@@ -116,6 +125,11 @@ class ScriptRunner:
         self.exact_threads = exact_threads
         self.on_output = on_output
         self.env = dict(env or {})
+        self.input_pipe = input_pipe
+        #: True when output written after the script's process ended may have been dropped
+        self.output_cut = False
+        self._input_lock = threading.Lock()
+        self._reading = True      # False once wait() stopped taking output
         self._proc: Optional[subprocess.Popen] = None
         self._readers: List[threading.Thread] = []
         self._out_file = None
@@ -176,7 +190,8 @@ class ScriptRunner:
         self._t0 = time.monotonic()
         try:
             self._proc = subprocess.Popen(
-                cmd, cwd=self.cwd, env=env, stdin=subprocess.DEVNULL,
+                cmd, cwd=self.cwd, env=env,
+                stdin=subprocess.PIPE if self.input_pipe else None,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
         except OSError as error:
             self._close_output()
@@ -211,6 +226,31 @@ class ScriptRunner:
             self._kill_timer.daemon = True
             self._kill_timer.start()
 
+    def send_input(self, text: str) -> bool:
+        """Write ``text`` to the script's stdin (``input_pipe`` runs); False if it is closed
+        (not started, ended, or the script closed its stdin)."""
+        with self._input_lock:
+            stream = self._proc.stdin if self._proc is not None else None
+            if stream is None or stream.closed:
+                return False
+            try:
+                stream.write(text.encode("utf-8", "surrogateescape"))
+                stream.flush()
+                return True
+            except (OSError, ValueError):
+                return False
+
+    def close_input(self) -> None:
+        """End of file on the script's stdin (``input_pipe`` runs): its ``input()`` raises
+        EOFError, ``sys.stdin.read()`` returns."""
+        with self._input_lock:
+            stream = self._proc.stdin if self._proc is not None else None
+            if stream is not None and not stream.closed:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+
     def wait(self, timeout: Optional[float] = None) -> RunOutcome:
         """Wait for the end of the run and describe it.
 
@@ -225,12 +265,28 @@ class ScriptRunner:
         self._release_watchdog()
         if self._kill_timer is not None:
             self._kill_timer.cancel()
-        # A grandchild that inherited our pipes may keep them open: don't wait for it long.
-        for reader in self._readers:
-            reader.join(5.0)
+        self.close_input()
+        self._drain()
         self._close_output()
         self._outcome = self._describe(code)
         return self._outcome
+
+    def _drain(self) -> None:
+        """Read what the ended script left in its pipes, then stop. What it wrote is in the
+        pipes' buffers (64 KiB each on Linux), read at once; a process it started in the
+        background inherited the pipes and may keep them open (and writing) for good: stop
+        ``DRAIN`` s after the end, and say that later output was not captured."""
+        deadline = time.monotonic() + self.DRAIN
+        for reader in self._readers:
+            reader.join(max(0.0, deadline - time.monotonic()))
+        with self._out_lock:
+            self._reading = False
+            self.output_cut = any(reader.is_alive() for reader in self._readers)
+            leftovers = [self._partial.pop(name) for name in sorted(self._partial)]
+            self._write_kept("".join(leftovers))
+        if self.output_cut:
+            self._write_kept(self.OUTPUT_CUT_NOTE + "\n")
+            self._call_on_output("stderr", "\n" + self.OUTPUT_CUT_NOTE + "\n")
 
     # -- internals -----------------------------------------------------------------------------
     def _start_watchdog(self) -> None:
@@ -311,30 +367,40 @@ class ScriptRunner:
         stream.close()
 
     def _emit(self, name: str, text: str) -> None:
-        self._keep(name, text)
+        if self._keep(name, text):
+            self._call_on_output(name, text)
+
+    def _call_on_output(self, name: str, text: str) -> None:
         if self.on_output is not None:
             try:
                 self.on_output(name, text)
             except Exception:
                 pass
 
-    def _keep(self, name: str, text: str, final: bool = False) -> None:
+    def _keep(self, name: str, text: str, final: bool = False) -> bool:
         """Append to the kept output whole lines only: stdout and stderr come through two
         pipes, so a partial line of one (``print`` writes the text, then the newline) would
-        otherwise be cut in two by a line of the other. Live output is not held back."""
+        otherwise be cut in two by a line of the other. Live output is not held back.
+        False (nothing kept) once :meth:`wait` has stopped taking output."""
         with self._out_lock:
+            if not self._reading:
+                return False
             pending = self._partial.get(name, "") + text
             if final:
                 whole, self._partial[name] = pending, ""
             else:
                 cut = pending.rfind("\n") + 1
                 whole, self._partial[name] = pending[:cut], pending[cut:]
-            if whole and self._out_file is not None:
-                try:
-                    self._out_file.write(whole)
-                    self._out_file.flush()
-                except (OSError, ValueError):
-                    pass
+            self._write_kept(whole)
+            return True
+
+    def _write_kept(self, text: str) -> None:
+        if text and self._out_file is not None:
+            try:
+                self._out_file.write(text)
+                self._out_file.flush()
+            except (OSError, ValueError):
+                pass
 
     def _close_output(self) -> None:
         with self._out_lock:

@@ -40,6 +40,10 @@ INCOMPLETE_PREFIX = ".incomplete-"
 DELETING_PREFIX = ".deleting-"
 OWNER_FILE = ".owner"
 DEFAULT_KEEP = 50
+#: What a run id may be: one folder name, never hidden, no separator (it is also part of the
+#: run's callgrind file names).
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 #: Run names relative to another run: ``RUN~N`` is the Nth run before RUN in the store
 #: (``last~1`` the one before the last), ``RUN~prev`` the previous run of RUN's script (see
@@ -68,6 +72,21 @@ def default_store_dir() -> str:
             base = os.path.expanduser("~")
         return os.path.join(base, "spyder-py3" if sys.platform.startswith("linux")
                             else ".spyder-py3", "callgrind")
+
+
+def check_label(label: str) -> str:
+    """A label as kept (stripped), or StoreError: one line of text, or ``list`` breaks."""
+    label = (label or "").strip()
+    if _CONTROL.search(label):
+        raise StoreError("a label is one line of text, without line breaks or other control "
+                         "characters")
+    return label
+
+
+def record_text(record: RunRecord) -> str:
+    """``run.json``'s text. ASCII: a path that is not UTF-8 (``os.fsdecode`` keeps its bytes
+    as lone surrogates) is written as ``\\udcXX`` escapes, which read back to the same path."""
+    return json.dumps(record.to_json(), indent=1)
 
 
 def new_run_id() -> str:
@@ -116,8 +135,7 @@ class PendingRun:
         """Write ``run.json`` and make the run visible; returns the final folder."""
         final = os.path.join(self.store.root, self.id)
         try:
-            atomic_write(self.file(RUN_FILE),
-                         json.dumps(record.to_json(), indent=1, ensure_ascii=False))
+            atomic_write(self.file(RUN_FILE), record_text(record))
             try:
                 os.unlink(self.file(OWNER_FILE))
             except OSError:
@@ -150,7 +168,13 @@ class RunStore:
             raise StoreError(f"the run store {self.root} is not writable")
 
     def begin(self, run_id: Optional[str] = None) -> PendingRun:
-        """Start writing a new run."""
+        """Start writing a new run; a given ``run_id`` must be a new, plain folder name."""
+        if run_id is not None:
+            if not _RUN_ID.match(run_id):
+                raise StoreError(f"bad run id {run_id!r}: use letters, digits, '-', '_' and "
+                                 "'.' (not first), at most 100")
+            if os.path.lexists(os.path.join(self.root, run_id)):
+                raise StoreError(f"a run with id {run_id} already exists")
         self.ensure()
         try:
             return PendingRun(self, run_id or new_run_id())
@@ -163,14 +187,14 @@ class RunStore:
     def save(self, record: RunRecord) -> None:
         """Rewrite an existing run's ``run.json`` (label changes)."""
         try:
-            atomic_write(os.path.join(self.path_of(record), RUN_FILE),
-                         json.dumps(record.to_json(), indent=1, ensure_ascii=False))
+            atomic_write(os.path.join(self.path_of(record), RUN_FILE), record_text(record))
         except OSError as error:
             raise StoreError(f"cannot update run {record.id}: {_os_message(error)}") from None
 
     def set_label(self, ref: str, label: str) -> RunRecord:
+        label = check_label(label)
         record = self.get(ref)
-        record.label = label.strip()
+        record.label = label
         self.save(record)
         return record
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
-from spyder_callgrind.engine.model import BUILTIN_FILE, Function, ProfileData
+from spyder_callgrind.engine.model import (
+    BUILTIN_FILE, NS_EVENT, Function, ProfileData, readable)
 
 #: Sort orders of :func:`format_summary` (pstats names and ours).
 SORT_KEYS = {
@@ -46,15 +47,16 @@ def _location(f: Function) -> str:
         if name.startswith("<") and name.endswith(">"):
             name = name[1:-1]
         return "{%s}" % name
-    return f"{f.file}:{f.line}({f.name})"
+    return readable(f"{f.file}:{f.line}({f.name})")
 
 
-def _seconds(ns: int) -> str:
-    return "%8.3f" % (ns / 1e9)
+def _amount(cost: float, event: str) -> str:
+    """pstats' seconds for ``ns``; another event's count as it is."""
+    return "%8.3f" % (cost / 1e9) if event == NS_EVENT else "%8d" % round(cost)
 
 
-def _per_call(ns: int, calls: int) -> str:
-    return "%8.3f" % (ns / 1e9 / calls) if calls else " " * 8
+def _per_call(cost: int, calls: int, event: str) -> str:
+    return _amount(cost / calls, event) if calls else " " * 8
 
 
 def format_summary(data: ProfileData, sort: str = "cumulative", limit: Optional[int] = None,
@@ -75,7 +77,8 @@ def format_summary(data: ProfileData, sort: str = "cumulative", limit: Optional[
     head = f"         {total_calls} function calls"
     if primitive != total_calls:
         head += f" ({primitive} primitive calls)"
-    head += " in %.3f seconds" % (data.total_ns / 1e9)
+    head += (" in %.3f seconds" % (data.total_ns / 1e9) if data.event == NS_EVENT
+             else f" costing {data.total_ns} {data.event}")
     lines.append(head)
     lines.append("")
     order = sorted(functions, key=SORT_KEYS[sort])
@@ -91,8 +94,9 @@ def format_summary(data: ProfileData, sort: str = "cumulative", limit: Optional[
         if f.primitive_calls != f.total_calls:
             calls = f"{f.total_calls}/{f.primitive_calls}"
         lines.append("%9s %s %s %s %s %s" % (
-            calls, _seconds(f.self_ns), _per_call(f.self_ns, f.total_calls),
-            _seconds(f.inclusive_ns), _per_call(f.inclusive_ns, f.primitive_calls),
+            calls, _amount(f.self_ns, data.event), _per_call(f.self_ns, f.total_calls, data.event),
+            _amount(f.inclusive_ns, data.event),
+            _per_call(f.inclusive_ns, f.primitive_calls, data.event),
             _location(f)))
     return "\n".join(lines) + "\n"
 

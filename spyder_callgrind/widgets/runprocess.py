@@ -3,8 +3,9 @@
 The pane never profiles or converts in Spyder's own process: it starts the command line
 (with Spyder's interpreter), which starts the script in the user's interpreter, converts the
 profiles and keeps the run. Output arrives through Qt's event loop, so the GUI thread is never
-blocked; Stop writes ``stop`` to the command's stdin (portable, unlike signals on Windows),
-and if Spyder goes away the command sees end-of-file and stops the script too.
+blocked. The command's stdin carries commands, a line each (``cli._watch_stdin``): ``input
+TEXT`` for the script's stdin, ``eof`` to end it, and ``stop`` (portable, unlike signals on
+Windows); if Spyder goes away the command sees end-of-file and stops the script too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import List, Optional, Sequence
 
 from qtpy.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from spyder_callgrind.engine.isolated import module_command
 from spyder_callgrind.engine.store import new_run_id
 
 
@@ -61,8 +63,8 @@ class ProfileProcess(QObject):
         self._done = False
 
     def command(self) -> List[str]:
-        """Arguments of the command line started for this run."""
-        args = ["-m", "spyder_callgrind", "run", "--store", self.store, "--id", self.run_id,
+        """The command line started for this run (interpreter first)."""
+        args = ["run", "--store", self.store, "--id", self.run_id,
                 "--control-stdin", "--keep", str(self.keep), "--top", "0",
                 "--cwd", self.cwd]
         if self.python:
@@ -73,21 +75,25 @@ class ProfileProcess(QObject):
             args.append("--subprocesses")
         for run_id in self.protect:
             args += ["--protect", run_id]
-        return args + ["--", self.script, *self.args]
+        # Isolated (-I): a module in the script's folder named like one the command imports
+        # (argparse.py, secrets.py...) must not replace it (see engine.isolated).
+        return module_command(self._driver_python, "spyder_callgrind",
+                              args + ["--", self.script, *self.args])
 
     def start(self) -> None:
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONIOENCODING", "utf-8")
         env.insert("PYTHONUNBUFFERED", "1")
-        # No PYTHONPATH of ours: the command runs in Spyder's interpreter, where this package
-        # is installed, and the user's script inherits this environment, where Spyder's
-        # own packages must not shadow the user's.
+        # No PYTHONPATH of ours: the command finds this package by itself (module_command),
+        # and the user's script inherits this environment, where Spyder's own packages must
+        # not shadow the user's.
         self._process.setProcessEnvironment(env)
         self._process.setWorkingDirectory(self.cwd if os.path.isdir(self.cwd)
                                           else os.path.expanduser("~"))
         self.started_at = time.monotonic()
         self._timer.start()
-        self._process.start(self._driver_python, self.command())
+        command = self.command()
+        self._process.start(command[0], command[1:])
 
     @property
     def running(self) -> bool:
@@ -102,6 +108,19 @@ class ProfileProcess(QObject):
         self._process.write(b"stop\n")
         # If the command itself hangs, end it; the store never sees a half-written run.
         QTimer.singleShot(15000, self._kill_if_running)
+
+    def send_input(self, text: str) -> None:
+        """Send one line to the script's stdin (a newline is added); its ``input()`` gets it.
+        Text with newlines is sent as several lines."""
+        if not self.running:
+            return
+        for line in text.split("\n"):
+            self._process.write(b"input " + line.encode("utf-8", "replace") + b"\n")
+
+    def send_eof(self) -> None:
+        """End the script's stdin (its ``input()`` raises EOFError, ``read()`` returns)."""
+        if self.running:
+            self._process.write(b"eof\n")
 
     def kill(self) -> None:
         """Stop now (Spyder is closing): close stdin so the command stops the script."""

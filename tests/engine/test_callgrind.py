@@ -62,7 +62,7 @@ def _body(path):
     return funcs, calls
 
 
-def test_valid_and_header(sample):
+def test_valid_and_header(sample, tmp_path):
     data, path = sample
     assert check_callgrind(path) == []
     lines = open(path).read().splitlines()
@@ -75,7 +75,13 @@ def test_valid_and_header(sample):
     assert lines[events + 1] == f"summary: {data.total_ns}"
     assert lines[-1] == f"totals: {data.total_ns}"
     assert "positions: line" in lines and "event: ns : Nanoseconds" in lines
-    assert any("not wall time" in line for line in lines if line.startswith("desc:"))
+    # one profile of one process: nothing adds up, so no note says so
+    assert not any("not wall time" in line for line in lines if line.startswith("desc:"))
+    several = str(tmp_path / "callgrind.out.several")
+    write_callgrind(several, [CallgrindPart(data, 4242, "python sample.py")], adds_up=True)
+    assert check_callgrind(several) == []
+    assert any("not wall time" in line for line in open(several).read().splitlines()
+               if line.startswith("desc:"))
 
 
 def test_costs_match_pstats(sample):

@@ -306,6 +306,11 @@ def test_convert_merges_profiles_and_refuses_bad_files(tmp_path):
     cli(tmp_path / "store", "convert", *profiles, "-o", str(target), check=0)
     parsed = check_callgrind_file(str(target))
     assert parsed["totals"] > 0
+    assert "add up" in target.read_text()          # two profiles: their costs add up
+    single = tmp_path / "callgrind.out.single"
+    cli(tmp_path / "store", "convert", profiles[0], "-o", str(single), check=0)
+    check_callgrind_file(str(single))
+    assert "add up" not in single.read_text()      # one profile: nothing adds up
     bad_files = {"empty.prof": b"", "text.prof": b"hello world\n",
                  "random.prof": os.urandom(512), "truncated.prof": open(profiles[0], "rb")
                  .read()[:50]}
@@ -436,3 +441,245 @@ def test_runs_made_by_the_command_load_in_kcachegrind(tmp_path):
                                           process["profile"])).stats
         calls += sum(v[1] for k, v in stats.items() if k[2] == "work")
     assert calls == 24
+
+
+def test_diff_json_is_one_json_document(tmp_path):
+    """``diff --json`` prints an object (not a JSON string holding JSON), exact call counts."""
+    store = tmp_path / "store"
+    script = write(tmp_path, "calls.py", """
+        import sys
+        def work():
+            return sum(range(100))
+        for _ in range(int(sys.argv[1])):
+            work()
+    """)
+    cli(store, "run", "--top", "0", script, "3", check=0)
+    cli(store, "run", "--top", "0", script, "5", check=0)
+    first, second = [r["id"] for r in reversed(runs(store))]
+    document = json.loads(cli(store, "diff", first, second, "--json", check=0).stdout)
+    assert isinstance(document, dict) and document["unit"] == "ns"
+    work = next(r for r in document["rows"] if r["name"] == "work")
+    assert (work["calls_before"], work["calls_after"], work["status"]) == (3, 5, "changed")
+
+
+@pytest.mark.skipif(not shutil.which("valgrind"), reason="valgrind is not installed")
+def test_imported_valgrind_file_keeps_its_own_event(tmp_path):
+    """``events: Ir`` stays instructions everywhere: the run's callgrind file, its table,
+    ``show`` (text and JSON), the summary and ``diff``; never shown as a duration."""
+    out = tmp_path / "callgrind.out.true"
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                    "/bin/true"], check=True, capture_output=True)
+    original = out.read_text()
+    total = int(next(line.split()[1] for line in original.splitlines()
+                     if line.startswith(("summary:", "totals:"))))
+    store = tmp_path / "store"
+    cli(store, "import", str(out), check=0)
+    record, folder = only_run(store)
+    written = os.path.join(folder, record["callgrind"])
+    check_callgrind_file(written)
+    with open(written, encoding="utf-8") as stream:
+        header = stream.read().split("\nfl=", 1)[0]
+    assert "events: Ir\n" in header and "ns" not in header.split("events:")[1]
+    shown = json.loads(cli(store, "show", "last", "--json", "--top", "100000", check=0).stdout)
+    assert shown["unit"] == "Ir"
+    assert sum(f["self_ns"] for f in shown["functions"]) == total
+    text = cli(store, "show", "last", check=0).stdout
+    assert " Ir " in text and not any(u in text for u in (" ns ", " µs ", " ms "))
+    with open(os.path.join(folder, record["summary"]), encoding="utf-8") as stream:
+        assert f"costing {total} Ir" in stream.read()
+    with open(os.path.join(folder, "tables", "all.json"), encoding="utf-8") as stream:
+        assert json.load(stream)["event"] == "Ir"
+    cli(store, "import", str(out), check=0)
+    first, second = [r["id"] for r in reversed(runs(store))]
+    document = json.loads(cli(store, "diff", first, second, "--json", check=0).stdout)
+    assert document["unit"] == "Ir" and document["total_after"] == total
+    text = cli(store, "diff", first, second, check=0).stdout
+    assert f"Total cost: {total:,} Ir" in text
+    # a Python run and an instruction count are not compared
+    script = write(tmp_path, "tiny.py", "print(1)\n")
+    cli(store, "run", "--top", "0", script, check=0)
+    refused = cli(store, "diff", first, "last", check=1)
+    assert "different events" in refused.stderr and "Traceback" not in refused.stderr
+
+
+# -- the script's stdin -------------------------------------------------------------------------
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ASK = """
+    import sys
+    name = input("name? ")
+    print("hello", name, flush=True)
+    rest = sys.stdin.read()
+    print("rest", repr(rest))
+"""
+
+
+def _command(store):
+    env = dict(os.environ, PYTHONPATH=REPO, SPYDER_CALLGRIND_STORE=str(store))
+    return [sys.executable, "-m", "spyder_callgrind", "run", "--top", "0"], env
+
+
+def test_piped_stdin_reaches_the_script(tmp_path):
+    store = tmp_path / "store"
+    script = write(tmp_path, "stdin_sum.py", """
+        import sys
+        print("sum", sum(int(x) for x in sys.stdin))
+    """)
+    command, env = _command(store)
+    done = subprocess.run(command + [script], input="".join(f"{i}\n" for i in range(1, 101)),
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "sum 5050" in done.stdout
+
+
+def test_terminal_stdin_reaches_the_script(tmp_path):
+    """In a real terminal (a pseudo-terminal that is the command's controlling terminal),
+    ``input()`` waits for the typed line instead of raising EOFError."""
+    import fcntl
+    import pty  # noqa: F401  (POSIX only, like the test)
+    import select
+    import termios
+    store = tmp_path / "store"
+    script = write(tmp_path, "ask.py", ASK)
+    command, env = _command(store)
+    master, slave = os.openpty()
+
+    def controlling_terminal():
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(command + [script], stdin=slave, stdout=slave, stderr=slave,
+                            preexec_fn=controlling_terminal, env=env)
+    os.close(slave)
+    seen, typed = b"", False
+    try:
+        while select.select([master], [], [], 120)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:       # the terminal's other side closed: the command ended
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if b"name? " in seen and not typed:
+                os.write(master, b"world\n\x04")     # a line, then Ctrl-D (end of file)
+                typed = True
+    finally:
+        os.close(master)
+    assert proc.wait(120) == 0, seen
+    assert b"hello world" in seen and b"rest ''" in seen, seen
+
+
+def test_control_stdin_protocol_feeds_the_script(tmp_path):
+    """``--control-stdin`` (the pane's channel): ``input`` lines reach the script's stdin,
+    which stays open (``input()`` waits) until ``eof``; ``stop`` still stops."""
+    store = tmp_path / "store"
+    script = write(tmp_path, "ask.py", ASK)
+    command, env = _command(store)
+    proc = subprocess.Popen(command + ["--control-stdin", script], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdin.write("input wörld\n".encode())
+    proc.stdin.flush()
+    line = b""
+    while b"hello" not in line:           # the script answered the first line...
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read()
+    assert line.decode().endswith("hello wörld\n")
+    assert proc.poll() is None             # ...and waits on its open stdin
+    proc.stdin.write(b"input two\ninput three\neof\n")
+    proc.stdin.flush()
+    out = proc.stdout.read()               # our end stays open: its end would mean "stop"
+    assert proc.wait(120) == 0, proc.stderr.read()
+    proc.stdin.close()
+    assert "rest 'two\\nthree\\n'" in out.decode()
+    stopped = subprocess.Popen(command + ["--control-stdin", script], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    _out, err = stopped.communicate(b"stop\n", timeout=120)
+    assert stopped.returncode == 130 and b"stopped" in err, err
+
+
+def test_background_child_holding_the_output_does_not_hold_the_run(tmp_path):
+    """A process the script leaves running keeps the output pipes open (and keeps writing):
+    the run ends with the script, keeps what the script wrote, and says later output was not
+    captured."""
+    store, release = tmp_path / "store", tmp_path / "release"
+    child = write(tmp_path, "child.py", f"""
+        import os, time
+        while not os.path.exists({str(release)!r}):
+            print("child still writing", flush=True)     # never silent, never done
+            time.sleep(0.05)
+        print("late output", flush=True)
+    """)
+    script = write(tmp_path, "leave_child.py", f"""
+        import subprocess, sys
+        child = subprocess.Popen([sys.executable, {child!r}])
+        open({str(tmp_path / 'child.pid')!r}, "w").write(str(child.pid))
+        print("script output", flush=True)
+    """)
+    command, env = _command(store)
+    try:
+        done = subprocess.run(command + [script], capture_output=True, text=True, env=env,
+                              timeout=120)
+        child = int((tmp_path / "child.pid").read_text())
+        os.kill(child, 0)                  # the child still runs (and holds the pipes)
+    finally:
+        release.write_text("")
+    assert done.returncode == 0, done.stderr
+    assert "script output" in done.stdout
+    note = "output after the script ended was not captured"
+    assert note in done.stderr
+    record, folder = only_run(store)
+    with open(os.path.join(folder, record["output"]), encoding="utf-8") as stream:
+        kept = stream.read()
+    assert "script output" in kept and note in kept and "late output" not in kept
+
+
+# -- smaller things a user meets ------------------------------------------------------------------
+@pytest.mark.parametrize("how, number", [
+    ("os.kill(os.getpid(), signal.SIGKILL)", signal.SIGKILL),
+    ("os.kill(os.getpid(), signal.SIGTERM)", signal.SIGTERM),
+    ("os.abort()", signal.SIGABRT)])
+def test_script_killed_by_a_signal_exits_128_plus_n(tmp_path, how, number):
+    store = tmp_path / "store"
+    script = write(tmp_path, "die.py", f"import os, signal\n{how}\n")
+    done = cli(store, "run", "--top", "0", script)
+    assert done.returncode == 128 + number, done.stderr
+    assert f"killed by {signal.Signals(number).name}" in done.stderr
+    record, _folder = only_run(store)
+    assert record["exit_code"] == -number
+
+
+def test_label_with_a_line_break_is_refused(tmp_path):
+    store = tmp_path / "store"
+    script = write(tmp_path, "quick.py", "print('ran')\n")
+    refused = cli(store, "run", "--label", "two\nlines", script, check=1)
+    assert "one line" in refused.stderr and "ran" not in refused.stdout
+    assert not os.path.exists(str(store)) or runs(store) == []
+    cli(store, "run", "--top", "0", "--label", "kept", script, check=0)
+    refused = cli(store, "label", "last", "a\rb")
+    assert refused.returncode == 1 and "one line" in refused.stderr
+    record, folder = only_run(store)
+    assert record["label"] == "kept"
+    # a run.json edited by hand (or written by an older version) still lists on one line
+    path = os.path.join(folder, "run.json")
+    data = json.load(open(path))
+    data["label"] = "hand\nedited"
+    with open(path, "w") as stream:
+        json.dump(data, stream)
+    listed = cli(store, "list", check=0).stdout.splitlines()
+    assert len(listed) == 2 and listed[1].endswith("[hand edited]")
+
+
+def test_imported_profile_is_the_newest_run_and_says_where_it_came_from(tmp_path):
+    store = tmp_path / "store"
+    script = write(tmp_path, "quick.py", "def f():\n    return 1\nf()\n")
+    prof = str(tmp_path / "old.prof")
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", prof, script], check=True,
+                   capture_output=True)
+    os.utime(prof, (946684800, 946684800))                 # dated 2000-01-01
+    cli(store, "run", "--top", "0", script, check=0)
+    cli(store, "import", prof, check=0)
+    newest = runs(store)[0]
+    assert newest["source"] == "import" and newest["file_date"].startswith("2000-01-01")
+    shown = cli(store, "show", "last", check=0).stdout
+    assert f"imported from {prof} (file dated 2000-01-01" in shown
+    assert "exit code" not in shown and "python" not in shown.split("\n\n")[0]

@@ -2,6 +2,8 @@
 callgrind files, ``run.json``; a reader child that crashes; fuzzing of the entry points that
 tests/engine does not already fuzz (run.json through the store, ``convert`` as a command)."""
 
+import contextlib
+import io
 import json
 import marshal
 import os
@@ -216,7 +218,7 @@ json_values = st.recursive(
 def _check_folder(payload: bytes):
     with tempfile.TemporaryDirectory() as root:
         folder = os.path.join(root, _GOOD_RUN["id"])
-        os.mkdir(folder)
+        shutil.copytree(os.path.join(DATA, "store-schema1", _GOOD_RUN["id"]), folder)
         with open(os.path.join(folder, "run.json"), "wb") as stream:
             stream.write(payload)
         store = RunStore(root)
@@ -231,6 +233,13 @@ def _check_folder(payload: bytes):
         for name in (record.callgrind, record.profile, record.output, record.summary):
             path = store.file_of(record, name) if isinstance(name, str) else None
             assert path is None or path.startswith(folder + os.sep)
+        # What a user then types works or refuses in one line; never a traceback.
+        for command in (["list"], ["show", record.id, "--json"], ["diff", record.id, record.id]):
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                status = cli_module.main([command[0], "--store", root, *command[1:]])
+            assert status in (0, 1), (command, status)
+            assert len(err.getvalue().splitlines()) <= 2, (command, err.getvalue())
 
 
 @FUZZ

@@ -223,3 +223,26 @@ def test_record_refusals_are_short():
         assert "\n" not in str(info.value)
     with pytest.raises(StoreError):
         RunStore("/nonexistent-root").get("nothing")
+
+
+def test_damaged_run_folder_in_show_and_diff_is_one_line(tmp_path):
+    """Tables removed and the callgrind name pointing outside the run; ``processes: true``."""
+    store = tmp_path / "store"
+    shutil.copytree(os.path.join(DATA, "store-schema1"), store)
+    run_id = "20240102-030405-ab12"
+    good = json.loads((store / run_id / "run.json").read_text())
+    shutil.rmtree(store / run_id / "tables")
+    (tmp_path / "outside").write_text("# callgrind format\nevents: ns\nfn=x\n1 5\n")
+    damaged = dict(good, callgrind="../../outside")
+    (store / run_id / "run.json").write_text(json.dumps(damaged))
+    assert "is damaged" in _one_clear_line(cli("show", run_id, store=store))
+    assert "is damaged" in _one_clear_line(cli("diff", run_id, run_id, store=store))
+    assert "is damaged" in _one_clear_line(cli("show", run_id, "--json", store=store))
+    for field, value in (("processes", True), ("args", "not a list"), ("duration", "long"),
+                         ("processes", [dict(good["processes"][0], profiled="yes")])):
+        (store / run_id / "run.json").write_text(json.dumps(dict(good, **{field: value})))
+        message = _one_clear_line(cli("show", run_id, store=store))
+        assert f"bad '{field if field != 'processes' or value is True else 'profiled'}'" \
+            in message, message
+        runs, stderr = _list(store)
+        assert runs == [] and "skipped damaged run" in stderr
