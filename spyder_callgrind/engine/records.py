@@ -85,7 +85,7 @@ class RunRecord:
     def all_notes(self) -> List[str]:
         """What to show beside the run's numbers: lost processes, then ``notes``."""
         lost = self.processes_note()
-        return ([lost] if lost else []) + [n for n in self.notes if isinstance(n, str)]
+        return ([lost] if lost else []) + list(self.notes)
 
     def processes_note(self) -> str:
         """"3 of 4 processes profiled" when some were lost, else ""."""
@@ -136,6 +136,7 @@ _FIELD_TYPES: Dict[str, tuple] = {
     "exit_code": (int, type(None)), "status": (str,), "message": (str,),
     "output": (str, type(None)), "summary": (str, type(None)), "label": (str,),
     "source": (str,), "children": (bool,), "schema": (int,), "file_date": (str,),
+    "origin": (str,), "notes": (list,),
 }
 
 
@@ -150,7 +151,7 @@ def _checked_fields(cls, data: Dict[str, Any], what: str) -> Dict[str, Any]:
         kinds = _FIELD_TYPES[name]
         if type(value) not in kinds:     # type(), not isinstance(): JSON true is no pid
             raise RecordError(f"{what} has a bad '{name}' field")
-        if name == "args" and not all(type(a) is str for a in value):
-            raise RecordError(f"{what} has a bad 'args' field")
+        if name in ("args", "notes") and not all(type(a) is str for a in value):
+            raise RecordError(f"{what} has a bad '{name}' field")
         fields[name] = value
     return fields
