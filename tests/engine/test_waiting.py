@@ -46,7 +46,7 @@ def test_real_profile_waiting_and_working_functions():
         assert expected in waiting, expected
     working = {(os.path.basename(file), name) for file, _line, name in keys
                if not is_waiting(file, name)}
-    for expected in [("~", "<built-in method builtins.sorted>"), ("queue.py", "put"),
+    for expected in [("~", "<built-in method builtins.sorted>"), ("threading.py", "set"),
                      ("threading.py", "start"), ("~", "<built-in method posix.write>"),
                      ("test_waiting.py", "_waits_and_works")]:
         assert expected in working, expected
