@@ -57,7 +57,8 @@ def test_layout_and_default_sort(view, main_profile):
     keys = column_values(view.proxy, COL_INCLUSIVE, SORT_ROLE)
     assert keys == sorted(keys, reverse=True)
     assert view.proxy.rowCount() == len(main_profile.stats)
-    assert [view.tabs.tabText(i) for i in range(view.tabs.count())] == ["Output", "Summary"]
+    assert [view.tabs.tabText(i) for i in range(view.tabs.count())] == \
+        ["Calls", "Output", "Summary"]
 
 
 def test_header_click_sorts_numerically(qtbot, view):
@@ -173,7 +174,7 @@ def test_process_box_switches_the_table(qtbot, main_profile, worker_profile):
     combo = widget.process_combo
     assert not combo.isHidden()
     assert [combo.itemText(i) for i in range(combo.count())] == \
-        ["All processes (CPU time summed)", "main (pid 123)", "worker 1 (pid 456)"]
+        ["All: time summed over 2 processes", "main (pid 123)", "worker 1 (pid 456)"]
     assert {"crunch", "fib"} <= set(shown_names(widget))
 
     with qtbot.waitSignal(widget.process_changed) as blocker:
