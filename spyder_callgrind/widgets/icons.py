@@ -81,3 +81,32 @@ def waiting_icon(colour: QColor) -> QIcon:
     for size in ICON_SIZES[:4]:
         icon.addPixmap(_hourglass_pixmap(size, QColor(colour)))
     return icon
+
+
+def _edges_pixmap(size: int, colour: QColor) -> QPixmap:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.transparent)
+    painter = QPainter(pixmap)
+    pen = QPen(colour, max(1.0, size / 16))
+    painter.setPen(pen)
+    m = size * 0.12
+    frame = QRectF(m, m, size - 2 * m, size - 2 * m)
+    painter.drawRect(frame)
+    split = frame.top() + frame.height() * 0.5
+    painter.drawLine(int(frame.left()), int(split), int(frame.right()), int(split))
+    painter.drawLine(int(frame.center().x()), int(split), int(frame.center().x()),
+                     int(frame.bottom()))
+    faint = QColor(colour)
+    faint.setAlpha(120)
+    painter.fillRect(QRectF(frame.left(), split, frame.width(), frame.bottom() - split),
+                     faint)
+    painter.end()
+    return pixmap
+
+
+def edges_icon(colour: QColor) -> QIcon:
+    """A table with a lower part split in two (callers | callees), in ``colour``."""
+    icon = QIcon()
+    for size in ICON_SIZES[:4]:
+        icon.addPixmap(_edges_pixmap(size, QColor(colour)))
+    return icon

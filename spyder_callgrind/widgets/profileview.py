@@ -19,24 +19,25 @@ import json
 from typing import List, Optional, Sequence, Tuple
 
 from qtpy.QtCore import (
-    QByteArray, QEvent, QItemSelectionModel, QObject, QRect, Qt, QTimer, Signal)
+    QByteArray, QEvent, QItemSelectionModel, QObject, QSize, Qt, QTimer, Signal)
 from qtpy.QtGui import (
     QColor, QFont, QFontDatabase, QKeySequence, QPalette, QTextCharFormat, QTextCursor)
 from qtpy.QtWidgets import (
     QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-    QMenu, QPlainTextEdit, QSizePolicy, QSplitter, QStyle, QStyledItemDelegate, QTableView,
+    QMenu, QPlainTextEdit, QSizePolicy, QSplitter, QTableView,
     QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from spyder_callgrind.engine.model import BUILTIN_FILE, ProfileData, format_ns
 from spyder_callgrind.widgets.calltable import (
     COL_CALLS, COL_FUNCTION, COL_INCLUSIVE, COL_INCLUSIVE_PERCENT, COL_LOCATION,
-    COL_PER_CALL, COL_SELF, COL_SELF_PERCENT, COLUMN_COUNT, FUNCTION_INDEX_ROLE, HEAT_ROLE,
+    COL_PER_CALL, COL_SELF, COL_SELF_PERCENT, COLUMN_COUNT, FUNCTION_INDEX_ROLE,
     CallTableModel, CallTableProxy, column_titles, format_calls, per_call_ns)
 from spyder_callgrind.widgets.edges import (
     EDGE_CALLS, EDGE_FUNCTION, EDGE_LOCATION, EDGE_PERCENT, EDGE_SELF, EDGE_TIME,
     MODE_CALLEES, MODE_CALLERS, EdgeTableModel)
+from spyder_callgrind.widgets.delegates import ElidingDelegate, HeatBarDelegate
 from spyder_callgrind.widgets.i18n import _
-from spyder_callgrind.widgets.icons import waiting_icon
+from spyder_callgrind.widgets.icons import edges_icon, waiting_icon
 
 #: Lines kept in the Output tab; older lines are dropped as new ones arrive.
 OUTPUT_MAX_LINES = 20_000
@@ -47,18 +48,26 @@ SEARCH_DELAY_MS = 150
 
 #: Below this height or width the view is compact: callers/callees hidden unless asked for.
 ROOMY_HEIGHT_PX = 480
-#: Below this width the hide toggles fold into one "Filters" menu button.
+#: Below this width the view is compact too.
 ROOMY_WIDTH_PX = 900
 #: Call table columns shown when they fit, most useful first (Function always shows).
 COLUMN_PRIORITY = (COL_INCLUSIVE, COL_SELF, COL_CALLS, COL_LOCATION, COL_SELF_PERCENT,
                    COL_INCLUSIVE_PERCENT, COL_PER_CALL)
 #: Characters of a function name that must stay readable before more columns are shown.
 FUNCTION_MIN_CHARS = 24
+#: Width the search field grows by when the tab bar has room to spare.
+SEARCH_EXTRA_PX = 160
+#: Callers/callees columns shown when they fit, most useful first.
+EDGE_PRIORITY = (EDGE_TIME, EDGE_CALLS, EDGE_PERCENT, EDGE_SELF, EDGE_LOCATION)
+#: Characters of a caller's or callee's name kept readable.
+EDGE_FUNCTION_MIN_CHARS = 18
 #: Characters of the File:line column when it is shown.
 LOCATION_CHARS = 20
 #: Room for the header's sort arrow, and a cell's margins (px).
-SORT_ARROW_PX = 18
+SORT_ARROW_PX = 4
 CELL_PADDING_PX = 14
+#: Space kept free at the right of a header title for the sort arrow.
+HEADER_ARROW_ROOM_PX = 18
 #: Version of :meth:`ProfileView.save_state`'s layout.
 STATE_VERSION = 1
 
@@ -71,27 +80,6 @@ STDERR_ON_DARK, STDERR_ON_LIGHT = "#ff8a80", "#b3261e"
 ProcessEntry = Tuple[str, int, ProfileData]
 
 
-class HeatBarDelegate(QStyledItemDelegate):
-    """Draws a bar behind a time cell, as long as the cell's share (``HEAT_ROLE``).
-
-    The bar is the palette's highlight colour made translucent, so the text on it keeps the
-    contrast of the theme in light and dark palettes alike. Selected cells get no bar: the
-    selection colour already fills them.
-    """
-
-    ALPHA = 70
-
-    def paint(self, painter, option, index):
-        fraction = index.data(HEAT_ROLE)
-        if fraction and not option.state & QStyle.State_Selected:
-            color = QColor(option.palette.color(QPalette.Highlight))
-            color.setAlpha(self.ALPHA)
-            rect = QRect(option.rect)
-            rect.setWidth(max(1, int(rect.width() * min(1.0, float(fraction)))))
-            painter.fillRect(rect, color)
-        super().paint(painter, option, index)
-
-
 def _b64(data: QByteArray) -> str:
     return base64.b64encode(bytes(data)).decode("ascii")
 
@@ -100,22 +88,50 @@ def _unb64(text: str) -> QByteArray:
     return QByteArray(base64.b64decode(text.encode("ascii"), validate=True))
 
 
-def summed_label(count: int) -> str:
-    """The process box's entry for all processes merged."""
-    return _("All: time summed over {count} processes").format(count=count)
+def summed_label() -> str:
+    """The process box's entry for all processes merged (their times summed: the status
+    line and the entry's tooltip say so)."""
+    return _("All processes")
+
+
+def fit_columns(view: QTableView, widths: dict, priority: Sequence[int], name_px: int,
+                hidden=(), flexible=()) -> None:
+    """Show the columns of ``view`` that fit, in ``priority`` order, each at its width in
+    ``widths``, keeping ``name_px`` for the stretching name column; the others (and those
+    in ``hidden``) are hidden. A ``flexible`` column keeps a larger width the user gave it,
+    when that still fits."""
+    header = view.horizontalHeader()
+    room = view.viewport().width() - name_px
+    for column in priority:
+        width = widths[column]
+        if column in flexible and header.sectionSize(column) > width and \
+                not header.isSectionHidden(column):
+            width = min(header.sectionSize(column), max(width, room))
+        show = column not in hidden and width <= room
+        if show:
+            room -= width
+            header.resizeSection(column, width)
+        header.setSectionHidden(column, not show)
+
+
+class SearchEdit(QLineEdit):
+    """A line edit whose preferred width shows its placeholder text whole (Qt's default
+    is a fixed 17 characters, too wide for a docked pane's tab bar)."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        text = self.fontMetrics().horizontalAdvance(self.placeholderText() + "  ")
+        icons = len(self.actions()) * (hint.height() - 4) + hint.height()  # icon, clear
+        return QSize(min(hint.width(), text + icons), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().horizontalAdvance("x" * 6), super().minimumSizeHint()
+                     .height())
 
 
 def _is_source_file(file: str) -> bool:
     """True for a file an editor can open (not a built-in, not ``<frozen ...>``/``<string>``)."""
     return bool(file) and file != BUILTIN_FILE and not file.startswith("<")
-
-
-class ElidingDelegate(QStyledItemDelegate):
-    """Elides a cell's text in the middle (file paths: both ends say something)."""
-
-    def initStyleOption(self, option, index):
-        super().initStyleOption(option, index)
-        option.textElideMode = Qt.ElideMiddle
 
 
 class ProfileView(QWidget):
@@ -162,8 +178,8 @@ class ProfileView(QWidget):
         self.callees_model = EdgeTableModel(MODE_CALLEES, self)
 
         # -- search row -----------------------------------------------------------------
-        self.search_edit = QLineEdit(self)
-        self.search_edit.setPlaceholderText(_("Search functions"))
+        self.search_edit = SearchEdit(self)
+        self.search_edit.setPlaceholderText(_("Search"))
         self.search_edit.setToolTip(_("Show only functions whose name or file contains "
                                       "this text"))
         self.search_edit.setClearButtonEnabled(True)
@@ -215,6 +231,8 @@ class ProfileView(QWidget):
 
         self.edges_button = QToolButton(self)
         self.edges_button.setText(_("Callers/callees"))
+        self.edges_button.setIcon(edges_icon(self.palette().color(QPalette.ButtonText)))
+        self.edges_button.setToolButtonStyle(Qt.ToolButtonIconOnly)
         self.edges_button.setToolTip(_("Show the callers and callees of the chosen "
                                        "function below the table"))
         self.edges_button.setCheckable(True)
@@ -222,20 +240,31 @@ class ProfileView(QWidget):
 
         self.process_combo = QComboBox(self)
         self.process_combo.setToolTip(_("Process whose profile is shown"))
-        self.process_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.process_combo.setMinimumContentsLength(14)
+        self.process_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         self.process_combo.currentIndexChanged.connect(self._on_process_index)
         self.process_combo.hide()
 
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
+        # The toggles show as buttons only when they fit (see _update_layout); they never
+        # make the pane wider than Spyder gives it.
+        self.toggle_bar = QWidget(self)
+        self.toggle_bar.setMinimumWidth(1)  # not its buttons' width: see _toggles_fit
+        toggle_layout = QHBoxLayout(self.toggle_bar)
+        toggle_layout.setContentsMargins(0, 0, 0, 0)
+        toggle_layout.setSpacing(2)
+        for toggle in self._toggles:
+            toggle_layout.addWidget(toggle)
+        # Search and filters sit right of the tabs (shown with the Calls tab): a docked
+        # pane has no height to spare for a row of their own.
+        self.search_bar = QWidget(self)
+        top = QHBoxLayout(self.search_bar)
+        top.setContentsMargins(4, 1, 0, 1)
         top.setSpacing(4)
         top.addWidget(self.search_edit, 1)
-        for toggle in self._toggles:
-            top.addWidget(toggle)
+        top.addWidget(self.toggle_bar)
         top.addWidget(self.filter_button)
         top.addWidget(self.edges_button)
         top.addWidget(self.process_combo)
+        self._search_layout = top
 
         # -- tables ---------------------------------------------------------------------
         self.table = self._make_table(self.proxy)
@@ -248,7 +277,6 @@ class ProfileView(QWidget):
         header.setSectionResizeMode(COL_FUNCTION, QHeaderView.Stretch)
         header.setContextMenuPolicy(Qt.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
-        self._fit_columns()
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.proxy.modelReset.connect(self._restore_selection)
@@ -262,8 +290,10 @@ class ProfileView(QWidget):
                 view.setItemDelegateForColumn(column, edge_heat)
             view.setItemDelegateForColumn(EDGE_LOCATION, ElidingDelegate(view))
             view.sortByColumn(EDGE_TIME, Qt.DescendingOrder)
-            self._size_edge_columns(view)
+            view.horizontalHeader().setSectionResizeMode(EDGE_FUNCTION, QHeaderView.Stretch)
+            view.viewport().installEventFilter(self)
             view.doubleClicked.connect(self._on_edge_double_clicked)
+        self._fit_columns()
         self.callers_label = self._make_label(_("Callers"))
         self.callees_label = self._make_label(_("Callees"))
 
@@ -289,9 +319,7 @@ class ProfileView(QWidget):
 
         self.calls_page = QWidget(self)
         calls_layout = QVBoxLayout(self.calls_page)
-        calls_layout.setContentsMargins(0, 2, 0, 0)
-        calls_layout.setSpacing(2)
-        calls_layout.addLayout(top)
+        calls_layout.setContentsMargins(0, 0, 0, 0)
         calls_layout.addWidget(self.splitter, 1)
 
         # -- output (with the running script's input line) and summary ------------------
@@ -337,6 +365,8 @@ class ProfileView(QWidget):
         self.tabs.addTab(self.calls_page, _("Calls"))
         self.tabs.addTab(self.output_page, _("Output"))
         self.tabs.addTab(self.summary_edit, _("Summary"))
+        self.tabs.setCornerWidget(self.search_bar, Qt.TopRightCorner)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -364,6 +394,15 @@ class ProfileView(QWidget):
 
     def _make_table(self, model) -> QTableView:
         view = QTableView(self)
+        # A header made here (not by the view) lets sectionSizeFromContents be asked: the
+        # width a title needs in the current style, sort arrow and padding included.
+        header = QHeaderView(Qt.Horizontal, view)
+        header.setSectionsClickable(True)
+        # Styles draw the sort arrow over the right end of the title: numbers' titles are
+        # right-aligned, so keep that end free.
+        header.setStyleSheet("QHeaderView::section { padding-right: %dpx; }"
+                             % HEADER_ARROW_ROOM_PX)
+        view.setHorizontalHeader(header)
         view.setModel(model)
         view.setSelectionBehavior(QAbstractItemView.SelectRows)
         view.setSelectionMode(QAbstractItemView.ExtendedSelection)
@@ -389,11 +428,12 @@ class ProfileView(QWidget):
     def _number_width(self, view: QTableView, column: int, samples: Sequence[str]) -> int:
         """Width that shows ``column``'s title (with the sort arrow) and every sample."""
         metrics = view.fontMetrics()
-        title = str(view.model().headerData(column, Qt.Horizontal) or "")
-        header_metrics = view.horizontalHeader().fontMetrics()
         text = max([metrics.horizontalAdvance(s) for s in samples] or [0])
-        return max(header_metrics.horizontalAdvance(title) + SORT_ARROW_PX, text) + \
-            CELL_PADDING_PX
+        header = view.horizontalHeader()
+        title = header.sectionSizeFromContents(column).width()
+        if header.isSortIndicatorShown():
+            title += SORT_ARROW_PX  # some styles leave the arrow out of the measure
+        return max(title, text + CELL_PADDING_PX)
 
     def _column_widths(self) -> dict:
         """Width each column of the call table needs; numbers sized from the font and the
@@ -424,30 +464,23 @@ class ProfileView(QWidget):
     def _fit_columns(self) -> None:
         """Show the columns that fit beside a readable Function column, most useful first;
         the Function column takes the rest. Columns the user hid stay hidden."""
-        header = self.table.horizontalHeader()
-        widths = self._column_widths()
-        available = self.table.viewport().width()
         metrics = self.table.fontMetrics()
-        room = available - metrics.horizontalAdvance("x" * FUNCTION_MIN_CHARS)
-        for column in COLUMN_PRIORITY:
-            width = widths[column]
-            show = column not in self._hidden_columns and width <= room
-            if show:
-                room -= width
-                if column != COL_LOCATION or header.sectionSize(column) < width:
-                    header.resizeSection(column, width)
-            header.setSectionHidden(column, not show)
+        fit_columns(self.table, self._column_widths(), COLUMN_PRIORITY,
+                    metrics.horizontalAdvance("x" * FUNCTION_MIN_CHARS),
+                    hidden=self._hidden_columns, flexible=(COL_LOCATION,))
+        for view in (self.callers_view, self.callees_view):
+            fit_columns(view, self._edge_widths(view), EDGE_PRIORITY,
+                        metrics.horizontalAdvance("x" * EDGE_FUNCTION_MIN_CHARS),
+                        flexible=(EDGE_LOCATION,))
 
-    def _size_edge_columns(self, view: QTableView) -> None:
-        metrics = view.fontMetrics()
-        header = view.horizontalHeader()
-        header.setSectionResizeMode(EDGE_FUNCTION, QHeaderView.Stretch)
-        for column, samples in ((EDGE_CALLS, ["9999/9999"]),
-                                (EDGE_TIME, ["99.9 ms", "9.99 µs"]),
-                                (EDGE_SELF, ["99.9 ms", "9.99 µs"]),
-                                (EDGE_PERCENT, ["100.0 %"])):
-            header.resizeSection(column, self._number_width(view, column, samples))
-        header.resizeSection(EDGE_LOCATION, metrics.horizontalAdvance("x" * 16))
+    def _edge_widths(self, view: QTableView) -> dict:
+        times = ["99.9 ms", "9.99 µs", format_ns(self.model.profile().total_ns)]
+        widths = {column: self._number_width(view, column, samples)
+                  for column, samples in ((EDGE_CALLS, ["9999/9999"]),
+                                          (EDGE_TIME, times), (EDGE_SELF, times),
+                                          (EDGE_PERCENT, ["100.0 %"]))}
+        widths[EDGE_LOCATION] = view.fontMetrics().horizontalAdvance("x" * 16)
+        return widths
 
     def column_visible(self, column: int) -> bool:
         return not self.table.horizontalHeader().isSectionHidden(column)
@@ -498,12 +531,44 @@ class ProfileView(QWidget):
         self.edges_splitter.setVisible(shown)
         self.edges_button.setChecked(shown)
 
+    def _search_bar_room(self, buttons: bool) -> int:
+        """Width left beside the tabs once the search field (at its preferred width) and
+        the controls beside it are placed: the toggles as buttons, or the Filters menu."""
+        spacing = 4
+        needed = self.tabs.tabBar().sizeHint().width() + 8
+        needed += self.search_edit.sizeHint().width() + self.edges_button.sizeHint().width()
+        if buttons:
+            needed += sum(t.sizeHint().width() + 2 for t in self._toggles) + 3 * spacing
+        else:
+            needed += self.filter_button.sizeHint().width() + spacing
+        if self._owns_process_combo() and not self.process_combo.isHidden():
+            needed += self.process_combo.sizeHint().width() + spacing
+        return self.width() - needed
+
+    def _toggles_fit(self) -> bool:
+        """True when the four toggles fit beside the tabs as buttons."""
+        return self._search_bar_room(True) >= 0
+
+    def _owns_process_combo(self) -> bool:
+        return self.process_combo.parent() is self.search_bar
+
+    def detach_process_combo(self) -> QComboBox:
+        """Take the process box out of the search bar (the glue puts it beside the run
+        picker); it keeps working the same."""
+        self._search_layout.removeWidget(self.process_combo)
+        return self.process_combo
+
+    def _on_tab_changed(self, _index: int) -> None:
+        self.search_bar.setVisible(self.tabs.currentWidget() is self.calls_page)
+
     def _update_layout(self) -> None:
         compact = self.height() < ROOMY_HEIGHT_PX or self.width() < ROOMY_WIDTH_PX
-        narrow = self.width() < ROOMY_WIDTH_PX
-        for toggle in self._toggles:
-            toggle.setVisible(not narrow)
-        self.filter_button.setVisible(narrow)
+        buttons = self._toggles_fit()
+        self.toggle_bar.setVisible(buttons)
+        self.filter_button.setVisible(not buttons)
+        # room to spare goes to the search field, up to a comfortable width
+        spare = max(0, min(self._search_bar_room(buttons), SEARCH_EXTRA_PX))
+        self.search_edit.setMinimumWidth(self.search_edit.sizeHint().width() + spare)
         if compact != self._compact:
             self._compact = compact
             self._apply_edges()
@@ -578,15 +643,16 @@ class ProfileView(QWidget):
         combo = self.process_combo
         combo.blockSignals(True)
         combo.clear()
-        combo.addItem(summed_label(len(self._processes)), None)
-        combo.setItemData(0, _("cProfile measures each process' wall time; here the "
-                               "processes' times are added up, so they can exceed the "
-                               "run's duration"), Qt.ToolTipRole)
+        combo.addItem(summed_label(), None)
+        combo.setItemData(0, _("All processes: cProfile measures each process' wall "
+                               "time, and their times are added up here, so they can "
+                               "exceed the run's duration"), Qt.ToolTipRole)
         for label, pid, _profile in self._processes:
             combo.addItem(_("{label} (pid {pid})").format(label=label, pid=pid), pid)
         combo.setCurrentIndex(0)
         combo.blockSignals(False)
         combo.setVisible(len(self._processes) > 1)
+        self._update_layout()
         self._current = None
         self._show(self._merged)
 
@@ -757,7 +823,9 @@ class ProfileView(QWidget):
         self.select_function(function_index)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Resize and watched is self.table.viewport():
+        if event.type() == QEvent.Resize and watched in (
+                self.table.viewport(), self.callers_view.viewport(),
+                self.callees_view.viewport()):
             self._fit_columns()
         if event.type() == QEvent.KeyPress and watched is self.input_edit and \
                 event.key() == Qt.Key_D and event.modifiers() & Qt.ControlModifier:
