@@ -476,6 +476,8 @@ class CallgrindWidget(PluginMainWidget):
         self.show_message("")
         if record.id not in self._compared_ids:
             self._remove_compare_tab()   # a comparison of other runs would mislead
+        elif self.tabs.currentWidget() is self._extra_views.get("compare"):
+            self.view.show_calls()       # the user picked one run: show that run
         process = self.processes.get(record.id)
         self._update_input_line(process)
         if process is not None:
