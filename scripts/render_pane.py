@@ -3,14 +3,14 @@
 Starts Spyder headless with the plugin (as its tests do) in a 1600x1000 window, profiles
 ``scripts/sample_program.py --pool`` through the pane exactly as the toolbar button does,
 waits for the run, selects its hottest function of the script itself and grabs the whole
-window twice: with the pane docked where Spyder puts it (beside Help and the Variable
-Explorer), and with the pane maximized (Spyder's "Maximize current pane"). Run it once per
-theme (Spyder applies a theme at start-up)::
+window twice: with the pane docked where Spyder puts it (tabbed with Help and the Variable
+Explorer), its dock resized so that the pane is 700x350 as users see it in such a window,
+and with the pane maximized (Spyder's "Maximize current pane"). Run it once per theme
+(Spyder applies a theme at start-up)::
 
     python scripts/render_pane.py            # dark: images/docked.png, images/maximized.png
-    python scripts/render_pane.py --light    # light: images/docked_light.png, ...
-
-``--flame`` also grabs the maximized pane's flame graph (images/pane_flamegraph.png).
+    python scripts/render_pane.py --light    # light: images/docked_light.png,
+                                             #        images/maximized_light.png
 """
 
 import os
@@ -112,12 +112,6 @@ def main():
     profile_sample(widget)
     plugin.switch_to_plugin()
     close_dialogs(window)
-    with open("/tmp/dockw/log.txt", "w") as log:
-        log.write(f"window {window.size()} min {window.minimumSizeHint()} {window.minimumSize()}\n"
-                  f"pane {widget.size()} min {widget.minimumSizeHint()}\n"
-                  f"view min {widget.view.minimumSizeHint()} picker {widget.picker.minimumSizeHint()}\n"
-                  f"calls {widget.view.calls_page.minimumSizeHint()} tabs {widget.view.tabs.minimumSizeHint()}\n"
-                  f"dock {plugin.dockwidget.size()} {plugin.dockwidget.minimumSizeHint()}\n")
     grab(window, f"docked{suffix}.png")
 
     layouts = window.get_plugin("layout")
@@ -127,10 +121,6 @@ def main():
     settle(1.0)
     print("maximized pane:", widget.width(), "x", widget.height())
     grab(window, f"maximized{suffix}.png")
-    if "--flame" in sys.argv:
-        widget.tabs.setCurrentWidget(widget._extra_views["flame"])
-        grab(window, "pane_flamegraph.png")
-        widget.view.show_calls()
     layouts.maximize_dockwidget(restore=True)
     window.closing(close_immediately=True)
     window.close()
