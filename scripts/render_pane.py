@@ -41,7 +41,9 @@ def wait(condition, timeout=120.0):
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise SystemExit("render_pane: timed out")
+            # Spyder redirects sys.stderr: say it where the caller sees it
+            sys.__stderr__.write(f"render_pane: timed out waiting for {condition}\n")
+            raise SystemExit(1)
         QApplication.processEvents()
         time.sleep(0.02)
 
@@ -57,7 +59,7 @@ def grab(widget, name):
     settle()
     path = os.path.join(ROOT, "images", name)
     widget.grab().save(path)
-    print("wrote", os.path.relpath(path, ROOT))
+    sys.__stdout__.write(f"wrote {os.path.relpath(path, ROOT)}\n")
 
 
 def close_dialogs(window):
@@ -79,8 +81,11 @@ def dock_at_pane_size(window, plugin):
         window.resizeDocks([dock], [PANE_SIZE[1] + extra_h], Qt.Vertical)
 
 
-def profile_sample(widget):
+def profile_sample(window, widget):
     script = os.path.join(HERE, "sample_program.py")
+    editor = window.get_plugin("editor")
+    editor.load(script)
+    wait(lambda: editor.get_current_filename() == script, 30)
     process = widget.start_run(script, args=["--pool"], cwd=HERE)
     wait(lambda: not process.running and not widget.processes)
     wait(lambda: widget._extra_data is not None)  # the full table, not only the top rows
@@ -109,7 +114,7 @@ def main():
     settle(1.0)
     dock_at_pane_size(window, plugin)
     close_dialogs(window)
-    profile_sample(widget)
+    profile_sample(window, widget)
     plugin.switch_to_plugin()
     close_dialogs(window)
     grab(window, f"docked{suffix}.png")

@@ -96,7 +96,7 @@ class CallgrindWidget(PluginMainWidget):
         self._loader.compared.connect(self._on_compared)
         self._process_data = {}
 
-        self.history_model = RunHistoryModel(parent=self)
+        self.history_model = RunHistoryModel(parent=self, icons=_status_icons())
         self.history = QTableView(self)
         self.history.setModel(self.history_model)
         self.history.setColumnHidden(HISTORY_RUN, True)
@@ -118,7 +118,9 @@ class CallgrindWidget(PluginMainWidget):
         self.status_label = self.picker.status_label
 
         self.view = ProfileView(self, search_icon=self.create_icon("find"),
-                                filter_icon=self.create_icon("filter"))
+                                filter_icon=self.create_icon("filter"),
+                                edges_icon=self.create_icon("callers_or_callees"),
+                                waiting_icon=_themed_icon("mdi6.timer-sand"))
         self.view.jump_to_source.connect(
             lambda path, line: self.sig_edit_goto_requested.emit(path, line, ""))
         self.view.process_changed.connect(self._on_process_changed)
@@ -330,6 +332,7 @@ class CallgrindWidget(PluginMainWidget):
 
     def _apply_list(self):
         shown = self._list_wanted[bool(self._narrow)]
+        appears = shown and self.history.isHidden()
         self.history.setVisible(shown)
         self.picker.set_list_shown(shown)
         self.picker.set_list_button_shown(not self._narrow)
@@ -338,11 +341,13 @@ class CallgrindWidget(PluginMainWidget):
             action.blockSignals(True)
             action.setChecked(shown)
             action.blockSignals(False)
-        sizes = self.splitter.sizes()
-        if shown and sizes[0] < self.history.sizeHint().width() // 2:
-            # first shown (or squeezed): give the list a readable width
-            total = sum(sizes)
-            left = min(total // 3, max(240, self.history.sizeHint().width()))
+        if appears:
+            # wide enough for its columns, at most two fifths of the pane
+            self.history.resizeColumnsToContents()
+            total = sum(self.splitter.sizes()) or self.width()
+            columns = self.history.horizontalHeader().length() + \
+                self.history.verticalScrollBar().sizeHint().width() + 4
+            left = min(total * 2 // 5, max(240, columns))
             self.splitter.setSizes([left, total - left])
         self.picker.set_status(self.selected_record())
 
@@ -374,9 +379,9 @@ class CallgrindWidget(PluginMainWidget):
             return False
         if found.get("version") != 1 or not self.view.restore_state(view):
             return False
-        self.splitter.restoreState(splitter)
         self._list_wanted = wanted
         self._apply_list()
+        self.splitter.restoreState(splitter)   # the user's sizes win over the defaults
         return True
 
     def save_layout(self):
@@ -854,6 +859,33 @@ class CallgrindWidget(PluginMainWidget):
                 menu.addAction(action)
         self.update_actions()
         menu.popup(self.history.viewport().mapToGlobal(pos))
+
+
+def _themed_icon(name: str):
+    """A qtawesome icon in the colour Spyder's theme gives its own icons (None if this
+    Spyder has no such icon)."""
+    try:
+        import qtawesome
+        from spyder.utils.icon_manager import ima
+        return qtawesome.icon(name, color=ima.MAIN_FG_COLOR)
+    except Exception:  # a missing icon must not break the pane
+        return None
+
+
+def _status_icons():
+    """An icon per run outcome, for the run picker and the list of runs."""
+    found = {}
+    for status, (name, colour) in {"ok": ("mdi6.check-circle", "#2fb344"),
+                                   "error": ("mdi6.alert-circle", "#e5484d"),
+                                   "stopped": ("mdi6.stop-circle", "#f59f00"),
+                                   "failed": ("mdi6.close-circle", "#e5484d"),
+                                   STATUS_RUNNING: ("mdi6.play-circle", "#3b8eea")}.items():
+        try:
+            import qtawesome
+            found[status] = qtawesome.icon(name, color=colour)
+        except Exception:  # an icon font missing: the words alone still say it
+            pass
+    return found
 
 
 def _read_text(path: Optional[str], limit: int = 2_000_000) -> str:

@@ -85,18 +85,19 @@ def format_started_short(started: str) -> str:
 
 
 def run_title(run: RunRecord) -> str:
-    """``boardgame.py  14:02  2.41 s  ok``: script, start, duration and outcome, with
-    lost processes (``error, 3 of 4 processes``); ``running`` while it runs."""
+    """``boardgame.py  2.41 s  ok  14:02``: script, duration, outcome (with lost processes:
+    ``error, 3 of 4 processes``) and start, most telling first (a narrow box cuts the
+    end); ``running`` while it runs."""
     script = os.path.basename(run.script) or run.script
     started = format_started_short(run.started)
     if run.status not in STATUS_WORDS:
-        return f"{script}  {started}  {status_text(run.status)}"
+        return f"{script}  {status_text(run.status)}  {started}"
     outcome = status_text(run.status)
     total = len(run.processes)
     if total and run.profiled_count < total:
         outcome = _("{outcome}, {profiled} of {total} processes").format(
             outcome=outcome, profiled=run.profiled_count, total=total)
-    return f"{script}  {started}  {format_duration(run.duration)}  {outcome}"
+    return f"{script}  {format_duration(run.duration)}  {outcome}  {started}"
 
 
 def _timestamp(run: RunRecord) -> float:
@@ -140,8 +141,8 @@ class RunHistoryModel(QAbstractTableModel):
     def set_status_icons(self, icons: Dict[str, object]) -> None:
         self._icons = dict(icons)
         if self._runs:
-            self.dataChanged.emit(self.index(0, HISTORY_STATUS),
-                                  self.index(len(self._runs) - 1, HISTORY_STATUS))
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(len(self._runs) - 1, HISTORY_COLUMN_COUNT - 1))
 
     # -- updating ------------------------------------------------------------------------
     def set_runs(self, runs: Sequence[RunRecord]) -> None:
@@ -248,7 +249,7 @@ class RunHistoryModel(QAbstractTableModel):
             if column == HISTORY_STARTED:
                 return run.started
             return None
-        if role == Qt.DecorationRole and column == HISTORY_STATUS:
+        if role == Qt.DecorationRole and column in (HISTORY_STATUS, HISTORY_RUN):
             return self._icons.get(run.status)
         if role == Qt.TextAlignmentRole and column == HISTORY_DURATION:
             return int(Qt.AlignRight | Qt.AlignVCenter)

@@ -37,7 +37,8 @@ from spyder_callgrind.widgets.edges import (
     MODE_CALLEES, MODE_CALLERS, EdgeTableModel)
 from spyder_callgrind.widgets.delegates import ElidingDelegate, HeatBarDelegate
 from spyder_callgrind.widgets.i18n import _
-from spyder_callgrind.widgets.icons import edges_icon, waiting_icon
+from spyder_callgrind.widgets.icons import edges_icon as painted_edges_icon
+from spyder_callgrind.widgets.icons import waiting_icon as painted_waiting_icon
 
 #: Lines kept in the Output tab; older lines are dropped as new ones arrive.
 OUTPUT_MAX_LINES = 20_000
@@ -55,6 +56,10 @@ COLUMN_PRIORITY = (COL_INCLUSIVE, COL_SELF, COL_CALLS, COL_LOCATION, COL_SELF_PE
                    COL_INCLUSIVE_PERCENT, COL_PER_CALL)
 #: Characters of a function name that must stay readable before more columns are shown.
 FUNCTION_MIN_CHARS = 24
+#: A combo box's frame and arrow, beside its text.
+COMBO_ARROW_PX = 26
+#: Room kept free between the tabs and the search bar (frames, the style's margins).
+CORNER_SLACK_PX = 16
 #: Width the search field grows by when the tab bar has room to spare.
 SEARCH_EXTRA_PX = 160
 #: Callers/callees columns shown when they fit, most useful first.
@@ -88,10 +93,10 @@ def _unb64(text: str) -> QByteArray:
     return QByteArray(base64.b64decode(text.encode("ascii"), validate=True))
 
 
-def summed_label() -> str:
-    """The process box's entry for all processes merged (their times summed: the status
-    line and the entry's tooltip say so)."""
-    return _("All processes")
+def summed_label(count: int) -> str:
+    """The process box's entry for all ``count`` processes merged (their times summed:
+    the status line and the entry's tooltip say so)."""
+    return _("All {count} processes").format(count=count)
 
 
 def fit_columns(view: QTableView, widths: dict, priority: Sequence[int], name_px: int,
@@ -159,7 +164,7 @@ class ProfileView(QWidget):
 
     def __init__(self, parent=None, *, stdlib_dirs: Optional[Sequence[str]] = None,
                  builtins_icon=None, stdlib_icon=None, site_icon=None, search_icon=None,
-                 filter_icon=None):
+                 filter_icon=None, edges_icon=None, waiting_icon=None):
         super().__init__(parent)
         self._merged = ProfileData([], [])
         self._processes: List[ProcessEntry] = []
@@ -171,7 +176,10 @@ class ProfileView(QWidget):
         self._partial_stream: Optional[str] = None  # stream of an unfinished output line
 
         self.model = CallTableModel(parent=self)
-        self.model.set_waiting_icon(waiting_icon(self.palette().color(QPalette.Text)))
+        # Icons drawn here take the palette's colours; a theme that styles widgets with a
+        # style sheet (Spyder's) passes its own icons instead.
+        self.model.set_waiting_icon(waiting_icon or painted_waiting_icon(
+            self.palette().color(QPalette.Text)))
         self.proxy = CallTableProxy(self, stdlib_dirs=stdlib_dirs)
         self.proxy.setSourceModel(self.model)
         self.callers_model = EdgeTableModel(MODE_CALLERS, self)
@@ -212,12 +220,11 @@ class ProfileView(QWidget):
         # buttons mirror each other.
         self.filter_button = QToolButton(self)
         self.filter_button.setText(_("Filters"))
-        self.filter_button.setToolTip(_("Hide built-ins, the standard library, "
-                                        "site-packages or waiting functions"))
         self.filter_button.setPopupMode(QToolButton.InstantPopup)
         if filter_icon is not None:
+            # the funnel alone until a filter is on; then the count beside it
             self.filter_button.setIcon(filter_icon)
-            self.filter_button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            self.filter_button.setToolButtonStyle(Qt.ToolButtonIconOnly)
         menu = QMenu(self.filter_button)
         self.filter_actions = []
         for toggle in self._toggles:
@@ -231,7 +238,8 @@ class ProfileView(QWidget):
 
         self.edges_button = QToolButton(self)
         self.edges_button.setText(_("Callers/callees"))
-        self.edges_button.setIcon(edges_icon(self.palette().color(QPalette.ButtonText)))
+        self.edges_button.setIcon(edges_icon or painted_edges_icon(
+            self.palette().color(QPalette.ButtonText)))
         self.edges_button.setToolButtonStyle(Qt.ToolButtonIconOnly)
         self.edges_button.setToolTip(_("Show the callers and callees of the chosen "
                                        "function below the table"))
@@ -240,7 +248,9 @@ class ProfileView(QWidget):
 
         self.process_combo = QComboBox(self)
         self.process_combo.setToolTip(_("Process whose profile is shown"))
-        self.process_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        # as wide as "All processes": a pid shows whole in the list, may be elided closed
+        self.process_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.process_combo.setMinimumContentsLength(1)
         self.process_combo.currentIndexChanged.connect(self._on_process_index)
         self.process_combo.hide()
 
@@ -534,15 +544,17 @@ class ProfileView(QWidget):
     def _search_bar_room(self, buttons: bool) -> int:
         """Width left beside the tabs once the search field (at its preferred width) and
         the controls beside it are placed: the toggles as buttons, or the Filters menu."""
-        spacing = 4
-        needed = self.tabs.tabBar().sizeHint().width() + 8
-        needed += self.search_edit.sizeHint().width() + self.edges_button.sizeHint().width()
+        widths = [self.search_edit.sizeHint().width(), self.edges_button.sizeHint().width()]
         if buttons:
-            needed += sum(t.sizeHint().width() + 2 for t in self._toggles) + 3 * spacing
+            widths += [t.sizeHint().width() + 2 for t in self._toggles]
         else:
-            needed += self.filter_button.sizeHint().width() + spacing
+            widths.append(self.filter_button.sizeHint().width())
         if self._owns_process_combo() and not self.process_combo.isHidden():
-            needed += self.process_combo.sizeHint().width() + spacing
+            widths.append(self.process_combo.sizeHint().width())
+        margins = self._search_layout.contentsMargins()
+        needed = (self.tabs.tabBar().sizeHint().width() + sum(widths)
+                  + self._search_layout.spacing() * len(widths)
+                  + margins.left() + margins.right() + CORNER_SLACK_PX)
         return self.width() - needed
 
     def _toggles_fit(self) -> bool:
@@ -580,8 +592,18 @@ class ProfileView(QWidget):
 
     def _update_filter_button(self) -> None:
         count = sum(t.isChecked() for t in self._toggles)
-        self.filter_button.setText(_("Filters ({count})").format(count=count) if count
-                                   else _("Filters"))
+        button = self.filter_button
+        if button.icon().isNull():
+            button.setText(_("Filters ({count})").format(count=count) if count
+                           else _("Filters"))
+        else:
+            button.setText(str(count) if count else _("Filters"))
+            button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon if count
+                                      else Qt.ToolButtonIconOnly)
+        active = [t.text() for t in self._toggles if t.isChecked()]
+        button.setToolTip("\n".join([_("Filters")] + active) if active else
+                          _("Hide built-ins, the standard library, site-packages or "
+                            "waiting functions"))
 
     # -- state ---------------------------------------------------------------------------
     def save_state(self) -> bytes:
@@ -643,14 +665,19 @@ class ProfileView(QWidget):
         combo = self.process_combo
         combo.blockSignals(True)
         combo.clear()
-        combo.addItem(summed_label(), None)
-        combo.setItemData(0, _("All processes: cProfile measures each process' wall "
-                               "time, and their times are added up here, so they can "
-                               "exceed the run's duration"), Qt.ToolTipRole)
+        count = len(self._processes)
+        combo.addItem(summed_label(count), None)
+        combo.setItemData(0, _("Time summed over {count} processes: cProfile measures "
+                               "each process' wall time, and their times are added up "
+                               "here, so they can exceed the run's duration").format(
+                                   count=count), Qt.ToolTipRole)
         for label, pid, _profile in self._processes:
             combo.addItem(_("{label} (pid {pid})").format(label=label, pid=pid), pid)
         combo.setCurrentIndex(0)
         combo.blockSignals(False)
+        # wide enough for "All N processes"; a process' longer name shows in the list
+        combo.setMinimumWidth(combo.fontMetrics().horizontalAdvance(combo.itemText(0))
+                              + COMBO_ARROW_PX)
         combo.setVisible(len(self._processes) > 1)
         self._update_layout()
         self._current = None

@@ -174,8 +174,8 @@ def test_process_box_switches_the_table(qtbot, main_profile, worker_profile):
     combo = widget.process_combo
     assert not combo.isHidden()
     assert [combo.itemText(i) for i in range(combo.count())] == \
-        ["All processes", "main (pid 123)", "worker 1 (pid 456)"]
-    assert "added up" in combo.itemData(0, Qt.ToolTipRole)
+        ["All 2 processes", "main (pid 123)", "worker 1 (pid 456)"]
+    assert combo.itemData(0, Qt.ToolTipRole).startswith("Time summed over 2 processes")
     assert {"crunch", "fib"} <= set(shown_names(widget))
 
     with qtbot.waitSignal(widget.process_changed) as blocker:
