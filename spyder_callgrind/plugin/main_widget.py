@@ -38,7 +38,7 @@ from spyder_callgrind.engine.viewer import ViewerNotFound, open_in_viewer
 from spyder_callgrind.widgets.calltree import CallTreeView
 from spyder_callgrind.widgets.compare import CompareView
 from spyder_callgrind.widgets.flamegraph import FlameGraphView
-from spyder_callgrind.widgets.history import HISTORY_RUN, RunHistoryModel
+from spyder_callgrind.widgets.history import HISTORY_LABEL, HISTORY_RUN, RunHistoryModel
 from spyder_callgrind.widgets.loading import PREVIEW_POLL_SECONDS, RunLoader
 from spyder_callgrind.widgets.profileview import STREAM_INPUT, ProfileView
 from spyder_callgrind.widgets.runpicker import RunPicker, StdlibProbe, run_status_text
@@ -342,12 +342,12 @@ class CallgrindWidget(PluginMainWidget):
             action.setChecked(shown)
             action.blockSignals(False)
         if appears:
-            # wide enough for its columns, at most two fifths of the pane
+            # wide enough for its columns, at most a third of the pane
             self.history.resizeColumnsToContents()
             total = sum(self.splitter.sizes()) or self.width()
             columns = self.history.horizontalHeader().length() + \
                 self.history.verticalScrollBar().sizeHint().width() + 4
-            left = min(total * 2 // 5, max(240, columns))
+            left = min(total // 3, max(240, columns))
             self.splitter.setSizes([left, total - left])
         self.picker.set_status(self.selected_record())
 
@@ -417,6 +417,8 @@ class CallgrindWidget(PluginMainWidget):
             self._watcher.addPath(store.root)
         running = [r for r in self.running_records.values()]
         self.history_model.set_runs(running + runs)
+        # the Label column only when some run has a label: the list stays narrow
+        self.history.setColumnHidden(HISTORY_LABEL, not any(r.label for r in runs))
         if problems:
             self.show_message(_("Skipped {} damaged run folder(s): {}").format(
                 len(problems), "; ".join(str(p) for p in problems[:3])))

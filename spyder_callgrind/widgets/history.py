@@ -58,7 +58,7 @@ def parse_started(started: str) -> Optional[datetime]:
 
 def format_started(started: str) -> str:
     moment = parse_started(started)
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else (started or "")
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else (started or "")
 
 
 def format_duration(seconds: float) -> str:

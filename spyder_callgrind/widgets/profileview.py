@@ -854,8 +854,12 @@ class ProfileView(QWidget):
                 self.table.viewport(), self.callers_view.viewport(),
                 self.callees_view.viewport()):
             self._fit_columns()
-        if event.type() == QEvent.KeyPress and watched is self.input_edit and \
+        if watched is getattr(self, "input_edit", None) and event.type() in (
+                QEvent.ShortcutOverride, QEvent.KeyPress) and \
                 event.key() == Qt.Key_D and event.modifiers() & Qt.ControlModifier:
+            if event.type() == QEvent.ShortcutOverride:
+                event.accept()  # Ctrl+D is ours here, not an application shortcut's
+                return False
             self._request_eof()
             return True
         if event.type() == QEvent.KeyPress and isinstance(watched, QTableView):

@@ -81,8 +81,11 @@ def test_docked_pane_shows_rows_columns_search_and_run(main_window, plugin, stor
     # the run picker names the run: script, start, duration, outcome
     combo = widget.picker.combo
     assert combo.isVisible() and not widget.history.isVisible()
-    assert combo.currentText().startswith("many_steps.py") and combo.currentText().endswith("ok")
-    assert combo.width() >= combo.fontMetrics().horizontalAdvance("many_steps.py")
+    assert combo.currentText().startswith("many_steps.py  ")
+    assert "  ok  " in combo.currentText()
+    # the whole text shows: script, duration, outcome, start
+    assert combo.fontMetrics().horizontalAdvance(combo.currentText()) + \
+        combo.iconSize().width() < combo.width()
     assert "1 process" in widget.picker.status_label.toolTip()
     # the plugin's own icon, not Spyder's Profile one
     from spyder.utils.icon_manager import ima
@@ -173,3 +176,44 @@ def test_toggles_layout_and_comparisons_follow_the_user(main_window, plugin, sto
     click(1, selection.ClearAndSelect)                  # one of the two compared
     assert widget.tabs.currentWidget() is view.calls_page
     assert widget.tabs.indexOf(compare) >= 0
+
+
+ASKS = """\
+name = input("name? ")
+print("hello", name, flush=True)
+import sys
+print("rest", repr(sys.stdin.read()), flush=True)
+"""
+
+
+def test_input_line_sends_to_the_running_script(main_window, plugin, store_dir, tmp_path,
+                                                qtbot):
+    """The pane calls the run's send_input/send_eof (when the run offers them), echoes the
+    line like a console, and shows the input line only while the script runs."""
+    widget = dock_at(main_window, plugin, qtbot, PANE)
+    script = write_script(tmp_path, "asks.py", ASKS)
+    process = widget.start_run(script, cwd=str(tmp_path))
+    view = widget.view
+    assert view.tabs.currentWidget() is view.output_page and view.input_row.isVisible()
+    if not hasattr(process, "send_input"):
+        # This run cannot take input yet: the line says so and sends nothing.
+        assert not view.input_edit.isEnabled() and view.input_edit.toolTip()
+        sent = []
+        process.send_input = sent.append            # what the run will offer
+        process.send_eof = lambda: sent.append(None)
+        widget.show_run(widget.selected_record())   # shown again: the line is enabled
+    else:
+        sent = None
+    assert view.input_edit.isEnabled()
+    qtbot.keyClicks(view.input_edit, "Ada")
+    qtbot.keyClick(view.input_edit, Qt.Key_Return)
+    assert "Ada\n" in view.output_text()
+    qtbot.keyClick(view.input_edit, Qt.Key_D, Qt.ControlModifier)
+    assert not view.input_edit.isEnabled()           # input closed
+    if sent is not None:
+        assert sent == ["Ada", None]
+        widget.stop_current_run()
+    else:
+        qtbot.waitUntil(lambda: "hello Ada" in view.output_text(), timeout=30000)
+    qtbot.waitUntil(lambda: not widget.processes, timeout=60000)
+    assert not view.input_row.isVisible()
