@@ -58,7 +58,7 @@ def parse_started(started: str) -> Optional[datetime]:
 
 def format_started(started: str) -> str:
     moment = parse_started(started)
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else (started or "")
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else (started or "")
 
 
 def format_duration(seconds: float) -> str:
@@ -211,7 +211,7 @@ class RunHistoryModel(QAbstractTableModel):
             if column == HISTORY_SCRIPT:
                 return os.path.basename(run.script) or run.script
             if column == HISTORY_STARTED:
-                return format_started(run.started)
+                return format_started_short(run.started)
             if column == HISTORY_DURATION:
                 return format_duration(run.duration)
             if column == HISTORY_STATUS:
@@ -247,7 +247,7 @@ class RunHistoryModel(QAbstractTableModel):
                                      f"{process.note or _('not profiled')}")
                 return "\n".join(parts)
             if column == HISTORY_STARTED:
-                return run.started
+                return format_started(run.started)
             return None
         if role == Qt.DecorationRole and column in (HISTORY_STATUS, HISTORY_RUN):
             return self._icons.get(run.status)

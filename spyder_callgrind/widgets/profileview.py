@@ -278,10 +278,14 @@ class ProfileView(QWidget):
 
         # -- tables ---------------------------------------------------------------------
         self.table = self._make_table(self.proxy)
-        heat = HeatBarDelegate(self.table)
+        # The delegates belong to the view (kept in a list too): their tables hold only
+        # pointers to them.
+        heat = HeatBarDelegate(self)
+        eliding = ElidingDelegate(self)
+        self._delegates = [heat, eliding]
         for column in (COL_SELF, COL_SELF_PERCENT, COL_INCLUSIVE, COL_INCLUSIVE_PERCENT):
             self.table.setItemDelegateForColumn(column, heat)
-        self.table.setItemDelegateForColumn(COL_LOCATION, ElidingDelegate(self.table))
+        self.table.setItemDelegateForColumn(COL_LOCATION, eliding)
         self.table.sortByColumn(COL_INCLUSIVE, Qt.DescendingOrder)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_FUNCTION, QHeaderView.Stretch)
@@ -295,10 +299,9 @@ class ProfileView(QWidget):
         self.callers_view = self._make_table(self.callers_model)
         self.callees_view = self._make_table(self.callees_model)
         for view in (self.callers_view, self.callees_view):
-            edge_heat = HeatBarDelegate(view)
             for column in (EDGE_TIME, EDGE_PERCENT):
-                view.setItemDelegateForColumn(column, edge_heat)
-            view.setItemDelegateForColumn(EDGE_LOCATION, ElidingDelegate(view))
+                view.setItemDelegateForColumn(column, heat)
+            view.setItemDelegateForColumn(EDGE_LOCATION, eliding)
             view.sortByColumn(EDGE_TIME, Qt.DescendingOrder)
             view.horizontalHeader().setSectionResizeMode(EDGE_FUNCTION, QHeaderView.Stretch)
             view.viewport().installEventFilter(self)

@@ -22,8 +22,11 @@ LARGE = (1600, 900)
 
 @pytest.fixture
 def make_view(qtbot, main_profile):
+    made = []  # alive until the test ends: qtbot holds only weak references
+
     def make(size, data=None):
         widget = ProfileView()
+        made.append(widget)
         qtbot.addWidget(widget)
         widget.resize(*size)
         widget.set_profile(data if data is not None else main_profile.data)
@@ -31,7 +34,9 @@ def make_view(qtbot, main_profile):
         qtbot.waitExposed(widget)
         qtbot.waitUntil(lambda: widget.table.viewport().width() > 0)
         return widget
-    return make
+    yield make
+    for widget in made:
+        widget.close()
 
 
 def fully_visible_rows(table):
