@@ -68,6 +68,8 @@ EDGE_PRIORITY = (EDGE_TIME, EDGE_CALLS, EDGE_PERCENT, EDGE_SELF, EDGE_LOCATION)
 EDGE_FUNCTION_MIN_CHARS = 18
 #: Characters of the File:line column when it is shown.
 LOCATION_CHARS = 20
+#: Space above and below a row's text (px): rows stay compact so a docked pane shows many.
+ROW_PADDING_PX = 4
 #: Room for the header's sort arrow, and a cell's margins (px).
 SORT_ARROW_PX = 4
 CELL_PADDING_PX = 14
@@ -429,7 +431,7 @@ class ProfileView(QWidget):
         rows = view.verticalHeader()
         rows.hide()
         rows.setSectionResizeMode(QHeaderView.Fixed)
-        rows.setDefaultSectionSize(view.fontMetrics().height() + 6)
+        rows.setDefaultSectionSize(view.fontMetrics().height() + ROW_PADDING_PX)
         header = view.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionsMovable(True)
