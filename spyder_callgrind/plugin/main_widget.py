@@ -393,7 +393,9 @@ class CallgrindWidget(PluginMainWidget):
 
     def restore_layout(self):
         state = self.get_conf("pane_state", default="")
-        if state and not self.restore_state(state.encode("utf-8")):
+        if not isinstance(state, str):
+            state = ""  # a hand-edited configuration: the default layout
+        if state and not self.restore_state(state.encode("utf-8", "replace")):
             logger.info("spyder-callgrind: saved pane layout unreadable; default used")
 
     @on_conf_change(option="store_dir")

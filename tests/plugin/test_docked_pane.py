@@ -149,6 +149,10 @@ def test_toggles_layout_and_comparisons_follow_the_user(main_window, plugin, sto
     widget.restore_layout()
     assert view.table.isColumnHidden(COL_CALLS)
     view.set_column_hidden(COL_CALLS, False)
+    for damaged in ("not a layout", '{"version": 1}', "[]"):
+        plugin.set_conf("pane_state", damaged)
+        widget.restore_layout()                      # the default layout, no error
+        assert not view.table.isColumnHidden(COL_CALLS)
 
     # Compare two runs, then pick another run: the comparison does not stay in front.
     script = write_script(tmp_path, "many_steps.py", SCRIPT)
