@@ -2,15 +2,19 @@
 
 It builds a word index from generated text, walks a recursive tree, solves a small
 dynamic-programming problem and sorts records. ``--slow`` makes ``score_words`` do a
-needlessly quadratic lookup, so that two runs can be compared.
+needlessly quadratic lookup, so that two runs can be compared. ``--pool`` also measures
+distances in a ``multiprocessing.Pool`` of two workers (the parent waits for them), and
+prints a line to standard error.
 """
 
 import json
+import multiprocessing
 import random
 import sys
 from collections import Counter
 
 SLOW = "--slow" in sys.argv
+POOL = "--pool" in sys.argv
 WORDS = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi "
          "omicron pi rho sigma tau upsilon phi chi psi omega").split()
 
@@ -78,6 +82,15 @@ def report(index, scores, total, pairs):
     return json.dumps({"top": records[:5], "tree": round(total, 3), "pairs": pairs})
 
 
+def distances_from(word):
+    return [edit_distance(word * 3, other * 3) for other in WORDS]
+
+
+def pooled_distances():
+    with multiprocessing.Pool(2) as pool:
+        return pool.map(distances_from, WORDS * 16)
+
+
 def main():
     rng = random.Random(7)
     text = make_text(rng, 3000)
@@ -86,6 +99,10 @@ def main():
     total = tree_sum(make_tree(rng, 7))
     pairs = closest_pairs(WORDS)
     counts = Counter(word for line in text for word in tokenize(line))
+    print("indexed", len(index), "words from", len(text), "lines")
+    if POOL:
+        print("measuring distances in 2 worker processes", file=sys.stderr)
+        print("distances:", len(pooled_distances()))
     return report(index, scores, total, pairs), counts.most_common(3)
 
 

@@ -5,7 +5,10 @@ function's name. The first line is not part of the match, since adding a line ab
 function moves it. When a file has several functions of one name (methods of different
 classes, redefinitions), they are paired by nearest first line. Built-ins all share the file
 ``~`` and are therefore matched by name. A function renamed between the runs shows up as one
-``vanished`` and one ``added`` row: nothing links the two names.
+``vanished`` and one ``added`` row: nothing links the two names. Names that carry a memory
+address (``<function Random.seed at 0x7f...>``, ``<built-in method __exit__ of _thread.lock
+object at 0x7f...>``) differ in every run; the address is dropped before matching, and
+functions that then share a name in one run are counted together.
 
 Rows are sorted by the change of *self* time, largest slowdown first: self time says where
 the extra time was spent; inclusive time would put every caller of the slow function (up to
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from spyder_callgrind.engine.model import (
@@ -71,6 +75,33 @@ class DiffRow(NamedTuple):
         return f"{os.path.basename(self.file)}:{self.line}"
 
 
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def normalise_name(name: str) -> str:
+    """``name`` without the memory addresses Python puts in the repr of objects."""
+    return _ADDRESS.sub("", name) if " at 0x" in name else name
+
+
+def _without_addresses(functions: Sequence[Function]) -> List[Function]:
+    """``functions`` with addresses dropped from their names; functions whose file, line
+    and name then coincide are merged (times and calls added up)."""
+    if not any(" at 0x" in f.name for f in functions):
+        return list(functions)
+    merged: Dict[Tuple[str, int, str], Function] = {}
+    for f in functions:
+        key = (f.file, f.line, normalise_name(f.name))
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = f._replace(name=key[2])
+        else:
+            merged[key] = seen._replace(
+                primitive_calls=seen.primitive_calls + f.primitive_calls,
+                total_calls=seen.total_calls + f.total_calls,
+                self_ns=seen.self_ns + f.self_ns, inclusive_ns=seen.inclusive_ns + f.inclusive_ns)
+    return list(merged.values())
+
+
 def _pair_by_line(before: List[int], after: List[int], old: Sequence[Function],
                   new: Sequence[Function]) -> Tuple[List[Tuple[int, int]], List[int], List[int]]:
     """Pair same-named functions of one file, nearest first line first."""
@@ -89,7 +120,8 @@ def _pair_by_line(before: List[int], after: List[int], old: Sequence[Function],
 
 def diff_profiles(before: ProfileData, after: ProfileData) -> List[DiffRow]:
     """Compare two profiles; rows sorted by self-time change, largest slowdown first."""
-    old, new = before.functions, after.functions
+    old = _without_addresses(before.functions)
+    new = _without_addresses(after.functions)
     groups_before: Dict[Tuple[str, str], List[int]] = {}
     groups_after: Dict[Tuple[str, str], List[int]] = {}
     for n, f in enumerate(old):

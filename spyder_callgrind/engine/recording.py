@@ -235,7 +235,7 @@ def write_outputs(folder: str, record: RunRecord,
     else:
         merged = profiles.merge_profiles(
             [data for _process, data in loaded],
-            description=f"{len(loaded)} processes: CPU time summed over processes")
+            description=f"time summed over {len(loaded)} processes")
     # First the top rows: the pane shows them from the unfinished run folder while the
     # rest is written (see store.RunStore.pending_file).
     profiles.save_top(merged, os.path.join(folder, TABLES_DIR, TOP_TABLE))
@@ -262,8 +262,9 @@ def write_outputs(folder: str, record: RunRecord,
             profiles.save_table(data, os.path.join(folder, TABLES_DIR, table_name(process.pid)))
     text = summary.format_summary(merged, sort="cumulative")
     if len(loaded) > 1:
-        text = (f"All {len(loaded)} processes merged (CPU time summed over processes, "
-                f"not wall time)\n\n" + text)
+        text = (f"All {len(loaded)} processes merged: time summed over {len(loaded)} "
+                f"processes (cProfile measures each process' wall time, so the sum can "
+                f"exceed the run's duration)\n\n" + text)
     if record.notes:
         text = "".join(f"Note: {note}\n" for note in record.notes) + "\n" + text
     atomic_write(os.path.join(folder, SUMMARY_FILE), text)

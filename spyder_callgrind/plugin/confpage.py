@@ -60,6 +60,8 @@ class CallgrindConfigPage(PluginConfigPage):
         layout.addWidget(self.create_checkbox(_("Hide built-in functions"), "hide_builtins"))
         layout.addWidget(self.create_checkbox(_("Hide the standard library"), "hide_stdlib"))
         layout.addWidget(self.create_checkbox(_("Hide site-packages"), "hide_site_packages"))
+        layout.addWidget(self.create_checkbox(
+            _("Hide waiting functions (locks, sleep, select, queues, joins)"), "hide_waiting"))
 
         main = QVBoxLayout()
         for group in (store_group, run_group, viewer_group, filter_group):

@@ -1,4 +1,7 @@
-"""The Callgrind pane: run history on the left, the selected run's views on the right.
+"""The Callgrind pane: a run picker on top, the selected run's views below.
+
+Docked (narrow), runs are picked in a combo box; wide (maximized, undocked), the list of
+runs is also shown beside the views. The layout follows the pane's width as it is resized.
 
 Spyder glue around the Qt views of :mod:`spyder_callgrind.widgets`: actions, toolbar,
 options menu, dialogs. Runs are started through
@@ -8,17 +11,18 @@ by :class:`~spyder_callgrind.widgets.loading.RunLoader`.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
-from qtpy.QtCore import QFileSystemWatcher, Qt, QTimer, QUrl, Signal
+from qtpy.QtCore import QByteArray, QFileSystemWatcher, Qt, QTimer, QUrl, Signal
 from qtpy.QtGui import QDesktopServices
 from qtpy.QtWidgets import (
     QAbstractItemView, QApplication, QFileDialog, QHeaderView, QInputDialog, QLabel,
-    QMessageBox, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
+    QMessageBox, QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from spyder.api.config.decorators import on_conf_change
 from spyder.api.translations import _
@@ -34,15 +38,19 @@ from spyder_callgrind.engine.viewer import ViewerNotFound, open_in_viewer
 from spyder_callgrind.widgets.calltree import CallTreeView
 from spyder_callgrind.widgets.compare import CompareView
 from spyder_callgrind.widgets.flamegraph import FlameGraphView
-from spyder_callgrind.widgets.history import RunHistoryModel
+from spyder_callgrind.widgets.history import HISTORY_LABEL, HISTORY_RUN, RunHistoryModel
 from spyder_callgrind.widgets.loading import PREVIEW_POLL_SECONDS, RunLoader
-from spyder_callgrind.widgets.profileview import ProfileView
+from spyder_callgrind.widgets.profileview import STREAM_INPUT, ProfileView
+from spyder_callgrind.widgets.runpicker import RunPicker, StdlibProbe, run_status_text
 from spyder_callgrind.widgets.runprocess import ProfileProcess
 
 logger = logging.getLogger(__name__)
 
 #: Status shown in the history for a run still in progress.
 STATUS_RUNNING = "running"
+#: From this width on the list of runs is shown beside the views (a docked pane is
+#: about 700 px wide, a maximized one 1600).
+WIDE_PANE_PX = 1100
 
 
 class CallgrindWidgetActions:
@@ -59,10 +67,12 @@ class CallgrindWidgetActions:
     ExportSpeedscope = "export_speedscope"
     ExportCallgrind = "export_callgrind"
     CopyTable = "copy_table"
+    ShowList = "show_runs_list"
 
 
 class CallgrindWidgetToolbarSections:
     Main = "main_section"
+    Picker = "picker_section"
 
 
 class CallgrindWidget(PluginMainWidget):
@@ -75,7 +85,8 @@ class CallgrindWidget(PluginMainWidget):
     def __init__(self, name=None, plugin=None, parent=None):
         super().__init__(name, plugin, parent)
         self.processes: Dict[str, ProfileProcess] = {}
-        self.live_output: Dict[str, List[str]] = {}
+        #: (stream, text) chunks of each running run's output, in arrival order
+        self.live_output: Dict[str, List[Tuple[str, str]]] = {}
         self.running_records: Dict[str, RunRecord] = {}
         self.current_id: Optional[str] = None
         self.profile_action = None
@@ -85,9 +96,10 @@ class CallgrindWidget(PluginMainWidget):
         self._loader.compared.connect(self._on_compared)
         self._process_data = {}
 
-        self.history_model = RunHistoryModel(parent=self)
+        self.history_model = RunHistoryModel(parent=self, icons=_status_icons())
         self.history = QTableView(self)
         self.history.setModel(self.history_model)
+        self.history.setColumnHidden(HISTORY_RUN, True)
         self.history.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.history.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.history.verticalHeader().hide()
@@ -99,18 +111,34 @@ class CallgrindWidget(PluginMainWidget):
         self.history.selectionModel().currentRowChanged.connect(self._on_history_current)
         self.history.doubleClicked.connect(lambda _i: self.open_selected_in_viewer())
 
-        self.view = ProfileView(self)
+        self.picker = RunPicker(self.history_model, self,
+                                list_icon=self.create_icon("history"))
+        self.picker.run_chosen.connect(self.select_run)
+        self.picker.list_toggled.connect(self._on_list_toggled)
+        self.status_label = self.picker.status_label
+
+        self.view = ProfileView(self, search_icon=self.create_icon("find"),
+                                filter_icon=self.create_icon("filter"),
+                                edges_icon=self.create_icon("callers_or_callees"),
+                                waiting_icon=_themed_icon("mdi6.timer-sand"))
         self.view.jump_to_source.connect(
             lambda path, line: self.sig_edit_goto_requested.emit(path, line, ""))
         self.view.process_changed.connect(self._on_process_changed)
+        self.view.filters_changed.connect(self._on_view_filters_changed)
+        self.view.waiting_filter_changed.connect(
+            lambda hide: self.set_conf("hide_waiting", bool(hide)))
+        self.view.input_submitted.connect(self.send_input)
+        self.view.eof_requested.connect(self.send_eof)
+        self._stdlib_probe = StdlibProbe(self)
+        self._stdlib_probe.found.connect(self._on_stdlib_found)
 
-        self.tabs = QTabWidget(self)
-        self.tabs.addTab(self.view, _("Calls"))
+        self.tabs = self.view.tabs
         self._extra_views: Dict[str, QWidget] = {}
         self._extra_data = None
         self._extra_filled: Dict[str, object] = {}
+        self._compared_ids = ()
+        self._partial: Dict[str, str] = {}
 
-        self.status_label = QLabel("", self)
         self.message_label = QLabel("", self)
         self.message_label.setWordWrap(True)
         self.message_label.hide()
@@ -118,19 +146,28 @@ class CallgrindWidget(PluginMainWidget):
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(2)
         right_layout.addWidget(self.message_label)
-        right_layout.addWidget(self.tabs)
+        right_layout.addWidget(self.view, 1)
 
         self.splitter = QSplitter(Qt.Horizontal, self)
         self.splitter.addWidget(self.history)
         self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(0, 0)   # room gained or lost goes to the views
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        # the runs list beside the views, chosen per layout (narrow, wide)
+        self._list_wanted = {True: False, False: True}
+        self._narrow: Optional[bool] = None
+
+        self.picker.add_chooser(self.view.detach_process_combo())
 
         layout = QVBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.splitter)
+        layout.setSpacing(2)
+        layout.addWidget(self.splitter, 1)
         self.setLayout(layout)
+        self._update_layout()
 
         self._closing = False           # Spyder is closing: nothing of ours runs any more
         self._watcher = QFileSystemWatcher(self)
@@ -192,18 +229,27 @@ class CallgrindWidget(PluginMainWidget):
         self.export_callgrind_action = self.create_action(
             CallgrindWidgetActions.ExportCallgrind, text=_("Export callgrind file..."),
             triggered=lambda: self.export_selected("callgrind"))
+        self.list_action = self.create_action(
+            CallgrindWidgetActions.ShowList, text=_("Show list of runs"),
+            tip=_("Show the list of runs beside the views (select two to compare them)"),
+            toggled=self._on_list_toggled, initial=self.history.isVisible())
         self.copy_action = self.create_action(
             CallgrindWidgetActions.CopyTable, text=_("Copy call table as text"),
             icon=self.create_icon("editcopy"), triggered=self.view.copy_selection_as_text)
 
         toolbar = self.get_main_toolbar()
-        for action in (self.stop_action, self.viewer_action, self.import_action):
+        for action in (self.stop_action, self.viewer_action):
             self.add_item_to_toolbar(action, toolbar=toolbar,
                                      section=CallgrindWidgetToolbarSections.Main)
-        toolbar.addWidget(self.status_label)
+        # The run picker and status line live in the toolbar: a docked pane has no
+        # height to spare for a row of their own.
+        self.picker.ID = "run_picker"
+        self.add_item_to_toolbar(self.picker, toolbar=toolbar,
+                                 section=CallgrindWidgetToolbarSections.Picker)
         menu = self.get_options_menu()
-        for action in (self.label_action, self.delete_action, self.reveal_action,
-                       self.compare_action, self.refresh_action):
+        for action in (self.list_action, self.import_action, self.label_action,
+                       self.delete_action, self.reveal_action, self.compare_action,
+                       self.refresh_action):
             self.add_item_to_menu(action, menu=menu, section="run_section")
         for action in (self.export_callgrind_action, self.export_prof_action,
                        self.export_summary_action, self.export_speedscope_action,
@@ -212,6 +258,8 @@ class CallgrindWidget(PluginMainWidget):
         self._add_extra_views()
         self.view.set_filters(self.get_conf("hide_builtins"), self.get_conf("hide_stdlib"),
                               self.get_conf("hide_site_packages"))
+        self.view.set_hide_waiting(self.get_conf("hide_waiting"))
+        self.restore_layout()
         QTimer.singleShot(0, self.refresh_history)
 
     def update_actions(self):
@@ -231,8 +279,8 @@ class CallgrindWidget(PluginMainWidget):
         """Flame graph and call tree tabs next to the call table."""
         self._extra_views["flame"] = FlameGraphView(self)
         self._extra_views["tree"] = CallTreeView(self)
-        self.tabs.addTab(self._extra_views["flame"], _("Flame graph"))
-        self.tabs.addTab(self._extra_views["tree"], _("Call tree"))
+        self.tabs.insertTab(1, self._extra_views["flame"], _("Flame graph"))
+        self.tabs.insertTab(2, self._extra_views["tree"], _("Call tree"))
         for view in self._extra_views.values():
             view.function_activated.connect(self._jump_to_function)
         self.tabs.currentChanged.connect(lambda _i: self._fill_current_extra_view())
@@ -264,6 +312,92 @@ class CallgrindWidget(PluginMainWidget):
         self.view.set_filters(self.get_conf("hide_builtins"), self.get_conf("hide_stdlib"),
                               self.get_conf("hide_site_packages"))
 
+    @on_conf_change(option="hide_waiting")
+    def _on_waiting_filter_changed(self, value):
+        self.view.set_hide_waiting(bool(value))
+
+    def _on_view_filters_changed(self, hide_builtins, hide_stdlib, hide_site):
+        """A toggle flipped in the pane: it is the preference from now on."""
+        for option, value in (("hide_builtins", hide_builtins), ("hide_stdlib", hide_stdlib),
+                              ("hide_site_packages", hide_site)):
+            if bool(self.get_conf(option)) != bool(value):
+                self.set_conf(option, bool(value))
+
+    # ---- Layout
+    def _update_layout(self):
+        narrow = self.width() < WIDE_PANE_PX
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self._apply_list()
+
+    def _apply_list(self):
+        shown = self._list_wanted[bool(self._narrow)]
+        appears = shown and self.history.isHidden()
+        self.history.setVisible(shown)
+        self.picker.set_list_shown(shown)
+        self.picker.set_list_button_shown(not self._narrow)
+        action = getattr(self, "list_action", None)
+        if action is not None:
+            action.blockSignals(True)
+            action.setChecked(shown)
+            action.blockSignals(False)
+        if appears:
+            # wide enough for its columns, at most a third of the pane
+            self.history.resizeColumnsToContents()
+            total = self.splitter.width() or self.width()
+            columns = self.history.horizontalHeader().length() + \
+                self.history.verticalScrollBar().sizeHint().width() + 4
+            left = min(total // 3, max(240, columns))
+            self.splitter.setSizes([left, total - left])
+        self.picker.set_status(self.selected_record())
+
+    def _on_list_toggled(self, shown):
+        self._list_wanted[bool(self._narrow)] = bool(shown)
+        self._apply_list()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._update_layout()
+
+    def save_state(self) -> bytes:
+        """The pane's layout (splitters, columns, what is shown), for :meth:`restore_state`."""
+        state = {"version": 1,
+                 "splitter": bytes(self.splitter.saveState().toBase64()).decode("ascii"),
+                 "list_narrow": self._list_wanted[True],
+                 "list_wide": self._list_wanted[False],
+                 "view": self.view.save_state().decode("utf-8")}
+        return json.dumps(state).encode("utf-8")
+
+    def restore_state(self, state: bytes) -> bool:
+        """Restore :meth:`save_state`'s bytes; False (nothing changed) if unreadable."""
+        try:
+            found = json.loads(bytes(state).decode("utf-8"))
+            splitter = QByteArray.fromBase64(found["splitter"].encode("ascii"))
+            view = found["view"].encode("utf-8")
+            wanted = {True: bool(found["list_narrow"]), False: bool(found["list_wide"])}
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return False
+        if found.get("version") != 1 or not self.view.restore_state(view):
+            return False
+        self._list_wanted = wanted
+        self._apply_list()
+        self.splitter.restoreState(splitter)   # the user's sizes win over the defaults
+        return True
+
+    def save_layout(self):
+        """Keep the layout in the preferences (called when Spyder closes)."""
+        try:
+            self.set_conf("pane_state", self.save_state().decode("utf-8"))
+        except Exception as error:  # never stop Spyder from closing
+            logger.info("spyder-callgrind: pane layout not saved (%s)", error)
+
+    def restore_layout(self):
+        state = self.get_conf("pane_state", default="")
+        if not isinstance(state, str):
+            state = ""  # a hand-edited configuration: the default layout
+        if state and not self.restore_state(state.encode("utf-8", "replace")):
+            logger.info("spyder-callgrind: saved pane layout unreadable; default used")
+
     @on_conf_change(option="store_dir")
     def _on_store_changed(self, value):
         self.refresh_history()
@@ -285,6 +419,8 @@ class CallgrindWidget(PluginMainWidget):
             self._watcher.addPath(store.root)
         running = [r for r in self.running_records.values()]
         self.history_model.set_runs(running + runs)
+        # the Label column only when some run has a label: the list stays narrow
+        self.history.setColumnHidden(HISTORY_LABEL, not any(r.label for r in runs))
         if problems:
             self.show_message(_("Skipped {} damaged run folder(s): {}").format(
                 len(problems), "; ".join(str(p) for p in problems[:3])))
@@ -324,6 +460,7 @@ class CallgrindWidget(PluginMainWidget):
             return
         self.history.selectRow(row)
         self.history.setCurrentIndex(self.history_model.index(row, 0))
+        self.picker.set_current_run(run_id)
         if self.current_id != run_id:
             self.current_id = run_id
             self.show_run(self.history_model.run_at(row))
@@ -333,6 +470,7 @@ class CallgrindWidget(PluginMainWidget):
         if not current.isValid():
             return
         record = self.history_model.run_at(current.row())
+        self.picker.set_current_run(record.id)
         if record.id == self.current_id:
             return
         self.current_id = record.id
@@ -345,24 +483,38 @@ class CallgrindWidget(PluginMainWidget):
         self._process_data = {}
         self._show_in_extra_views(None)
         self.show_message("")
-        if record.id in self.processes:
+        if record.id not in self._compared_ids:
+            self._remove_compare_tab()   # a comparison of other runs would mislead
+        elif self.tabs.currentWidget() is self._extra_views.get("compare"):
+            self.view.show_calls()       # the user picked one run: show that run
+        process = self.processes.get(record.id)
+        self._update_input_line(process)
+        if process is not None:
             self._previewed.discard(record.id)
-            self.view.set_output("".join(self.live_output.get(record.id, [])))
-            self.view.tabs.setCurrentWidget(self.view.output_edit)
+            self.picker.set_status(record, process.seconds())
+            for stream, text in self.live_output.get(record.id, []):
+                self.view.append_output(text, stream)
+            self.view.show_output()
             return
+        self.picker.set_status(record)
+        stdlib = self._stdlib_probe.stdlib_dirs(record.python)
+        if stdlib:
+            self.view.set_stdlib_dirs(stdlib)
         store = self.store
         self.view.set_output(_read_text(store.file_of(record, record.output)))
         self.view.set_summary(_read_text(store.file_of(record, record.summary)))
-        note = record.processes_note()
-        if record.status != "ok" or note:
-            self.show_message(" ".join(filter(None, [
-                f"{record.status}: {record.message}" if record.message else record.status,
-                note])), error=record.status == "failed")
+        if record.status == "failed":
+            self.show_message(run_status_text(record), error=True)
         if not record.callgrind:
-            self.view.tabs.setCurrentWidget(self.view.output_edit)
+            self.view.show_output()
             return
         top = store.file_of(record, f"{TABLES_DIR}/{TOP_TABLE}")
         self._loader.load(record, store, top_table=top)
+
+    def _on_stdlib_found(self, executable: str, dirs):
+        record = self.selected_record()
+        if record is not None and record.python == executable:
+            self.view.set_stdlib_dirs(dirs)
 
     def _on_loaded(self, run_id: str, data, complete: bool, processes):
         if run_id != self.current_id:
@@ -395,7 +547,9 @@ class CallgrindWidget(PluginMainWidget):
             self.add_item_to_toolbar(action, toolbar=toolbar,
                                      section=CallgrindWidgetToolbarSections.Main,
                                      before=CallgrindWidgetActions.Stop)
-            toolbar.render()  # the toolbar was already rendered after setup()
+            # The toolbar was rendered after setup(); rendering it again would add its
+            # widgets (the run picker) a second time. Place the button directly.
+            toolbar.insertAction(self.stop_action, action)
         except Exception as error:  # the pane works without it
             logger.info("spyder-callgrind: no profile button in the pane (%s)", error)
 
@@ -454,16 +608,41 @@ class CallgrindWidget(PluginMainWidget):
                             "the full table follows."))
 
     def _on_output(self, run_id: str, stream: str, text: str):
-        chunks = self.live_output.setdefault(run_id, [])
-        chunks.append(text)
+        self.live_output.setdefault(run_id, []).append((stream, text))
         if run_id == self.current_id:
-            self.view.append_output(text)
+            self.view.append_output(text, stream)
 
     def _on_elapsed(self, run_id: str, seconds: float):
-        running = [p for p in self.processes.values() if p.running]
-        if running:
-            self.status_label.setText(_("Profiling... {:.0f} s").format(
-                max(p.seconds() for p in running)))
+        record = self.running_records.get(run_id)
+        if run_id == self.current_id and record is not None:
+            self.picker.set_status(record, seconds)
+
+    # ---- The running script's input
+    def _update_input_line(self, process):
+        """The input line shows while the run shown is running; it works when the run can
+        take input."""
+        running = process is not None and process.running
+        available = callable(getattr(process, "send_input", None))
+        self.view.set_input_state(running, available,
+                                  _("This version cannot send input to the script"))
+
+    def send_input(self, text: str):
+        """Send ``text`` as one line to the running script shown, echoed in its output."""
+        process = self.processes.get(self.current_id)
+        send = getattr(process, "send_input", None)
+        if process is None or not callable(send) or not process.running:
+            return
+        send(text)
+        self._on_output(process.run_id, STREAM_INPUT, text + "\n")
+
+    def send_eof(self):
+        """Close the running script's input (Ctrl+D in the input line)."""
+        process = self.processes.get(self.current_id)
+        send_eof = getattr(process, "send_eof", None)
+        if process is None or not callable(send_eof) or not process.running:
+            return
+        send_eof()
+        self.view.set_input_state(True, False, _("The script's input is closed"))
 
     def _on_finished(self, run_id: str, code: int):
         process = self.processes.pop(run_id, None)
@@ -472,10 +651,9 @@ class CallgrindWidget(PluginMainWidget):
         self.running_records.pop(run_id, None)
         if self._closing:         # stopped by Spyder's closing: kept, nothing to show
             return
-        output = "".join(self.live_output.pop(run_id, []))
+        output = "".join(text for _stream, text in self.live_output.pop(run_id, []))
         if not self.processes:
             self.stop_spinner()
-            self.status_label.setText("")
         try:
             record = self.store.get(run_id)
         except StoreError:
@@ -487,10 +665,13 @@ class CallgrindWidget(PluginMainWidget):
             self.current_id = None
             self.refresh_history()
             return
-        if self.current_id == run_id:
+        was_shown = self.current_id == run_id
+        if was_shown:
             self.current_id = None  # it was shown as running: show the kept run now
         self.refresh_history()
         self.select_run(run_id)
+        if was_shown and record.callgrind and record.status in ("ok", "stopped"):
+            self.view.show_calls()
         after = self.get_conf("after_run")
         if after in ("viewer", "both") and record.callgrind:
             self.open_in_viewer(record)
@@ -507,6 +688,7 @@ class CallgrindWidget(PluginMainWidget):
     def shutdown(self):
         """Spyder is closing: stop every run (each keeps its profile) and every timer, so
         that nothing of ours runs once Spyder's configuration is gone."""
+        self.save_layout()
         self._closing = True
         for timer in (self._refresh_timer, self._preview_timer):
             timer.stop()
@@ -615,13 +797,24 @@ class CallgrindWidget(PluginMainWidget):
             view = self._extra_views["compare"] = CompareView(self)
             view.location_activated.connect(
                 lambda path, line: self.sig_edit_goto_requested.emit(path, line, ""))
+        if self.tabs.indexOf(view) < 0:
             self.tabs.addTab(view, _("Compare"))
+        self._compared_ids = (before.id, after.id)
+        view.set_rows([], before.id, after.id)  # nothing stale while the runs load
         self._loader.compare(before, after, self.store)
         self.tabs.setCurrentWidget(view)
 
+    def _remove_compare_tab(self):
+        view = self._extra_views.get("compare")
+        if view is not None and self.tabs.indexOf(view) >= 0:
+            if self.tabs.currentWidget() is view:
+                self.view.show_calls()
+            self.tabs.removeTab(self.tabs.indexOf(view))
+        self._compared_ids = ()
+
     def _on_compared(self, before, after, before_id, after_id):
         view = self._extra_views.get("compare")
-        if view is not None:
+        if view is not None and self._compared_ids == (before_id, after_id):
             view.set_profiles(before, after, before_label=before_id, after_label=after_id)
 
     def export_selected(self, kind: str):
@@ -670,6 +863,33 @@ class CallgrindWidget(PluginMainWidget):
                 menu.addAction(action)
         self.update_actions()
         menu.popup(self.history.viewport().mapToGlobal(pos))
+
+
+def _themed_icon(name: str):
+    """A qtawesome icon in the colour Spyder's theme gives its own icons (None if this
+    Spyder has no such icon)."""
+    try:
+        import qtawesome
+        from spyder.utils.icon_manager import ima
+        return qtawesome.icon(name, color=ima.MAIN_FG_COLOR)
+    except Exception:  # a missing icon must not break the pane
+        return None
+
+
+def _status_icons():
+    """An icon per run outcome, for the run picker and the list of runs."""
+    found = {}
+    for status, (name, colour) in {"ok": ("mdi6.check-circle", "#2fb344"),
+                                   "error": ("mdi6.alert-circle", "#e5484d"),
+                                   "stopped": ("mdi6.stop-circle", "#f59f00"),
+                                   "failed": ("mdi6.close-circle", "#e5484d"),
+                                   STATUS_RUNNING: ("mdi6.play-circle", "#3b8eea")}.items():
+        try:
+            import qtawesome
+            found[status] = qtawesome.icon(name, color=colour)
+        except Exception:  # an icon font missing: the words alone still say it
+            pass
+    return found
 
 
 def _read_text(path: Optional[str], limit: int = 2_000_000) -> str:

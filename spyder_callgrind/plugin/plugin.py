@@ -28,6 +28,7 @@ from spyder_callgrind.plugin.console import ConsoleProfiling
 from spyder_callgrind.plugin.context_menus import TreeMenuIntegration
 from spyder_callgrind.plugin.main_widget import CallgrindWidget
 from spyder_callgrind.plugin.run_conf import CallgrindRunOptions
+from spyder_callgrind.widgets.icons import callgrind_icon
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
     WIDGET_CLASS = CallgrindWidget
     CONF_SECTION = NAME
     CONF_FILE = True
-    CONF_VERSION = "1.1.0"
+    CONF_VERSION = "1.2.0"
     CONF_WIDGET_CLASS = CallgrindConfigPage
     CONF_DEFAULTS = [
         (CONF_SECTION, {
@@ -61,6 +62,8 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
             "hide_builtins": False,
             "hide_stdlib": False,
             "hide_site_packages": False,
+            "hide_waiting": False,
+            "pane_state": "",               # the pane's layout, from save_state()
         }),
         ("shortcuts", {
             f"{NAME}/run file in {NAME}": "Ctrl+Shift+F10",
@@ -83,7 +86,7 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
 
     @classmethod
     def get_icon(cls):
-        return cls.create_icon("profiler")
+        return callgrind_icon()
 
     def on_initialize(self):
         self.editor_run_configuration = {
@@ -126,7 +129,7 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
             self.NAME,
             text=_("Profile to callgrind"),
             tip=_("Profile the current file to a callgrind file"),
-            icon=self.create_icon("profiler"),
+            icon=callgrind_icon(),
             shortcut_context=self.NAME,
             register_shortcut=True,
             add_to_menu={"menu": ApplicationMenus.Run, "section": RunMenuSections.Profile},
@@ -272,7 +275,7 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
 
     def _add_tree_menu(self, plugin, name):
         integration = TreeMenuIntegration.install(
-            plugin, name, text=_("Profile to callgrind"), icon=self.create_icon("profiler"),
+            plugin, name, text=_("Profile to callgrind"), icon=callgrind_icon(),
             extensions=PYTHON_EXTENSIONS, callback=self.profile_tree_file)
         if integration is not None:
             self.tree_menus.append(integration)

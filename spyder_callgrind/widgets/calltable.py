@@ -26,6 +26,7 @@ from qtpy.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel,
 from spyder_callgrind.engine.model import (
     BUILTIN_FILE, Function, ProfileData, display_location, format_ns, is_site_packages_file,
     is_stdlib_file)
+from spyder_callgrind.engine.waiting import waiting_mask
 from spyder_callgrind.widgets.i18n import _
 
 #: The value a cell sorts by: a number for numeric columns (ns, calls, %), else a key.
@@ -34,6 +35,8 @@ SORT_ROLE = Qt.UserRole + 1
 FUNCTION_INDEX_ROLE = Qt.UserRole + 2
 #: Share of the profile's total time (0..1) for time columns, None elsewhere; drawn as a bar.
 HEAT_ROLE = Qt.UserRole + 3
+#: True when the row's function waits (a lock, sleep, pipe, socket, queue, join).
+WAITING_ROLE = Qt.UserRole + 6
 
 COL_FUNCTION = 0
 COL_LOCATION = 1
@@ -50,9 +53,33 @@ NUMERIC_COLUMNS = frozenset((COL_CALLS, COL_SELF, COL_SELF_PERCENT, COL_INCLUSIV
 
 
 def column_titles() -> List[str]:
-    """Header titles of the call table, translated."""
-    return [_("Function"), _("File:line"), _("Calls"), _("Self time"), _("Self %"),
-            _("Inclusive time"), _("Inclusive %"), _("Time per call")]
+    """Header titles of the call table, translated (short: a docked pane is narrow)."""
+    return [_("Function"), _("File:line"), _("Calls"), _("Self"), _("Self %"),
+            _("Inclusive"), _("Incl. %"), _("Per call")]
+
+
+def column_tooltips() -> List[str]:
+    """What each column of the call table holds, for the header's tooltips."""
+    return [_("Function name"), _("File and first line of the function"),
+            _("Calls: primitive/total when some calls were recursive"),
+            _("Self time: time spent in the function itself"),
+            _("Self time as a share of the total"),
+            _("Inclusive time: time spent in the function and everything it called"),
+            _("Inclusive time as a share of the total"),
+            _("Inclusive time per primitive call")]
+
+
+def waiting_tooltip() -> str:
+    return _("Waiting: this function blocks (lock, sleep, pipe, socket, queue, join); "
+             "cProfile counts its waiting as its time")
+
+
+def waiting_of(data: ProfileData) -> List[bool]:
+    """Whether each function of ``data`` waits (kept in the profile's cache)."""
+    found = data.cache.get(_WAITING_CACHE)
+    if found is None:
+        found = data.cache[_WAITING_CACHE] = waiting_mask(data.functions)
+    return found
 
 
 # -- formatting ----------------------------------------------------------------------------
@@ -108,6 +135,8 @@ class CallTableModel(QAbstractTableModel):
     def __init__(self, data: Optional[ProfileData] = None, parent=None):
         super().__init__(parent)
         self._titles = column_titles()
+        self._tips = column_tooltips()
+        self._waiting_icon = None
         self._sort_column = COL_INCLUSIVE
         self._sort_order = Qt.DescendingOrder
         self._row_filter: Optional[RowFilter] = None
@@ -125,6 +154,7 @@ class CallTableModel(QAbstractTableModel):
         self._orders: Dict[Tuple[int, bool], List[int]] = data.cache.setdefault(
             _ORDERS_CACHE, {})
         self._full_order = self._sorted_order(self._sort_column, self._sort_order)
+        self._waiting: Optional[List[bool]] = None
         self._mask = self._row_filter(data) if self._row_filter else None
         self._apply_mask()
 
@@ -145,6 +175,15 @@ class CallTableModel(QAbstractTableModel):
 
     def profile(self) -> ProfileData:
         return self._data
+
+    def set_waiting_icon(self, icon) -> None:
+        """QIcon drawn before the names of waiting functions (None: none)."""
+        self._waiting_icon = icon
+
+    def is_waiting(self, function_index: int) -> bool:
+        if self._waiting is None:
+            self._waiting = waiting_of(self._data)
+        return self._waiting[function_index]
 
     def set_row_filter(self, row_filter: Optional[RowFilter]) -> None:
         """Use ``row_filter`` to choose the shown functions (None shows all)."""
@@ -187,9 +226,15 @@ class CallTableModel(QAbstractTableModel):
             return None
         if role == Qt.DisplayRole:
             return self._titles[section]
+        if role == Qt.ToolTipRole:
+            return self._tips[section]
         if role == Qt.TextAlignmentRole:
             return int((Qt.AlignRight if section in NUMERIC_COLUMNS else Qt.AlignLeft)
                        | Qt.AlignVCenter)
+        if role == Qt.InitialSortOrderRole:
+            # a first click on a number sorts largest first: that is what one looks for
+            return int(Qt.DescendingOrder if section in NUMERIC_COLUMNS
+                       else Qt.AscendingOrder)
         return None
 
     def data(self, index, role=Qt.DisplayRole):
@@ -226,9 +271,19 @@ class CallTableModel(QAbstractTableModel):
             if column in (COL_INCLUSIVE, COL_INCLUSIVE_PERCENT):
                 return f.inclusive_ns * self._heat
             return None
+        if role == WAITING_ROLE:
+            return self.is_waiting(function_index)
+        if role == Qt.DecorationRole:
+            if column == COL_FUNCTION and self._waiting_icon is not None and \
+                    self.is_waiting(function_index):
+                return self._waiting_icon
+            return None
         if role == Qt.ToolTipRole:
             if column == COL_FUNCTION:
-                return f"{f.name}\n{location_tooltip(f)}"
+                text = f"{f.name}\n{location_tooltip(f)}"
+                if self.is_waiting(function_index):
+                    text += "\n" + waiting_tooltip()
+                return text
             if column == COL_LOCATION:
                 return location_tooltip(f)
             if column == COL_CALLS:
@@ -292,6 +347,7 @@ class CallTableModel(QAbstractTableModel):
 # -- sort keys and orders (no Qt objects: may run in a loader thread) ----------------------
 
 _KEYS_CACHE = "calltable.keys"
+_WAITING_CACHE = "calltable.waiting"
 _ORDERS_CACHE = "calltable.orders"
 
 
@@ -388,6 +444,7 @@ class CallTableProxy(QSortFilterProxyModel):
         self._hide_builtins = False
         self._hide_stdlib = False
         self._hide_site = False
+        self._hide_waiting = False
         self._stdlib_dirs: Tuple[str, ...] = (
             tuple(stdlib_dirs) if stdlib_dirs is not None else default_stdlib_dirs())
         self._cached_for: Optional[ProfileData] = None
@@ -432,6 +489,15 @@ class CallTableProxy(QSortFilterProxyModel):
             self._hide_builtins, self._hide_stdlib, self._hide_site = new
             self._refilter()
 
+    def hide_waiting(self) -> bool:
+        return self._hide_waiting
+
+    def set_hide_waiting(self, hide: bool) -> None:
+        """Hide functions that wait (see :mod:`spyder_callgrind.engine.waiting`)."""
+        if bool(hide) != self._hide_waiting:
+            self._hide_waiting = bool(hide)
+            self._refilter()
+
     def set_hide_builtins(self, hide: bool) -> None:
         self.set_filters(hide, self._hide_stdlib, self._hide_site)
 
@@ -454,7 +520,8 @@ class CallTableProxy(QSortFilterProxyModel):
                 self._refilter()
 
     def is_filtering(self) -> bool:
-        return bool(self._search or self._hide_builtins or self._hide_stdlib or self._hide_site)
+        return bool(self._search or self._hide_builtins or self._hide_stdlib or self._hide_site
+                    or self._hide_waiting)
 
     def _refilter(self) -> None:
         if self._model is not None:
@@ -490,6 +557,9 @@ class CallTableProxy(QSortFilterProxyModel):
                     by_file[file] = self._kind_of(file)
                 self._kinds = [by_file[f.file] for f in functions]
             mask = [not kind & hidden for kind in self._kinds]
+        if self._hide_waiting:
+            working = [not waiting for waiting in waiting_of(data)]
+            mask = working if mask is None else [a and b for a, b in zip(mask, working)]
         if self._search:
             if self._haystack is None:
                 # name and file in one string; a kept search text never holds "\n"

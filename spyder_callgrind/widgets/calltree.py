@@ -23,14 +23,15 @@ from qtpy.QtWidgets import (
     QAbstractItemView, QAction, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMenu,
     QTreeView, QVBoxLayout, QWidget)
 
-from spyder_callgrind.engine.model import ProfileData, format_ns
+from spyder_callgrind.engine.model import ProfileData, display_location, format_ns
 from spyder_callgrind.engine.stacks import Share, caller_shares, callee_shares, entry_points
+from spyder_callgrind.widgets.delegates import ElidingDelegate
 from spyder_callgrind.widgets.i18n import _
 
 TOP_DOWN = "top-down"
 CALLERS = "callers"
 
-COL_FUNCTION, COL_INCLUSIVE, COL_PARENT, COL_TOTAL, COL_SELF, COL_CALLS = range(6)
+COL_FUNCTION, COL_INCLUSIVE, COL_PARENT, COL_TOTAL, COL_SELF, COL_CALLS, COL_LOCATION = range(7)
 
 #: Role giving a cell's raw value (numbers for numeric columns), for sorting.
 SORT_ROLE = Qt.UserRole
@@ -65,8 +66,8 @@ class _Item:
 class CallTreeModel(QAbstractItemModel):
     """Lazy call tree (top-down) or callers tree (bottom-up) of a :class:`ProfileData`."""
 
-    HEADERS = (_("Function"), _("Inclusive time"), _("% of parent"), _("% of total"),
-               _("Self time"), _("Calls"))
+    HEADERS = (_("Function"), _("Inclusive"), _("% of parent"), _("% of total"),
+               _("Self"), _("Calls"), _("File:line"))
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -200,8 +201,12 @@ class CallTreeModel(QAbstractItemModel):
     def headerData(self, section, orientation, role=Qt.DisplayRole):
         if orientation == Qt.Horizontal and role == Qt.DisplayRole:
             return self.HEADERS[section]
-        if orientation == Qt.Horizontal and role == Qt.TextAlignmentRole and section:
+        if orientation == Qt.Horizontal and role == Qt.TextAlignmentRole and section and \
+                section != COL_LOCATION:
             return int(Qt.AlignRight | Qt.AlignVCenter)
+        if orientation == Qt.Horizontal and role == Qt.InitialSortOrderRole:
+            return int(Qt.AscendingOrder if section in (COL_FUNCTION, COL_LOCATION)
+                       else Qt.DescendingOrder)
         return None
 
     # -- values ---------------------------------------------------------------------------
@@ -223,6 +228,8 @@ class CallTreeModel(QAbstractItemModel):
             return 100.0 * item.inclusive_ns / self._total if self._total > 0 else 0.0
         if column == COL_SELF:
             return item.self_ns
+        if column == COL_LOCATION:
+            return display_location(self._data.functions[item.function])
         return item.calls
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
@@ -243,9 +250,9 @@ class CallTreeModel(QAbstractItemModel):
             return self._value(item, column)
         if role == FUNCTION_ROLE:
             return item.function
-        if role == Qt.TextAlignmentRole and column != COL_FUNCTION:
+        if role == Qt.TextAlignmentRole and column not in (COL_FUNCTION, COL_LOCATION):
             return int(Qt.AlignRight | Qt.AlignVCenter)
-        if role == Qt.ToolTipRole and column == COL_FUNCTION:
+        if role == Qt.ToolTipRole and column in (COL_FUNCTION, COL_LOCATION):
             f = self._data.functions[item.function]
             where = _("built-in") if f.is_builtin else f"{f.file}:{f.line}"
             return f"{f.name}\n{where}"
@@ -287,6 +294,11 @@ class CallTreeView(QWidget):
         header.setSectionResizeMode(COL_FUNCTION, QHeaderView.Stretch)
         for column in range(1, len(CallTreeModel.HEADERS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(COL_LOCATION, QHeaderView.Interactive)
+        header.resizeSection(COL_LOCATION,
+                             self.tree_view.fontMetrics().horizontalAdvance("x" * 20))
+        self.tree_view.setItemDelegateForColumn(COL_LOCATION,
+                                                ElidingDelegate(self.tree_view))
 
         self.mode_box = QComboBox(self)
         self.mode_box.addItem(_("Top-down (from entry points)"), TOP_DOWN)

@@ -47,7 +47,7 @@ class EdgeTableModel(QAbstractTableModel):
             raise ValueError(f"mode must be {MODE_CALLERS!r} or {MODE_CALLEES!r}, not {mode!r}")
         self._mode = mode
         self._titles = [_("Function"), _("File:line"), _("Calls"), _("Time"),
-                        _("Self time"), _("% of function")]
+                        _("Self"), _("% of function")]
         self._header_tips = [
             _("The caller") if mode == MODE_CALLERS else _("The callee"), "",
             _("Calls along this edge (primitive/total when some were recursive)"),
@@ -132,6 +132,9 @@ class EdgeTableModel(QAbstractTableModel):
         if role == Qt.TextAlignmentRole:
             return int((Qt.AlignRight if section in NUMERIC_EDGE_COLUMNS else Qt.AlignLeft)
                        | Qt.AlignVCenter)
+        if role == Qt.InitialSortOrderRole:
+            return int(Qt.DescendingOrder if section in NUMERIC_EDGE_COLUMNS
+                       else Qt.AscendingOrder)
         return None
 
     def data(self, index, role=Qt.DisplayRole):

@@ -36,7 +36,9 @@ ROW_HEIGHT = 20
 #: Frames narrower than this (in pixels) are not drawn, nor anything below them.
 MIN_FRAME_PX = 0.75
 #: Frames narrower than this get no label.
-MIN_LABEL_PX = 28
+MIN_LABEL_PX = 8
+#: Space between a frame's edge and its label (px).
+LABEL_MARGIN_PX = 3
 
 _BUILTIN_COLOR = QColor.fromHsv(212, 30, 222)
 _MATCH_COLOR = QColor(214, 62, 196)
@@ -311,17 +313,33 @@ class FlameCanvas(QWidget):
                 painter.setPen(QPen(QColor(30, 30, 30), 1))
                 painter.drawRect(box.adjusted(0, 0, -1, -1))
             if rect.width() >= MIN_LABEL_PX:
-                text = node.name if node.function >= 0 else _("all")
-                if node.depth <= top_depth:
-                    text = f"{text}  ({format_ns(node.inclusive_ns)})"
-                text = metrics.elidedText(text, Qt.ElideRight, int(rect.width()) - 6)
-                if len(text) < 4:      # a lone ellipsis says nothing
+                text = self.label_of(node, metrics, rect.width())
+                if not text:
                     continue
                 painter.setPen(QColor(255, 255, 255) if id(node) in self._matches
                                else QColor(25, 25, 25))
-                painter.drawText(box.adjusted(3, 0, -3, 0),
+                painter.drawText(box.adjusted(LABEL_MARGIN_PX, 0, -LABEL_MARGIN_PX, 0),
                                  Qt.AlignVCenter | Qt.AlignLeft, text)
         painter.end()
+
+    def label_of(self, node: StackNode, metrics, width: float) -> str:
+        """The text drawn in ``node``'s frame of ``width`` px: its name (with its time when
+        it is the zoomed frame or above), elided to fit; "" when not even a few characters
+        of it fit. A short name (``run``, ``f``) is drawn whole whenever it fits."""
+        name = node.name if node.function >= 0 else _("all")
+        text = name
+        if node.depth <= (self._top.depth if self._top is not None else 0):
+            text = f"{name}  ({format_ns(node.inclusive_ns)})"
+        room = int(width) - 2 * LABEL_MARGIN_PX
+        if room <= 0:
+            return ""
+        if metrics.horizontalAdvance(text) <= room:
+            return text
+        if metrics.horizontalAdvance(name) <= room:
+            return name
+        elided = metrics.elidedText(name, Qt.ElideRight, room)
+        # an ellipsis alone, or with one letter, says nothing
+        return elided if len(elided.rstrip("\u2026")) >= 2 else ""
 
     def resizeEvent(self, event) -> None:
         self._layout_cache = None

@@ -29,7 +29,13 @@ HISTORY_STARTED = 1
 HISTORY_DURATION = 2
 HISTORY_STATUS = 3
 HISTORY_LABEL = 4
-HISTORY_COLUMN_COUNT = 5
+#: The whole run in a few words (script, start, duration): the compact run picker's text.
+HISTORY_RUN = 5
+HISTORY_COLUMN_COUNT = 6
+
+
+#: Statuses of finished runs.
+STATUS_WORDS = (STATUS_OK, STATUS_ERROR, STATUS_STOPPED, STATUS_FAILED)
 
 
 def status_text(status: str) -> str:
@@ -68,6 +74,32 @@ def format_duration(seconds: float) -> str:
     return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
+def format_started_short(started: str) -> str:
+    """``14:02`` today, ``Mar 03 14:02`` another day."""
+    moment = parse_started(started)
+    if moment is None:
+        return started or ""
+    if moment.date() == datetime.now().astimezone().date():
+        return moment.strftime("%H:%M")
+    return moment.strftime("%b %d %H:%M")
+
+
+def run_title(run: RunRecord) -> str:
+    """``boardgame.py  2.41 s  ok  14:02``: script, duration, outcome (with lost processes:
+    ``error, 3 of 4 processes``) and start, most telling first (a narrow box cuts the
+    end); ``running`` while it runs."""
+    script = os.path.basename(run.script) or run.script
+    started = format_started_short(run.started)
+    if run.status not in STATUS_WORDS:
+        return f"{script}  {status_text(run.status)}  {started}"
+    outcome = status_text(run.status)
+    total = len(run.processes)
+    if total and run.profiled_count < total:
+        outcome = _("{outcome}, {profiled} of {total} processes").format(
+            outcome=outcome, profiled=run.profiled_count, total=total)
+    return f"{script}  {format_duration(run.duration)}  {outcome}  {started}"
+
+
 def _timestamp(run: RunRecord) -> float:
     moment = parse_started(run.started)
     return moment.timestamp() if moment else float("-inf")
@@ -83,7 +115,8 @@ class RunHistoryModel(QAbstractTableModel):
     def __init__(self, runs: Sequence[RunRecord] = (), parent=None,
                  icons: Optional[Dict[str, object]] = None):
         super().__init__(parent)
-        self._titles = [_("Script"), _("Started"), _("Duration"), _("Status"), _("Label")]
+        self._titles = [_("Script"), _("Started"), _("Duration"), _("Status"), _("Label"),
+                        _("Run")]
         self._icons = dict(icons or {})
         self._runs: List[RunRecord] = self._newest_first(runs)
 
@@ -108,8 +141,8 @@ class RunHistoryModel(QAbstractTableModel):
     def set_status_icons(self, icons: Dict[str, object]) -> None:
         self._icons = dict(icons)
         if self._runs:
-            self.dataChanged.emit(self.index(0, HISTORY_STATUS),
-                                  self.index(len(self._runs) - 1, HISTORY_STATUS))
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(len(self._runs) - 1, HISTORY_COLUMN_COUNT - 1))
 
     # -- updating ------------------------------------------------------------------------
     def set_runs(self, runs: Sequence[RunRecord]) -> None:
@@ -178,7 +211,7 @@ class RunHistoryModel(QAbstractTableModel):
             if column == HISTORY_SCRIPT:
                 return os.path.basename(run.script) or run.script
             if column == HISTORY_STARTED:
-                return format_started(run.started)
+                return format_started_short(run.started)
             if column == HISTORY_DURATION:
                 return format_duration(run.duration)
             if column == HISTORY_STATUS:
@@ -187,6 +220,8 @@ class RunHistoryModel(QAbstractTableModel):
                 return f"{text} ({note})" if note else text
             if column == HISTORY_LABEL:
                 return run.label
+            if column == HISTORY_RUN:
+                return run_title(run)
             return None
         if role == RUN_ROLE:
             return run
@@ -194,9 +229,9 @@ class RunHistoryModel(QAbstractTableModel):
             return run.id
         if role == SORT_ROLE:
             return (run.script, _timestamp(run), run.duration, run.status,
-                    run.label)[column]
+                    run.label, _timestamp(run))[column]
         if role == Qt.ToolTipRole:
-            if column == HISTORY_SCRIPT:
+            if column in (HISTORY_SCRIPT, HISTORY_RUN):
                 return " ".join([run.script] + list(run.args))
             if column == HISTORY_STATUS:
                 parts = [status_text(run.status)]
@@ -212,9 +247,9 @@ class RunHistoryModel(QAbstractTableModel):
                                      f"{process.note or _('not profiled')}")
                 return "\n".join(parts)
             if column == HISTORY_STARTED:
-                return run.started
+                return format_started(run.started)
             return None
-        if role == Qt.DecorationRole and column == HISTORY_STATUS:
+        if role == Qt.DecorationRole and column in (HISTORY_STATUS, HISTORY_RUN):
             return self._icons.get(run.status)
         if role == Qt.TextAlignmentRole and column == HISTORY_DURATION:
             return int(Qt.AlignRight | Qt.AlignVCenter)

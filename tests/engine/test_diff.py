@@ -94,3 +94,40 @@ def test_text_and_json(rows):
 def test_empty_diff():
     assert diff_profiles(ProfileData([], []), ProfileData([], [])) == []
     assert "Total time: 0 ns -> 0 ns" in format_diff([], 10)
+
+
+ADDRESS_SCRIPT = """
+import functools
+import random
+
+
+def main():
+    functools.partial(random.Random.seed, random.Random())(3)
+
+
+main()
+"""
+
+
+def test_same_script_twice_has_no_added_or_vanished_names_with_addresses(tmp_path):
+    """cProfile names some callables by their repr (``<function Random.seed at 0x7f...>``):
+    two runs of an unchanged script differ only by those addresses, which must not turn
+    into added and vanished functions."""
+    first = profile_source(ADDRESS_SCRIPT, tmp_path)
+    second = profile_source(ADDRESS_SCRIPT, tmp_path)
+    with_address = [f.name for f in first.functions if " at 0x" in f.name]
+    assert with_address, "cProfile no longer names this call by its repr"
+    rows = diff_profiles(first, second)
+    assert [r for r in rows if r.status != CHANGED] == []
+    assert not [r for r in rows if " at 0x" in r.name]
+    assert any(r.name == "<function Random.seed>" for r in rows)
+
+
+def test_names_differing_only_by_address_are_counted_together():
+    one = Function(BUILTIN_FILE, 0, "<function f at 0x1>", 1, 1, 10, 10)
+    two = Function(BUILTIN_FILE, 0, "<function f at 0x2>", 2, 2, 30, 30)
+    later = Function(BUILTIN_FILE, 0, "<function f at 0x3>", 3, 3, 50, 50)
+    [row] = diff_profiles(ProfileData([one, two], []), ProfileData([later], []))
+    assert (row.name, row.status) == ("<function f>", CHANGED)
+    assert (row.self_before, row.self_after, row.calls_before, row.calls_after) == \
+        (40, 50, 3, 3)

@@ -200,11 +200,12 @@ while True:
     widget = plugin.get_widget()
     process = widget.start_run(script, cwd=str(tmp_path))
     qtbot.waitUntil(lambda: "running" in widget.view.output_text(), timeout=30000)
-    # While it runs: elapsed time and a busy indicator; Stop is enabled.
-    qtbot.waitUntil(lambda: widget.status_label.text().startswith("Profiling"),
-                    timeout=10000)
+    # While it runs: elapsed time, the input line; Stop is enabled.
+    qtbot.waitUntil(lambda: "running for" in widget.status_label.toolTip(), timeout=10000)
     assert widget.history_model.run_at(0).status == "running"
     assert widget.stop_action.isEnabled()
+    assert widget.view.input_row.isVisible()
+    assert widget.view.input_edit.isEnabled() == hasattr(process, "send_input")
     widget.stop_action.trigger()
     qtbot.waitUntil(lambda: not process.running, timeout=30000)
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=10000)
@@ -212,6 +213,11 @@ while True:
     qtbot.waitUntil(lambda: any(f.name == "tick"
                                 for f in widget.view.model.profile().functions),
                     timeout=30000)
+    # The status says "stopped" once, with what else there is to say, parts separated.
+    status = widget.status_label.toolTip()
+    assert status.lower().count("stopped") == 1, status
+    assert status.startswith("forever.py  ·  "), status
+    assert not widget.view.input_row.isVisible()
 
 
 def test_editor_right_click_menu_has_the_entry(main_window, plugin, tmp_path, qtbot):
@@ -312,6 +318,12 @@ def test_runs_use_the_consoles_interpreter(main_window, plugin, store_dir, tmp_p
                   encoding="utf-8").read()
     line = next(x for x in output.splitlines() if x.startswith("PYTHONPATH="))
     assert line.split("=", 1)[1] == os.environ.get("PYTHONPATH", "")
+    # "Hide standard library" judges files by that interpreter's standard library.
+    widget = plugin.get_widget()
+    qtbot.waitUntil(lambda: widget.current_id == record["id"], timeout=30000)
+    qtbot.waitUntil(lambda: any("3.12" in d for d in widget.view.proxy.stdlib_dirs()),
+                    timeout=30000)
+    assert not any("3.11" in d for d in widget.view.proxy.stdlib_dirs())
 
 
 def test_pool_run_shows_every_process_in_the_pane(main_window, plugin, store_dir, tmp_path,

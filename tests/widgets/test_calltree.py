@@ -4,8 +4,8 @@ import pytest
 from qtpy.QtCore import QModelIndex, Qt
 
 from spyder_callgrind.widgets.calltree import (
-    CALLERS, COL_CALLS, COL_FUNCTION, COL_INCLUSIVE, COL_PARENT, COL_SELF, COL_TOTAL,
-    SORT_ROLE, TOP_DOWN, CallTreeModel, CallTreeView)
+    CALLERS, COL_CALLS, COL_FUNCTION, COL_INCLUSIVE, COL_LOCATION, COL_PARENT, COL_SELF,
+    COL_TOTAL, SORT_ROLE, TOP_DOWN, CallTreeModel, CallTreeView)
 from tests.helpers_profiles import MIXED_PROGRAM, find, profile_source, synthetic
 
 
@@ -70,6 +70,11 @@ def test_columns_of_a_row(model, mixed):
     assert cell(model, heavy, COL_INCLUSIVE, Qt.DisplayRole).endswith("ms")
     assert cell(model, heavy, COL_PARENT, Qt.DisplayRole).endswith("%")
     assert "program.py:14" in cell(model, heavy, COL_FUNCTION, Qt.ToolTipRole)
+    assert model.headerData(COL_LOCATION, Qt.Horizontal) == "File:line"
+    assert cell(model, heavy, COL_LOCATION, Qt.DisplayRole) == "program.py:14"
+    assert cell(model, heavy, COL_LOCATION, Qt.ToolTipRole).endswith("program.py:14")
+    assert model.headerData(COL_INCLUSIVE, Qt.Horizontal, Qt.InitialSortOrderRole) == \
+        Qt.DescendingOrder
 
 
 def test_recursion_is_not_expanded(model):

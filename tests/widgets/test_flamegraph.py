@@ -164,3 +164,20 @@ def test_double_click_asks_for_the_source(qtbot, view, mixed):
     with qtbot.waitSignal(view.function_activated) as blocker:
         qtbot.mouseDClick(view.canvas, Qt.LeftButton, pos=centre(view, frame(view, "fib")))
     assert blocker.args == [find(mixed, "fib")]
+
+
+def test_short_names_are_labelled_whenever_they_fit(view):
+    """A frame wide enough for "fib" shows "fib", however short the name; a frame too
+    narrow for two characters of a name shows nothing rather than a lone ellipsis."""
+    canvas = view.canvas
+    metrics = canvas.fontMetrics()
+    fib = frame(view, "fib")
+    just_enough = metrics.horizontalAdvance("fib") + 8
+    assert canvas.label_of(fib, metrics, just_enough) == "fib"
+    assert canvas.label_of(fib, metrics, 4) == ""
+    heavy = frame(view, "heavy")
+    narrow = metrics.horizontalAdvance("he\u2026") + 8
+    assert canvas.label_of(heavy, metrics, narrow).startswith("he")
+    # the zoomed frame also gives its time when there is room
+    view.zoom_to(heavy)
+    assert canvas.label_of(heavy, metrics, 600).startswith("heavy  (")

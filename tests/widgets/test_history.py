@@ -29,7 +29,10 @@ def test_columns(qtbot):
     cell = lambda column, role=Qt.DisplayRole: model.index(0, column).data(role)  # noqa
     assert cell(HISTORY_SCRIPT) == "a.py"
     assert cell(HISTORY_SCRIPT, Qt.ToolTipRole) == "/home/me/project/a.py --fast"
-    assert cell(HISTORY_STARTED) == parse_started(record.started).strftime("%Y-%m-%d %H:%M:%S")
+    # short in the list (the time today, else the date too), whole in the tooltip
+    assert cell(HISTORY_STARTED) == parse_started(record.started).strftime("%b %d %H:%M")
+    assert cell(HISTORY_STARTED, Qt.ToolTipRole) == \
+        parse_started(record.started).strftime("%Y-%m-%d %H:%M:%S")
     assert cell(HISTORY_DURATION) == "2 min 05 s"
     assert cell(HISTORY_STATUS) == "error (3 of 4 processes profiled)"
     tip = cell(HISTORY_STATUS, Qt.ToolTipRole)
