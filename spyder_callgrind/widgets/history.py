@@ -89,6 +89,8 @@ def run_title(run: RunRecord) -> str:
     ``error, 3 of 4 processes``) and start, most telling first (a narrow box cuts the
     end); ``running`` while it runs."""
     script = os.path.basename(run.script) or run.script
+    if run.origin:                    # code run in the console: "cells.py: cell 'load'"
+        script = run.origin
     started = format_started_short(run.started)
     if run.status not in STATUS_WORDS:
         return f"{script}  {status_text(run.status)}  {started}"
@@ -209,7 +211,7 @@ class RunHistoryModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.DisplayRole:
             if column == HISTORY_SCRIPT:
-                return os.path.basename(run.script) or run.script
+                return run.origin or os.path.basename(run.script) or run.script
             if column == HISTORY_STARTED:
                 return format_started_short(run.started)
             if column == HISTORY_DURATION:

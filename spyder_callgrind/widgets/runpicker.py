@@ -65,6 +65,8 @@ def processes_text(record: RunRecord) -> str:
 def mode_text(record: RunRecord) -> str:
     if record.source == "import":
         return _("imported file")
+    if record.source == "console":
+        return _("in the console")
     return _("children followed") if record.children else _("main process only")
 
 
@@ -76,7 +78,9 @@ def run_status_text(record: Optional[RunRecord], running_seconds: Optional[float
     say than one word."""
     if record is None:
         return ""
-    parts = [] if brief else [os.path.basename(record.script) or record.script]
+    name = record.origin if record.origin and record.origin != "console" else \
+        os.path.basename(record.script) or record.script
+    parts = [] if brief else [name]
     if running_seconds is not None:
         parts.append(_("running for {elapsed}").format(
             elapsed=format_duration(running_seconds)))
@@ -90,7 +94,18 @@ def run_status_text(record: Optional[RunRecord], running_seconds: Optional[float
         parts.append(mode_text(record))
     if record.label:
         parts.append(record.label)
+    # How to read the numbers (time per thread not separated, workers not followed...):
+    # the line shows the first note; the status line's tooltip has them all.
+    if running_seconds is None and record.notes:
+        parts.append(_("note: {note}").format(note=record.notes[0]))
     return SEPARATOR.join(p for p in parts if p)
+
+
+def notes_text(record: Optional[RunRecord]) -> str:
+    """Every note of ``record``, one per line."""
+    if record is None:
+        return ""
+    return "\n".join(_("note: {note}").format(note=note) for note in record.notes)
 
 
 class ElidedLabel(QLabel):
@@ -186,7 +201,10 @@ class RunPicker(QWidget):
         the combo box, which names it, is hidden)."""
         self.status_label.setText(run_status_text(record, running_seconds,
                                                   brief=not self.combo.isHidden()))
-        self.status_label.setToolTip(run_status_text(record, running_seconds))
+        tip = run_status_text(record, running_seconds)
+        notes = notes_text(record) if running_seconds is None else ""
+        self.status_label.setToolTip(tip.split(SEPARATOR + _("note: "))[0]
+                                     + ("\n" + notes if notes else ""))
 
     def set_list_shown(self, shown: bool) -> None:
         """The runs list is shown beside the views: the combo box is not needed then."""

@@ -91,3 +91,21 @@ def test_stdlib_probe_asks_another_interpreter_off_the_gui_thread(qtbot, tmp_pat
     assert tuple(probe.stdlib_dirs(str(link))) == dirs    # known now, no thread
     assert probe.stdlib_dirs(str(tmp_path / "missing")) is None
     assert probe.stdlib_dirs("") is None
+
+
+def test_notes_are_in_the_status_line_and_all_in_its_tooltip(qtbot):
+    from spyder_callgrind.engine.records import ProcessRecord, RunRecord
+    from spyder_callgrind.engine.runner import SHARED_THREADS_NOTE
+    record = RunRecord(id="r1", script="/p/job.py", duration=1.5,
+                       processes=[ProcessRecord(pid=1)],
+                       notes=[SHARED_THREADS_NOTE, "second note"])
+    assert run_status_text(record).endswith("note: " + SHARED_THREADS_NOTE)
+    picker = RunPicker(RunHistoryModel())
+    qtbot.addWidget(picker)
+    picker.set_status(record)
+    tip = picker.status_label.toolTip()
+    assert "note: " + SHARED_THREADS_NOTE in tip and "note: second note" in tip
+    console = RunRecord(id="r2", script="/p/cells.py", source="console",
+                        origin="cells.py: cell 'load'", processes=[ProcessRecord(pid=1)])
+    assert run_status_text(console).startswith("cells.py: cell 'load'")
+    assert "in the console" in run_status_text(console)
