@@ -53,8 +53,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from dataclasses import dataclass, replace
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from pyprof2calltree import SCALE as _PYPROF2CALLTREE_SCALE  # ns per second, as it writes
 
@@ -84,6 +84,8 @@ class CallgrindPart:
     cmd: str                        #: the run's command line; the same for every process
     description: str = ""           #: e.g. "main process", "worker 2 (pid 1234)"
     thread: Optional[int] = None
+    #: sampled costs at source lines (``samples.LineCosts``): written by ``callgrind_lines``
+    lines: Optional[Any] = None
 
 
 class CallgrindNames(NamedTuple):
@@ -152,11 +154,8 @@ def _display_names(functions: Sequence[Function]) -> List[str]:
 _CHUNK = 1 << 16
 
 
-def _render_part(part: CallgrindPart, number: Optional[int], write) -> None:
-    """Write one part through ``write(text)``."""
-    data = part.data
-    functions = data.functions
-    total = sum(f.self_ns for f in functions)
+def part_header(part: CallgrindPart, number: Optional[int]) -> List[str]:
+    """A part's header lines up to its notes (``positions:`` and events come next)."""
     header = [f"pid: {int(part.pid)}\n", f"cmd: {_one_line(part.cmd)}\n"]
     if number is not None:
         header.append(f"part: {number}\n")
@@ -165,6 +164,19 @@ def _render_part(part: CallgrindPart, number: Optional[int], write) -> None:
     if part.description:
         header.append(f"desc: Process: {_one_line(part.description)}\n")
     header.append(f"desc: Note: {SUM_NOTE}\n")
+    return header
+
+
+def _render_part(part: CallgrindPart, number: Optional[int], write) -> None:
+    """Write one part through ``write(text)``."""
+    if part.lines is not None:
+        from spyder_callgrind.engine.callgrind_lines import render_part_with_lines
+        render_part_with_lines(part, number, write)
+        return
+    data = part.data
+    functions = data.functions
+    total = sum(f.self_ns for f in functions)
+    header = part_header(part, number)
     header.append("positions: line\nevent: ns : Nanoseconds\nevents: ns\n"
                   f"summary: {total}\n\n")
     write("".join(header))
@@ -272,7 +284,7 @@ def write_process_files(folder: str, run_id: str, parts: Sequence[CallgrindPart]
     cmd = parts[0].cmd if parts else ""
     for name, part in zip(names.per_process, parts):
         if part.cmd != cmd:
-            part = CallgrindPart(part.data, part.pid, cmd, part.description, part.thread)
+            part = replace(part, cmd=cmd)
         write_callgrind(os.path.join(folder, name), [part])
     return names
 
