@@ -1,4 +1,4 @@
-"""The ``spyder-callgrind`` command: profile, list, show, convert, open and remove runs.
+"""The ``spyder-callgrind`` command: profile, list, show, export, convert, open and remove runs.
 
 Every error a user can cause (bad file, unknown run, script that does not start) ends with
 one short line on stderr and a non-zero exit status, never a traceback.
@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Optional, Sequence
 from spyder_callgrind import __version__
 from spyder_callgrind.engine.records import (
     STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
-from spyder_callgrind.engine.recording import Recording, load_run_profile, preload_conversion
+from spyder_callgrind.engine.recording import (
+    Recording, load_run_profile, load_run_samples, preload_conversion)
 from spyder_callgrind.engine.runner import StartError
 from spyder_callgrind.engine.store import INCOMPLETE_PREFIX, STORE_ENV, RunStore, StoreError
 
@@ -84,7 +85,9 @@ def cmd_run(options: argparse.Namespace) -> int:
                           on_output=echo, run_id=options.id, label=options.label or "",
                           keep=options.keep, protect=options.protect or (),
                           subprocesses=options.subprocesses,
-                          exact_threads=options.exact_threads)
+                          exact_threads=options.exact_threads, mode=options.mode,
+                          sample_clock=options.sample_clock,
+                          sample_interval=options.sample_interval / 1000.0)
     if options.control_stdin:
         # The Spyder pane writes "stop" to our stdin; EOF means Spyder went away.
         threading.Thread(target=_watch_stdin, args=(recording,), daemon=True).start()
@@ -107,6 +110,8 @@ def cmd_run(options: argparse.Namespace) -> int:
         err.write(f"{PROG}: {record.status}: {record.message}\n")
     for note in record.all_notes():
         err.write(f"{PROG}: note: {note}\n")
+    if record.sampled:
+        err.write(f"{PROG}: {sampling_line(record)}\n")
     err.write(f"Run {record.id} kept in {folder}\n")
     if record.callgrind:
         err.write(f"Callgrind file: {store.file_of(record, record.callgrind)}\n")
@@ -118,6 +123,14 @@ def cmd_run(options: argparse.Namespace) -> int:
             err.write(top_table(data, sort="self", top=options.top) + "\n")
     err.flush()
     return exit_status(record)
+
+
+def sampling_line(record: RunRecord) -> str:
+    """"mode both: 1234 samples every 4.00 ms (wall clock)"."""
+    from spyder_callgrind.engine.model import format_ns
+    every = f" every {format_ns(record.sample_interval_ns)}" if record.sample_interval_ns else ""
+    clock = "CPU time" if record.sample_clock == "cpu" else "wall clock"
+    return f"mode {record.mode}: {record.sample_count} samples{every} ({clock})"
 
 
 def _watch_stdin(recording) -> None:
@@ -182,6 +195,8 @@ def cmd_show(options: argparse.Namespace) -> int:
     store = RunStore(options.store)
     record = store.get(options.run)
     pid = _process_pid(record, options.process)
+    if options.lines:
+        return show_lines(store, record, pid, options.lines)
     data = load_run_profile(store, record, pid)
     if options.json:
         out = record.to_json()
@@ -206,6 +221,7 @@ def cmd_show(options: argparse.Namespace) -> int:
     print(f"  folder   {store.path_of(record)}")
     if record.label:
         print(f"  label    {record.label}")
+    print(f"  mode     {sampling_line(record) if record.sampled else record.mode}")
     for note in record.notes:
         print(f"  note     {note}")
     if len(record.processes) > 1:
@@ -227,6 +243,104 @@ def cmd_show(options: argparse.Namespace) -> int:
     if scope:
         print(f"Top functions by {options.sort}, {scope}:")
     print(top_table(data, sort=options.sort, top=options.top))
+    return 0
+
+
+def show_lines(store: RunStore, record: RunRecord, pid: Optional[int], query: str) -> int:
+    """Print a function's source lines with each line's share of its sampled time."""
+    from spyder_callgrind.engine import samples as sampling
+    processes = load_run_samples(store, record, pid)
+    if not processes:
+        raise CommandError(f"run {record.id} has no stack samples (recorded with --mode "
+                           f"{record.mode}); per-line costs need --mode both or sample")
+    keys = sampling.functions_matching(processes, query)
+    if not keys:
+        raise CommandError(f"no sampled function {query!r} in run {record.id}")
+    key = keys[0]
+    try:
+        with open(key[0], encoding="utf-8", errors="replace") as stream:
+            source: Optional[list] = stream.read().splitlines()
+    except OSError:
+        source = None
+    print(sampling.format_function_lines(sampling.function_lines(processes, key), source))
+    if len(keys) > 1:
+        others = ", ".join(f"{k[2]} ({os.path.basename(k[0])}:{k[1]})" for k in keys[1:4])
+        print(f"(also matching: {others})")
+    print("own: the line itself was running; incl: it was running or calling; "
+          "% of the function's sampled time")
+    return 0
+
+
+#: ``export --format`` choices.
+EXPORT_FORMATS = ("callgrind", "pstats", "speedscope", "collapsed", "text")
+
+
+def cmd_export(options: argparse.Namespace) -> int:
+    from spyder_callgrind.engine import exports, samples as sampling, summary
+    store = RunStore(options.store)
+    record = store.get(options.run)
+    pid = _process_pid(record, options.process)
+    out = options.output
+    kind = options.format
+    if out != "-" and os.path.isdir(out):
+        raise CommandError(f"{out} is a folder; give a file name")
+    process = next((p for p in record.processes if p.pid == pid), None)
+    if kind in ("callgrind", "pstats"):
+        name = record.callgrind if kind == "callgrind" else record.profile
+        if process is not None and record.profiled_count > 1:
+            name = process.callgrind if kind == "callgrind" else process.profile
+        path = store.file_of(record, name)
+        if not path or not os.path.isfile(path):
+            why = (" (a sampled run measured no call counts: export callgrind, speedscope "
+                   "or collapsed)" if kind == "pstats" and not record.exact_counts else "")
+            raise CommandError(f"run {record.id} has no {kind} file{why}")
+        with open(path, "rb") as stream:
+            content = stream.read()
+        if out == "-":
+            if kind == "pstats":
+                raise CommandError("pstats data is binary: give a file with -o")
+            sys.stdout.write(content.decode("utf-8", "surrogateescape"))
+            return 0
+        from spyder_callgrind.engine.atomic import atomic_write
+        atomic_write(out, content)
+        print(f"Wrote {out}", file=sys.stderr)
+        return 0
+    processes = load_run_samples(store, record, pid)
+    name = os.path.basename(record.script)
+    if kind == "speedscope":
+        if processes:
+            document = exports.speedscope_from_samples(processes, name)
+        else:
+            data = load_run_profile(store, record, pid)
+            if data is None:
+                raise CommandError(f"run {record.id} has no profile")
+            document = exports.speedscope_document(data, name)
+        text = json.dumps(document, separators=(",", ":"))
+    elif kind == "collapsed":
+        if processes:
+            lines = sampling.collapsed_lines(processes, unit=options.unit)
+        else:
+            data = load_run_profile(store, record, pid)
+            if data is None:
+                raise CommandError(f"run {record.id} has no profile")
+            sys.stderr.write(f"{PROG}: note: run {record.id} has no stack samples: stacks "
+                             f"rebuilt from call totals (approximate), in microseconds\n")
+            lines = exports.collapsed_from_tree(data)
+        text = "".join(line + "\n" for line in lines)
+    else:
+        data = load_run_profile(store, record, pid)
+        if data is None:
+            raise CommandError(f"run {record.id} has no profile")
+        text = summary.format_summary(data, sort="cumulative")
+        notes = record.all_notes()
+        if notes:
+            text = "".join(f"Note: {note}\n" for note in notes) + "\n" + text
+    if out == "-":
+        sys.stdout.write(text)
+        return 0
+    from spyder_callgrind.engine.atomic import atomic_write
+    atomic_write(out, text.encode("utf-8"))
+    print(f"Wrote {out}", file=sys.stderr)
     return 0
 
 
@@ -322,6 +436,16 @@ def cmd_diff(options: argparse.Namespace) -> int:
 
 
 # -- parser --------------------------------------------------------------------------------
+def _positive_ms(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"not a positive number of milliseconds: {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Profile Python scripts to callgrind files and keep the runs.",
@@ -351,6 +475,16 @@ def build_parser() -> argparse.ArgumentParser:
                           "cProfile's cost on call-heavy code; by default one profiler per "
                           "process counts every thread's calls exactly, but does not "
                           "separate their time)")
+    run.add_argument("--mode", choices=("exact", "sample", "both"), default="both",
+                     help="exact: cProfile's call counts and times; sample: a stack sampler "
+                          "alone (low overhead, real stacks and per-line costs, no call "
+                          "counts); both (default): the two from the same run")
+    run.add_argument("--sample-clock", choices=("wall", "cpu"), default="wall",
+                     help="what the sampler measures: wall time (default: waiting shows) "
+                          "or CPU time")
+    run.add_argument("--sample-interval", type=_positive_ms, default=1.0, metavar="MS",
+                     help="requested milliseconds between samples (default 1; the system "
+                          "may round it up: the run records the interval achieved)")
     run.add_argument("--label", help="label the run (labelled runs are never pruned)")
     run.add_argument("--keep", type=int, default=50, metavar="N",
                      help="keep the last N runs (default 50; 0 keeps all)")
@@ -373,6 +507,23 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--process", metavar="P",
                       help="'all' (default), a role such as 'main' or 'worker 1', or a pid")
     show.add_argument("--json", action="store_true")
+    show.add_argument("--lines", metavar="FUNCTION",
+                      help="print FUNCTION's source lines with each line's own and inclusive "
+                           "share of its sampled time (a name, or file.py:line)")
+
+    export = add("export", cmd_export, "write a run in another format")
+    export.add_argument("run", metavar="RUN", help="run id, unique prefix, 'last' or folder")
+    export.add_argument("--format", choices=EXPORT_FORMATS, required=True,
+                        help="callgrind (KCacheGrind), pstats (.prof), speedscope (JSON), "
+                             "collapsed (flamegraph.pl / inferno: 'root;...;leaf COUNT'), "
+                             "text (pstats-like summary)")
+    export.add_argument("-o", "--output", default="-", metavar="FILE",
+                        help="file to write (default: standard output)")
+    export.add_argument("--process", metavar="P",
+                        help="'all' (default), a role such as 'main' or 'worker 1', or a pid")
+    export.add_argument("--unit", choices=("us", "samples"), default="us",
+                        help="collapsed: COUNT as sampled microseconds (default) or as "
+                             "sample counts")
 
     convert = add("convert", cmd_convert, "convert .prof files to one callgrind file")
     convert.add_argument("profiles", nargs="+", metavar="PROFILE.prof")

@@ -358,3 +358,18 @@ def load_run_profile(store: RunStore, record: RunRecord,
         return profiles.load_table(path)
     parts = callgrind.read_callgrind(store.file_of(record, record.callgrind))
     return profiles.merge_profiles(parts) if len(parts) > 1 else parts[0]
+
+
+def load_run_samples(store: RunStore, record: RunRecord,
+                     pid: Optional[int] = None) -> List[Any]:
+    """A kept run's stack samples (``samples.ProcessSamples``), of every process or of
+    the process ``pid``; an empty list when it has none."""
+    from spyder_callgrind.engine import samples as sampling
+    found = []
+    for process in record.processes:
+        if not process.samples or (pid is not None and process.pid != pid):
+            continue
+        path = store.file_of(record, process.samples)
+        if path and os.path.isfile(path):
+            found.append(sampling.load_samples(path, base_dir=record.cwd, role=process.role))
+    return found

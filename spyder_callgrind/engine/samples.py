@@ -508,3 +508,95 @@ def thread_note(rows: List[Dict[str, Any]], several_processes: bool) -> str:
             name = f"{row['role'] or 'pid ' + str(row['pid'])}/{name}"
         parts.append(f"{name} {row['share']:.0f}%")
     return "time per thread from samples: " + ", ".join(parts)
+
+
+# -- one function's lines -------------------------------------------------------------------
+
+@dataclass
+class FunctionLines:
+    """Sampled time of one function per source line: ``own`` (the line was running) and
+    ``inclusive`` (the line was running or calling), ``total``: the function's time."""
+
+    key: FuncKey
+    own: Dict[int, int]
+    inclusive: Dict[int, int]
+    total: int
+
+
+def functions_matching(processes: Sequence[ProcessSamples], query: str) -> List[FuncKey]:
+    """Sampled functions named ``query``: a name, ``name (file.py:line)``-like text, or a
+    ``file.py:line`` of its first line; largest sampled time first."""
+    text = query.strip()
+    weights: Dict[FuncKey, int] = {}
+    for process in processes:
+        per_frame = [0] * len(process.frames)
+        for node, (_count, weight) in process.node_weights().items():
+            for frame in {process.node_frame[n] for n in process.path(node)}:
+                per_frame[frame] += weight
+        for frame, key in enumerate(process.frames):
+            weights[key] = weights.get(key, 0) + per_frame[frame]
+
+    def matches(key: FuncKey) -> bool:
+        file, line, name = key
+        where = f"{os.path.basename(file)}:{line}"
+        return text in (name, where, f"{file}:{line}", f"{name} ({where})") or (
+            ":" in text and text.endswith(where) and text.split(":")[0] in (file, where))
+    found = [k for k in weights if matches(k)]
+    if not found:
+        found = [k for k in weights if text in k[2]]
+    return sorted(found, key=lambda k: -weights[k])
+
+
+def function_lines(processes: Sequence[ProcessSamples], key: FuncKey) -> FunctionLines:
+    """Per-line sampled time of the function ``key`` over ``processes``."""
+    own: Dict[int, int] = {}
+    inclusive: Dict[int, int] = {}
+    total = 0
+    for process in processes:
+        frames = {n for n, k in enumerate(process.frames) if k == key}
+        if not frames:
+            continue
+        for node, (_count, weight) in process.node_weights().items():
+            path = process.path(node)
+            lines = {process.node_line[n] for n in path if process.node_frame[n] in frames}
+            if not lines:
+                continue
+            total += weight
+            for line in lines:
+                inclusive[line] = inclusive.get(line, 0) + weight
+            if process.node_frame[path[-1]] in frames:
+                line = process.node_line[path[-1]]
+                own[line] = own.get(line, 0) + weight
+    return FunctionLines(key, own, inclusive, total)
+
+
+def format_function_lines(lines: FunctionLines, source: Optional[List[str]]) -> str:
+    """The function's source with each line's own and inclusive share of its time."""
+    file, first, name = lines.key
+    total = lines.total or 1
+    out = [f"{name}  ({file}:{first})  sampled time {format_ns(lines.total)}",
+           f"{'own':>6} {'incl':>6}  line"]
+    seen = set(lines.inclusive) | set(lines.own)
+    last = max(seen | {first})
+    if source is not None:
+        # to the end of the function: the lines indented deeper than its first line
+        end = first
+        indent = None
+        for number in range(first, len(source) + 1):
+            text = source[number - 1]
+            if number > first and text.strip():
+                width = len(text) - len(text.lstrip())
+                if indent is None:
+                    indent = len(source[first - 1]) - len(source[first - 1].lstrip())
+                if width <= indent and not text.lstrip().startswith((")", "]", "}")):
+                    break
+            end = number
+        last = max(last, end)
+    for number in range(first, last + 1):
+        own = lines.own.get(number, 0)
+        incl = lines.inclusive.get(number, 0)
+        own_text = f"{100 * own / total:5.1f}%" if own else " " * 6
+        incl_text = f"{100 * incl / total:5.1f}%" if incl else " " * 6
+        text = source[number - 1].rstrip("\n") if source and number <= len(source) else ""
+        out.append(f"{own_text} {incl_text}  {number:>5}  {text}")
+    return "\n".join(out)

@@ -172,7 +172,7 @@ class Sampler:
             return
         self._busy = True
         try:
-            self._take()
+            self._take(frame)
         finally:
             self._busy = False
 
@@ -185,13 +185,15 @@ class Sampler:
                 break
             self._busy = True
             try:
-                self._take()
+                self._take(None)
             except Exception:
                 pass
             finally:
                 self._busy = False
 
-    def _take(self):
+    def _take(self, interrupted):
+        """One sample of every thread.  ``interrupted``: in the signal handler, the frame
+        it interrupted; None in the sampling thread."""
         now = time.perf_counter_ns()
         elapsed = now - self._previous
         self._previous = now
@@ -201,10 +203,19 @@ class Sampler:
         self.ticks += 1
         at = now - self.started_ns
         cpu = self.clock == "cpu" and _HAS_THREAD_CPU
+        # Our own thread's entry is our own running frame: holding it in ``frames`` (a
+        # local of that frame) would make a reference cycle that keeps every frame below
+        # it, and their locals, alive until a garbage collection (and 3.12.0-3.12.1 crash
+        # when such a cycle holds a ``BytesIO.getbuffer()``, CPython gh-111049).
         frames = sys._current_frames()
+        if interrupted is not None:
+            frames[self._main_ident] = interrupted
+        else:
+            try:
+                del frames[self._own_ident]
+            except KeyError:
+                pass
         for ident, frame in frames.items():
-            if ident == self._own_ident:
-                continue
             node = self._intern(frame)
             if node < 0:
                 continue
