@@ -100,7 +100,7 @@ def test_real_stacks_keep_callers_apart(python, tmp_path):
     wrong = sum(n for s, n in crunch if any(f.startswith("cheap_caller ") for f in s))
     assert wrong <= 0.02 * total, (wrong, total)
     # each frame is "function (file:line)", root first
-    assert any(s[0].startswith("<module> (") and s[0].endswith("s.py:1)") for s, _n in crunch)
+    assert any(s[0].startswith("<module> (" + str(tmp_path)) for s, _n in crunch)
     assert record["mode"] == "both" and record["sample_count"] > 0
     assert record["sample_interval_ns"] > 0
 
@@ -298,7 +298,7 @@ def test_cpu_clock_leaves_out_sleep(python, tmp_path):
             time.sleep(0.3)
         def work():
             s = 0
-            for i in range(300000):
+            for i in range(2000000):
                 s += abs(i)
         rest()
         work()
