@@ -287,10 +287,12 @@ def write_outputs(folder: str, record: RunRecord,
         else:  # parts of an imported callgrind file have no .prof
             record.profile = None
     cmd = command_line(record)
-    sampled = sampled or {}
+    sampled = {pid: s for pid, s in (sampled or {}).items() if s.count}
     if sampled:
         from spyder_callgrind.engine import samples as sampling
         describe_samples(record, [sampled[p.pid] for p, _d in loaded if p.pid in sampled])
+    elif record.mode in (MODE_BOTH, MODE_SAMPLE):
+        record.notes.append(NO_SAMPLES_NOTE)
     parts = [callgrind.CallgrindPart(
         data=data, pid=process.pid, cmd=cmd, description=process.role,
         lines=sampling.line_costs([sampled[process.pid]], data, record.mode)
@@ -321,6 +323,11 @@ def write_outputs(folder: str, record: RunRecord,
     atomic_write(os.path.join(folder, SUMMARY_FILE), text)
     record.summary = SUMMARY_FILE
     return merged
+
+
+#: Said of a run that asked for samples and has none.
+NO_SAMPLES_NOTE = ("no stack samples were taken (the script ended before the first one, or "
+                   "no timer signal was free beside cProfile: --mode sample always samples)")
 
 
 def describe_samples(record: RunRecord, processes: List[Any]) -> None:

@@ -203,8 +203,10 @@ def sampled_label(samples: Sequence[ProcessSamples] | ProcessSamples) -> str:
     count = sum(s.count for s in samples)
     intervals = [s.interval_achieved_ns for s in samples if s.interval_achieved_ns]
     every = f" every {format_ns(sum(intervals) / len(intervals))}" if intervals else ""
-    clocks = sorted({s.clock for s in samples}) or ["wall"]
-    clock = " and ".join("CPU time" if c == "cpu" else "wall clock" for c in clocks)
+    clocks = sorted({"wall clock, then CPU time" if "itimer-real+itimer-prof" in s.timer
+                     else "CPU time" if s.clock == "cpu" else "wall clock"
+                     for s in samples}) or ["wall clock"]
+    clock = " and ".join(clocks)
     return f"sampled: {count} samples{every} ({clock})"
 
 

@@ -359,7 +359,10 @@ class Tracker:
     def start_profile(self):
         # The sampler first: its set-up calls are then outside the profile.
         if self.mode != "exact" and self.sampler is None:
-            self.sampler = sampling.Sampler(self.sample_clock, self.sample_interval)
+            # A process-wide cProfile (3.12+) would see a sampling thread's calls.
+            self.sampler = sampling.Sampler(
+                self.sample_clock, self.sample_interval,
+                thread_ok=not (self.exact and self.profilers.shared))
             try:
                 self.sampler.start()
             except (OSError, ValueError, RuntimeError):

@@ -15,7 +15,11 @@ How it samples:
   signal, a sampling thread (``_thread``, so neither profiled nor joined at exit) does
   the same.  A script that installs its own SIGALRM handler or timer later takes the
   signal over: ``hand_over_signal`` (called from the patched ``signal`` functions, see
-  ``_spyder_callgrind_children.guard_timer_signal``) switches sampling to the thread first.
+  ``_spyder_callgrind_children.guard_timer_signal``) moves sampling to the thread first.
+* Except beside cProfile on Python 3.12+: its one profiler per process sees every thread
+  and would count the sampling thread's calls (and time) as the script's.  There the
+  sampler moves to ``ITIMER_PROF`` (CPU time) instead, or, with no timer signal free
+  (Windows), does not sample; ``--mode sample`` (no cProfile) always can.
 * A handler runs in the main thread between bytecodes: a long C call (``time.sleep``,
   ``lock.acquire``, numpy) delays it.  Each sample is therefore weighted by the time since
   the previous one (wall), or by each thread's own CPU time since then (CPU clock), so the
@@ -65,10 +69,13 @@ def _is_ours(filename):
 class Sampler:
     """The stack samples of one process.
 
-    ``clock``: "wall" or "cpu"; ``interval``: requested seconds between samples.
+    ``clock``: "wall" or "cpu"; ``interval``: requested seconds between samples;
+    ``thread_ok``: a sampling thread may be used (not beside a process-wide cProfile,
+    Python 3.12+, which would count the thread's calls and time as the script's).
     """
 
-    def __init__(self, clock="wall", interval=DEFAULT_INTERVAL):
+    def __init__(self, clock="wall", interval=DEFAULT_INTERVAL, thread_ok=True):
+        self.thread_ok = thread_ok
         self.clock = clock if clock in CLOCKS else "wall"
         self.interval = max(float(interval), 0.0001)
         self.pid = os.getpid()
@@ -98,37 +105,59 @@ class Sampler:
         """Start sampling (from the main thread, where signal handlers can be set)."""
         self.started_ns = self._previous = time.perf_counter_ns()
         self._main_ident = threading.main_thread().ident
-        if self.clock == "cpu" and _HAS_THREAD_CPU:
+        if self.clock == "cpu":
+            self._cpu_baseline()
+        wanted = signal.SIGPROF if self.clock == "cpu" else getattr(signal, "SIGALRM", None)
+        if _HAS_ITIMER and self._start_itimer(wanted):
+            return
+        if self.thread_ok:
+            self._start_thread()
+        elif self.clock == "wall" and _HAS_ITIMER and self._start_itimer(signal.SIGPROF):
+            pass                                  # CPU time rather than no samples
+        else:
+            self.timers.append("none")
+
+    def _free(self, sig):
+        """(whether ``sig`` has no handler but ours, its current handler)."""
+        current = _get_handler(sig)
+        inherited = getattr(current, "__self__", None)
+        if isinstance(inherited, Sampler):             # a forked child: the parent's copy
+            current = inherited._old_handler
+        return current in (signal.SIG_DFL, None) or (
+            sig == signal.SIGPROF and current == signal.SIG_IGN), current
+
+    def _start_itimer(self, sig):
+        """Sample on ``sig``'s timer (SIGALRM: wall clock, SIGPROF: CPU time) if the script
+        does not use that signal; False when it cannot."""
+        if sig is None or threading.current_thread() is not threading.main_thread():
+            return False
+        free, current = self._free(sig)
+        if not free:
+            return False
+        if sig == signal.SIGPROF and self.clock != "cpu":
+            self.clock = "cpu"                     # what ITIMER_PROF counts
+            self._cpu_baseline()
+        self._old_handler = current
+        self._signal = sig
+        _set_handler(sig, self._on_signal)
+        # Restart interrupted system calls: C code that does not retry on EINTR must not
+        # see a signal every few milliseconds.
+        signal.siginterrupt(sig, False)
+        which = signal.ITIMER_PROF if sig == signal.SIGPROF else signal.ITIMER_REAL
+        _setitimer(which, self.interval, self.interval)
+        self.timer = "itimer"
+        self.timers.append("itimer-prof" if sig == signal.SIGPROF else "itimer-real")
+        return True
+
+    def _cpu_baseline(self):
+        """Each thread's CPU clock now: later samples weigh the CPU time since."""
+        if not _HAS_THREAD_CPU:
+            return
+        for ident in sys._current_frames():
             try:
-                self._cpu[self._main_ident] = time.clock_gettime_ns(
-                    time.pthread_getcpuclockid(self._main_ident))
+                self._cpu[ident] = time.clock_gettime_ns(time.pthread_getcpuclockid(ident))
             except (OSError, OverflowError):
                 pass
-        sig = self._timer_signal()
-        if sig is not None and threading.current_thread() is threading.main_thread():
-            current = _get_handler(sig)
-            inherited = getattr(current, "__self__", None)
-            if isinstance(inherited, Sampler):         # a forked child: the parent's copy
-                current = inherited._old_handler
-            if current in (signal.SIG_DFL, None) or (
-                    self.clock == "cpu" and current == signal.SIG_IGN):
-                self._old_handler = current
-                self._signal = sig
-                _set_handler(sig, self._on_signal)
-                # Restart interrupted system calls: C code that does not retry on EINTR
-                # must not see a signal every few milliseconds.
-                signal.siginterrupt(sig, False)
-                which = signal.ITIMER_PROF if self.clock == "cpu" else signal.ITIMER_REAL
-                _setitimer(which, self.interval, self.interval)
-                self.timer = "itimer"
-                self.timers.append(self.timer)
-                return
-        self._start_thread()
-
-    def _timer_signal(self):
-        if not _HAS_ITIMER:
-            return None
-        return signal.SIGPROF if self.clock == "cpu" else signal.SIGALRM
 
     def _start_thread(self):
         self.timer = "thread"
@@ -137,11 +166,16 @@ class Sampler:
         _thread.start_new_thread(self._run, ())
 
     def hand_over_signal(self, sig):
-        """The script is about to use ``sig`` or its timer: sample from a thread instead."""
+        """The script is about to use ``sig`` or its timer: give it up, and sample from a
+        thread, or on the other timer signal (then in CPU time), or not at all."""
         if self.timer != "itimer" or sig != self._signal or self.pid != os.getpid():
             return
         self._stop_itimer()
-        self._start_thread()
+        if self.thread_ok:
+            self._start_thread()
+        elif not (sig == getattr(signal, "SIGALRM", None) and
+                  self._start_itimer(signal.SIGPROF)):
+            self.timers.append("none")
 
     def _stop_itimer(self):
         which = signal.ITIMER_PROF if self._signal == signal.SIGPROF else signal.ITIMER_REAL
