@@ -482,8 +482,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sample-clock", choices=("wall", "cpu"), default="wall",
                      help="what the sampler measures: wall time (default: waiting shows) "
                           "or CPU time")
-    run.add_argument("--sample-interval", type=_positive_ms, default=1.0, metavar="MS",
-                     help="requested milliseconds between samples (default 1; the system "
+    run.add_argument("--sample-interval", type=_positive_ms, default=4.0, metavar="MS",
+                     help="requested milliseconds between samples (default 4; the system "
                           "may round it up: the run records the interval achieved)")
     run.add_argument("--label", help="label the run (labelled runs are never pruned)")
     run.add_argument("--keep", type=int, default=50, metavar="N",

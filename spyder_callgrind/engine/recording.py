@@ -53,7 +53,7 @@ class Recording:
                  run_id: Optional[str] = None, label: str = "", keep: int = DEFAULT_KEEP,
                  protect: Sequence[str] = (), subprocesses: bool = False,
                  exact_threads: bool = False, mode: str = MODE_BOTH,
-                 sample_clock: str = "wall", sample_interval: float = 0.001):
+                 sample_clock: str = "wall", sample_interval: float = 0.004):
         self.store = store
         self.mode = mode
         self.sample_clock = sample_clock

@@ -107,7 +107,7 @@ class ScriptRunner:
                  env: Optional[Mapping[str, Optional[str]]] = None,
                  subprocesses: bool = False, exact_threads: bool = False,
                  mode: str = "both", sample_clock: str = "wall",
-                 sample_interval: float = 0.001):
+                 sample_interval: float = 0.004):
         self.cwd = os.path.abspath(cwd or os.getcwd())
         self.script = os.path.join(self.cwd, script)
         self.args = [str(a) for a in args]

@@ -829,7 +829,7 @@ class _Stowaway:
 
 
 def _install_in_spawned_child(out_dir, name="", early=True, release=False,
-                              exact_threads=False, sampling_options=("exact", "wall", 0.001)):
+                              exact_threads=False, sampling_options=("exact", "wall", 0.004)):
     """Run while a spawned child unpickles its preparation data.  ``release``: it was
     started with SIGTERM held by us (unblocked once its handler is in place)."""
     global _state, _release_pending

@@ -47,7 +47,7 @@ from array import array
 
 SAMPLES_FORMAT = "spyder-callgrind-samples/1"
 #: Requested interval between samples (seconds); the kernel may round it up.
-DEFAULT_INTERVAL = 0.001
+DEFAULT_INTERVAL = 0.004
 CLOCKS = ("wall", "cpu")
 
 _WINDOWS = sys.platform == "win32"
@@ -140,9 +140,11 @@ class Sampler:
         self._old_handler = current
         self._signal = sig
         _set_handler(sig, self._on_signal)
-        # Restart interrupted system calls: C code that does not retry on EINTR must not
-        # see a signal every few milliseconds.
-        signal.siginterrupt(sig, False)
+        # Interrupted system calls are not restarted (no siginterrupt(sig, False)): Python
+        # retries them itself after the handler (PEP 475).  Restarted calls deadlocked
+        # 3.11: a profiled thread entering a function spins while a signal waits for the
+        # main thread, and a main thread in a restarted call waiting for that thread never
+        # handled it.
         which = signal.ITIMER_PROF if sig == signal.SIGPROF else signal.ITIMER_REAL
         _setitimer(which, self.interval, self.interval)
         self.timer = "itimer"
@@ -269,12 +271,15 @@ class Sampler:
             try:
                 thread = self._thread_of[ident]
                 index = thread[0]
-                if thread[1] is not None:
-                    try:
-                        now_thread = threading._active[ident]
-                    except KeyError:
-                        now_thread = None
-                    if now_thread is not thread[1] and now_thread is not None:
+                try:
+                    now_thread = threading._active[ident]
+                except KeyError:
+                    now_thread = None
+                if now_thread is not thread[1] and now_thread is not None:
+                    if thread[1] is None:     # seen before ``threading`` registered it
+                        self.threads[index][1] = now_thread._name
+                        self._thread_of[ident] = (index, now_thread)
+                    else:                     # a new thread with a reused ident
                         index = self._new_thread(ident, now_thread)
             except KeyError:
                 try:

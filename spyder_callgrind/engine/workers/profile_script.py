@@ -9,7 +9,7 @@ Usage::
 ``--mode`` (default ``both``): ``exact`` runs cProfile alone, ``sample`` the stack sampler
 alone (``_spyder_callgrind_sampler``: low overhead, no call counts), ``both`` the two
 together.  ``--sample-clock`` ``wall`` (default: waiting shows) or ``cpu``;
-``--sample-interval`` the requested seconds between samples (default 0.001).
+``--sample-interval`` the requested seconds between samples (default 0.004).
 
 ``--exact-threads`` (Python 3.12+) times each thread separately, at several times
 cProfile's cost (see ``_spyder_callgrind_children._Profilers``).
@@ -58,7 +58,7 @@ def _parse(argv):
     """``(out_dir, follow, exact_threads, role, sampling, script, args)`` with
     ``sampling`` = (mode, clock, interval); a usage line and exit 2 when malformed."""
     out, follow, exact, role = None, True, False, "main"
-    mode, clock, interval = "both", "wall", 0.001
+    mode, clock, interval = "both", "wall", 0.004
     i = 0
     while i < len(argv):
         arg = argv[i]
