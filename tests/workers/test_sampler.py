@@ -333,3 +333,31 @@ def test_callgrind_annotate_reads_both_events(python, tmp_path):
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         assert "samples_ns" in done.stdout
+
+
+def test_os_exit_and_subprocesses_keep_their_samples(python, tmp_path):
+    """A process leaving through ``os._exit`` and a Python started with ``subprocess``
+    (``--subprocesses``) save their samples like their profiles."""
+    write(tmp_path, "child.py", """
+        import os
+        def child_work():
+            s = 0
+            for i in range(1500000):
+                s += abs(i)
+        child_work()
+        os._exit(3)
+    """)
+    script = write(tmp_path, "s.py", """
+        import subprocess, sys, os
+        code = subprocess.call([sys.executable, os.path.join(os.path.dirname(__file__),
+                                                             "child.py")])
+        print("CHILD", code)
+    """)
+    store = tmp_path / "store"
+    result = cli(store, "run", "--python", python, "--top", "0", "--subprocesses", script)
+    assert "CHILD 3" in result.stdout
+    record, _ = last_run(store)
+    child = [p for p in record["processes"] if p["role"].startswith("subprocess")]
+    assert child and child[0]["samples"], record["processes"]
+    rows = collapsed(store, record["id"], "--process", child[0]["role"])
+    assert any(s[-1].startswith("child_work ") for s, _n in rows), rows
