@@ -111,7 +111,7 @@ def cmd_run(options: argparse.Namespace) -> int:
     for note in record.all_notes():
         err.write(f"{PROG}: note: {note}\n")
     if record.sampled:
-        err.write(f"{PROG}: {sampling_line(record)}\n")
+        err.write(f"{PROG}: mode {sampling_line(record)}\n")
     err.write(f"Run {record.id} kept in {folder}\n")
     if record.callgrind:
         err.write(f"Callgrind file: {store.file_of(record, record.callgrind)}\n")
@@ -126,11 +126,11 @@ def cmd_run(options: argparse.Namespace) -> int:
 
 
 def sampling_line(record: RunRecord) -> str:
-    """"mode both: 1234 samples every 4.00 ms (wall clock)"."""
+    """"both: 1234 samples every 4.00 ms (wall clock)"."""
     from spyder_callgrind.engine.model import format_ns
     every = f" every {format_ns(record.sample_interval_ns)}" if record.sample_interval_ns else ""
     clock = "CPU time" if record.sample_clock == "cpu" else "wall clock"
-    return f"mode {record.mode}: {record.sample_count} samples{every} ({clock})"
+    return f"{record.mode}: {record.sample_count} samples{every} ({clock})"
 
 
 def _watch_stdin(recording) -> None:
