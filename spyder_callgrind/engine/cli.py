@@ -271,75 +271,27 @@ def show_lines(store: RunStore, record: RunRecord, pid: Optional[int], query: st
     return 0
 
 
-#: ``export --format`` choices.
-EXPORT_FORMATS = ("callgrind", "pstats", "speedscope", "collapsed", "text")
-
-
 def cmd_export(options: argparse.Namespace) -> int:
-    from spyder_callgrind.engine import exports, samples as sampling, summary
+    from spyder_callgrind.engine.atomic import atomic_write
+    from spyder_callgrind.engine.exporting import ExportError, export_run
     store = RunStore(options.store)
     record = store.get(options.run)
     pid = _process_pid(record, options.process)
     out = options.output
-    kind = options.format
     if out != "-" and os.path.isdir(out):
         raise CommandError(f"{out} is a folder; give a file name")
-    process = next((p for p in record.processes if p.pid == pid), None)
-    if kind in ("callgrind", "pstats"):
-        name = record.callgrind if kind == "callgrind" else record.profile
-        if process is not None and record.profiled_count > 1:
-            name = process.callgrind if kind == "callgrind" else process.profile
-        path = store.file_of(record, name)
-        if not path or not os.path.isfile(path):
-            why = (" (a sampled run measured no call counts: export callgrind, speedscope "
-                   "or collapsed)" if kind == "pstats" and not record.exact_counts else "")
-            raise CommandError(f"run {record.id} has no {kind} file{why}")
-        with open(path, "rb") as stream:
-            content = stream.read()
-        if out == "-":
-            if kind == "pstats":
-                raise CommandError("pstats data is binary: give a file with -o")
-            sys.stdout.write(content.decode("utf-8", "surrogateescape"))
-            return 0
-        from spyder_callgrind.engine.atomic import atomic_write
-        atomic_write(out, content)
-        print(f"Wrote {out}", file=sys.stderr)
-        return 0
-    processes = load_run_samples(store, record, pid)
-    name = os.path.basename(record.script)
-    if kind == "speedscope":
-        if processes:
-            document = exports.speedscope_from_samples(processes, name)
-        else:
-            data = load_run_profile(store, record, pid)
-            if data is None:
-                raise CommandError(f"run {record.id} has no profile")
-            document = exports.speedscope_document(data, name)
-        text = json.dumps(document, separators=(",", ":"))
-    elif kind == "collapsed":
-        if processes:
-            lines = sampling.collapsed_lines(processes, unit=options.unit)
-        else:
-            data = load_run_profile(store, record, pid)
-            if data is None:
-                raise CommandError(f"run {record.id} has no profile")
-            sys.stderr.write(f"{PROG}: note: run {record.id} has no stack samples: stacks "
-                             f"rebuilt from call totals (approximate), in microseconds\n")
-            lines = exports.collapsed_from_tree(data)
-        text = "".join(line + "\n" for line in lines)
-    else:
-        data = load_run_profile(store, record, pid)
-        if data is None:
-            raise CommandError(f"run {record.id} has no profile")
-        text = summary.format_summary(data, sort="cumulative")
-        notes = record.all_notes()
-        if notes:
-            text = "".join(f"Note: {note}\n" for note in notes) + "\n" + text
+    try:
+        result = export_run(store, record, options.format, pid, options.unit)
+    except ExportError as error:
+        raise CommandError(str(error)) from None
+    if result.note:
+        sys.stderr.write(f"{PROG}: note: {result.note}\n")
     if out == "-":
-        sys.stdout.write(text)
+        if result.binary:
+            raise CommandError(f"{options.format} data is binary: give a file with -o")
+        sys.stdout.write(result.content.decode("utf-8", "surrogateescape"))
         return 0
-    from spyder_callgrind.engine.atomic import atomic_write
-    atomic_write(out, text.encode("utf-8"))
+    atomic_write(out, result.content)
     print(f"Wrote {out}", file=sys.stderr)
     return 0
 
@@ -513,7 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = add("export", cmd_export, "write a run in another format")
     export.add_argument("run", metavar="RUN", help="run id, unique prefix, 'last' or folder")
-    export.add_argument("--format", choices=EXPORT_FORMATS, required=True,
+    export.add_argument("--format", choices=("callgrind", "pstats", "speedscope",
+                                             "collapsed", "text"), required=True,
                         help="callgrind (KCacheGrind), pstats (.prof), speedscope (JSON), "
                              "collapsed (flamegraph.pl / inferno: 'root;...;leaf COUNT'), "
                              "text (pstats-like summary)")

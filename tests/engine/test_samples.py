@@ -221,3 +221,42 @@ def test_old_run_json_is_an_exact_run():
                                   "processes": [{"pid": 3, "profile": "p/3.prof"}]})
     assert record.mode == "exact" and not record.sampled and record.exact_counts
     assert record.processes[0].samples is None
+
+
+def test_export_every_format(tmp_path):
+    """``export`` writes each format; a sampled-only run refuses pstats in one line."""
+    from tests.workers.test_sampler import cli, last_run, write
+    script = write(tmp_path, "s.py", """
+        def work():
+            s = 0
+            for i in range(400000):
+                s += abs(i)
+        work()
+    """)
+    store = tmp_path / "store"
+    cli(store, "run", "--top", "0", script)
+    record, folder = last_run(store)
+    out = tmp_path / "out"
+    for kind in ("callgrind", "pstats", "speedscope", "collapsed", "text"):
+        target = str(out) + "." + kind
+        cli(store, "export", record["id"], "--format", kind, "-o", target)
+        assert os.path.getsize(target) > 0, kind
+    with open(str(out) + ".callgrind", encoding="utf-8") as stream:
+        assert "events: ns samples_ns" in stream.read()
+    with open(str(out) + ".speedscope", encoding="utf-8") as stream:
+        document = json.load(stream)
+    assert document["profiles"][0]["name"].endswith("MainThread")
+    assert "sampled:" in document["name"]
+    collapsed = cli(store, "export", record["id"], "--format", "collapsed").stdout
+    assert any(line.split(";")[-1].startswith("work (") for line in collapsed.splitlines())
+    binary = cli(store, "export", record["id"], "--format", "pstats", check=1)
+    assert binary.stderr.count("\n") == 1
+    cli(store, "run", "--top", "0", "--mode", "sample", script)
+    sampled, _ = last_run(store)
+    refused = cli(store, "export", sampled["id"], "--format", "pstats", "-o",
+                  str(tmp_path / "x.prof"), check=1)
+    assert "no pstats file" in refused.stderr and refused.stderr.count("\n") == 1
+    cli(store, "run", "--top", "0", "--mode", "exact", script)
+    exact, _ = last_run(store)
+    rebuilt = cli(store, "export", exact["id"], "--format", "collapsed")
+    assert "approximate" in rebuilt.stderr and "work (" in rebuilt.stdout
