@@ -348,7 +348,10 @@ class ScriptRunner:
     def _close_output(self) -> None:
         with self._out_lock:
             if self._out_file is not None:
-                self._out_file.close()
+                try:
+                    self._out_file.close()     # a full disk fails its last flush
+                except OSError:
+                    pass
                 self._out_file = None
 
     # -- outcome ---------------------------------------------------------------------------------
