@@ -299,6 +299,10 @@ class SampledStacks:
         self.weights = weights
         self.samples = samples
         self.label = label
+        # derived once, for the call tree's many questions
+        self._inclusive: Optional[List[int]] = None
+        self._children: Optional[List[List[int]]] = None
+        self._known: Optional[set] = None
 
     @classmethod
     def build(cls, processes: Sequence[ProcessSamples], data: ProfileData) -> "SampledStacks":
@@ -397,6 +401,62 @@ class SampledStacks:
                 pending.append((child, [c for m in group for c in children[m]]))
             node.self_ns = node.inclusive_ns - kept
         return top
+
+    def callee_shares(self, function: int, inclusive_ns: int, on_path) -> Optional[list]:
+        """:func:`.stacks.callee_shares` from real stacks: the callees of ``function`` in
+        the samples whose stack holds every function of ``on_path`` above it, scaled to
+        ``inclusive_ns``; None when the samples never saw ``function`` (a C function)."""
+        from spyder_callgrind.engine.stacks import Share
+        functions, parents = self.functions, self.parents
+        # Functions the samples never see (C functions such as ``exec``) are no clue.
+        if self._known is None:
+            self._known = set(functions)
+        above = (set(on_path) - {function}) & self._known
+        inclusive = self.cache_inclusive()
+        children = self.cache_children()
+        total = 0
+        by_callee: Dict[int, List[int]] = {}
+        seen = False
+        for n, f in enumerate(functions):
+            if f != function:
+                continue
+            seen = True
+            if above:
+                chain = set()
+                node = parents[n]
+                while node >= 0:
+                    chain.add(functions[node])
+                    node = parents[node]
+                if not above <= chain:
+                    continue
+            total += inclusive[n]
+            for c in children[n]:
+                entry = by_callee.setdefault(functions[c], [0, 0])
+                entry[0] += inclusive[c]
+                entry[1] += self.weights[c]
+        if not seen:
+            return None
+        if total <= 0:
+            return []
+        shares = [Share(f, inclusive_ns * t // total, inclusive_ns * own // total, 0)
+                  for f, (t, own) in by_callee.items()
+                  if f != function and f not in above and t > 0]
+        shares.sort(key=lambda share: -share.inclusive_ns)
+        return shares
+
+    def cache_inclusive(self) -> List[int]:
+        if self._inclusive is None:
+            self._inclusive = self.inclusive()
+        return self._inclusive
+
+    def cache_children(self) -> List[List[int]]:
+        if self._children is None:
+            children: List[List[int]] = [[] for _ in self.parents]
+            for n, parent in enumerate(self.parents):
+                if parent >= 0:
+                    children[parent].append(n)
+            self._children = children
+        return self._children
 
     # -- file -------------------------------------------------------------------------------
     def to_json(self) -> Dict[str, Any]:

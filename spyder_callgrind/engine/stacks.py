@@ -129,7 +129,22 @@ def callee_shares(data: ProfileData, function: int, inclusive_ns: int,
     Callees in ``exclude`` (the functions on the stack above, for recursion) are left out:
     their time stays in the frame. The shares add up to at most ``inclusive_ns`` and come
     largest first.
+
+    When ``data`` has sampled stacks that saw ``function``, the split is theirs: the
+    callees it really had in the samples whose stacks hold every function of ``exclude``
+    (the path above, as the call tree passes it); calls are then 0 (not counted).
     """
+    from spyder_callgrind.engine.samples import sampled_stacks_of
+    sampled = sampled_stacks_of(data)
+    if sampled is not None:
+        found = sampled.callee_shares(function, inclusive_ns, exclude)
+        if found is not None:
+            return found
+    return _rebuilt_callee_shares(data, function, inclusive_ns, exclude)
+
+
+def _rebuilt_callee_shares(data: ProfileData, function: int, inclusive_ns: int,
+                           exclude: Container[int] = ()) -> List[Share]:
     whole = data.functions[function].inclusive_ns
     shares = [Share(e.callee, _scaled(e.inclusive_ns, inclusive_ns, whole),
                     _scaled(e.self_ns, inclusive_ns, whole),
@@ -264,7 +279,7 @@ def build_stack_tree(data: ProfileData, min_fraction: float = DEFAULT_MIN_FRACTI
         if node.function >= 0:
             if node.depth >= max_depth:
                 continue
-            shares = callee_shares(data, node.function, node.inclusive_ns, on_stack)
+            shares = _rebuilt_callee_shares(data, node.function, node.inclusive_ns, on_stack)
             on_stack[node.function] = on_stack.get(node.function, 0) + 1
             pending.append((None, node.function))
         kept = 0

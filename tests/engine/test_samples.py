@@ -260,3 +260,24 @@ def test_export_every_format(tmp_path):
     exact, _ = last_run(store)
     rebuilt = cli(store, "export", exact["id"], "--format", "collapsed")
     assert "approximate" in rebuilt.stderr and "work (" in rebuilt.stdout
+
+
+def test_call_tree_shares_follow_real_stacks(sampled, tmp_path):
+    """The call tree's split of a frame over its callees (``stacks.callee_shares``, given
+    the functions on the path above) follows the samples when a run has them."""
+    from spyder_callgrind.engine.stacks import callee_shares
+    data = samples.profile_from_samples(sampled)
+    table = str(tmp_path / "all.json")
+    profiles.save_table(data, table)
+    samples.SampledStacks.build([sampled], data).save(samples.stacks_path(table))
+    loaded = profiles.load_table(table)
+    index = {f.name: i for i, f in enumerate(loaded.functions)}
+    # a function of the path the samples never saw (a C function) is no clue
+    path = {index["<module>"], index["cheap_caller"], index["helper"], len(index) + 5}
+    shares = callee_shares(loaded, index["helper"], 1000, path)
+    assert [(loaded.functions[s.function].name, s.inclusive_ns) for s in shares] == \
+        [("light", 1000)]
+    path = {index["<module>"], index["costly_caller"], index["helper"]}
+    shares = callee_shares(loaded, index["helper"], 700, path)
+    assert [(loaded.functions[s.function].name, s.inclusive_ns) for s in shares] == \
+        [("crunch", 700)]
