@@ -22,7 +22,9 @@ Sections (see benchmarks/README.md for what each one means):
 * ``kcachegrind`` KCacheGrind's time from start until its title names the loaded file;
 * ``overhead``    a CPU-bound script under ``spyder_callgrind run`` against
                   ``python -m cProfile -o``: the script's own time, the whole command's time,
-                  and the time from launch to the script's first line.
+                  and the time from launch to the script's first line;
+* ``sampling``    the stack sampler's cost on that script: ``run --mode sample`` against
+                  plain ``python script.py``, ``--mode both`` against ``--mode exact``.
 
 Every figure is the median of ``--repeat`` runs; ratios are computed within this run.
 Results go to ``benchmarks/results.json`` (or ``--json PATH``) and a table is printed.
@@ -637,8 +639,9 @@ def bench_overhead(work: str, repeat: int, rounds: int,
     return result
 
 
-def bench_overhead_one(work: str, repeat: int, rounds: int, python: str) -> Dict[str, Any]:
-    folder = tempfile.mkdtemp(prefix="overhead-", dir=work)
+def _cpu_script(work: str, prefix: str, rounds: int):
+    """A fresh folder holding the CPU-bound script: (folder, script, times file, env)."""
+    folder = tempfile.mkdtemp(prefix=prefix, dir=work)
     script = os.path.join(folder, "cpu_bound.py")
     with open(script, "w") as handle:
         handle.write(CPU_SCRIPT)
@@ -649,6 +652,11 @@ def bench_overhead_one(work: str, repeat: int, rounds: int, python: str) -> Dict
     # As installed: byte code caches used (a shell with PYTHONDONTWRITEBYTECODE would make
     # every start of the command compile our modules again, which no install does).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return folder, script, times_file, env
+
+
+def bench_overhead_one(work: str, repeat: int, rounds: int, python: str) -> Dict[str, Any]:
+    folder, script, times_file, env = _cpu_script(work, "overhead-", rounds)
     commands = {
         "cprofile": [python, "-m", "cProfile", "-o", os.path.join(folder, "out.prof"),
                      script],
@@ -656,6 +664,25 @@ def bench_overhead_one(work: str, repeat: int, rounds: int, python: str) -> Dict
                              os.path.join(folder, "store"), "--python", python, script],
         "plain": [python, script],
     }
+    runs = _time_commands(commands, folder, env, repeat, times_file)
+    shutil.rmtree(folder, ignore_errors=True)
+    result: Dict[str, Any] = {name: {key: median(values) for key, values in found.items()}
+                              for name, found in runs.items()}
+    # Each repeat ran the commands back to back: the median of the per-repeat ratios cancels
+    # the machine's slow swings (a shared VM's wall times drift by +-30 % between repeats).
+    ours, theirs = runs["spyder_callgrind"], runs["cprofile"]
+    for key, name in (("script_s", "script_ratio"), ("command_s", "command_ratio")):
+        result[name] = median([a / b for a, b in zip(ours[key], theirs[key])])
+    result["startup_s"] = result["spyder_callgrind"]["startup_s"]
+    result["rounds"] = rounds
+    return result
+
+
+def _time_commands(commands: Dict[str, List[str]], folder: str, env: Dict[str, str],
+                   repeat: int, times_file: str) -> Dict[str, Dict[str, List[float]]]:
+    """Run each command ``repeat`` times, interleaved, after one untimed warm-up each;
+    per command the lists of the script's own time, the whole command's time and the
+    time from launch to the script's first line."""
     runs: Dict[str, Dict[str, List[float]]] = {
         name: {"script_s": [], "command_s": [], "startup_s": []} for name in commands}
     warm = dict(env, BENCH_ROUNDS="1")
@@ -678,16 +705,33 @@ def bench_overhead_one(work: str, repeat: int, rounds: int, python: str) -> Dict
             runs[name]["script_s"].append(times["script_s"])
             runs[name]["command_s"].append(command_s)
             runs[name]["startup_s"].append(times["first_line"] - launch)
-    shutil.rmtree(folder, ignore_errors=True)
-    result: Dict[str, Any] = {name: {key: median(values) for key, values in found.items()}
-                              for name, found in runs.items()}
-    # Each repeat ran the commands back to back: the median of the per-repeat ratios cancels
-    # the machine's slow swings (a shared VM's wall times drift by +-30 % between repeats).
-    ours, theirs = runs["spyder_callgrind"], runs["cprofile"]
-    for key, name in (("script_s", "script_ratio"), ("command_s", "command_ratio")):
-        result[name] = median([a / b for a, b in zip(ours[key], theirs[key])])
-    result["startup_s"] = result["spyder_callgrind"]["startup_s"]
-    result["rounds"] = rounds
+    return runs
+
+
+def bench_sampling(work: str, repeat: int, rounds: int,
+                   pythons: Dict[str, str]) -> Dict[str, Any]:
+    """The stack sampler's cost, with each installed Python: ``run --mode sample`` against
+    plain ``python script.py``, and ``--mode both`` against ``--mode exact`` (the script's
+    own time, median of the per-repeat ratios of interleaved runs)."""
+    result: Dict[str, Any] = {"rounds": rounds, "pythons": {}}
+    for version, python in pythons.items():
+        log(f"  Python {version}")
+        folder, script, times_file, env = _cpu_script(work, "sampling-", rounds)
+        run = [sys.executable, "-m", "spyder_callgrind", "run", "--store",
+               os.path.join(folder, "store"), "--python", python, "--top", "0"]
+        commands = {"plain": [python, script]}
+        for mode in ("exact", "both", "sample"):
+            commands[mode] = run + ["--mode", mode, script]
+        runs = _time_commands(commands, folder, env, repeat, times_file)
+        shutil.rmtree(folder, ignore_errors=True)
+        one: Dict[str, Any] = {name: median(found["script_s"]) for name, found in runs.items()}
+        for name, (a, b) in {"sample_vs_plain": ("sample", "plain"),
+                             "both_vs_exact": ("both", "exact")}.items():
+            one[name] = median([x / y for x, y in zip(runs[a]["script_s"],
+                                                      runs[b]["script_s"])])
+        result["pythons"][version] = one
+    for key in ("sample_vs_plain", "both_vs_exact"):
+        result[key] = max(p[key] for p in result["pythons"].values())
     return result
 
 
@@ -768,6 +812,12 @@ def evaluate_targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
         add("whole command / cProfile command (incl. conversion and store)", where,
             one["command_ratio"], 1.10, "x")
         add("launch to script's first line (s)", where, one["startup_s"], 0.5, "s")
+    sampling = results.get("sampling") or {}
+    for version, one in (sampling.get("pythons") or {}).items():
+        where = f"cpu_bound.py, Python {version}"
+        add("--mode sample script time / plain python", where, one["sample_vs_plain"],
+            1.10, "x")
+        add("--mode both script time / --mode exact", where, one["both_vs_exact"], 1.10, "x")
     return targets
 
 
@@ -830,6 +880,16 @@ def print_report(results: Dict[str, Any]) -> None:
                 line += (f", instructions (valgrind, {instructions['rounds']} rounds) "
                          f"{instructions['ratio']:.4f}x")
             out.append(line)
+    sampling = results.get("sampling")
+    if sampling and "sample_vs_plain" in sampling:
+        out.append("")
+        out.append(f"{'sampling, script s':<20} {'plain':>7} {'exact':>7} {'both':>7} "
+                   f"{'sample':>7} {'sample/plain':>13} {'both/exact':>11}")
+        for version, one in sampling["pythons"].items():
+            out.append(f"{'Python ' + version:<20} {_fmt(one['plain']):>7} "
+                       f"{_fmt(one['exact']):>7} {_fmt(one['both']):>7} "
+                       f"{_fmt(one['sample']):>7} {one['sample_vs_plain']:>12.3f}x "
+                       f"{one['both_vs_exact']:>10.3f}x")
     out.append("")
     out.append("targets:")
     for t in results["targets"]:
@@ -852,7 +912,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes, one repeat, no KCacheGrind (for CI)")
     parser.add_argument("--skip", default="", help="comma-separated sections to skip "
-                        "(finished, history, table_ops, conversion, kcachegrind, overhead)")
+                        "(finished, history, table_ops, conversion, kcachegrind, overhead, "
+                        "sampling)")
     parser.add_argument("--work", metavar="DIR", help="folder for generated files (kept "
                         "between runs; default benchmarks/.data, a temporary one in smoke)")
     parser.add_argument("--rounds", type=int, default=None,
@@ -898,7 +959,7 @@ def main(argv: List[str]) -> int:
                  "cpus": os.cpu_count(), "repeat": repeat, "smoke": args.smoke,
                  "time": time.strftime("%Y-%m-%dT%H:%M:%S")},
         "files": [], "finished": {}, "history": {}, "gui_gap": {}, "table_ops": {},
-        "conversion": {}, "kcachegrind": {}, "overhead": {}, "targets": []}
+        "conversion": {}, "kcachegrind": {}, "overhead": {}, "sampling": {}, "targets": []}
     try:
         log(f"preparing profiles in {work}")
         results["files"] = prepare_files(work, sizes, real_n)
@@ -947,6 +1008,12 @@ def main(argv: List[str]) -> int:
                 for version, python in pythons.items():
                     results["overhead"]["pythons"][version]["instructions"] = \
                         bench_instructions(work, 100, python)
+        if "sampling" in skip:
+            results["sampling"] = {"skipped": "--skip"}
+        else:
+            log("stack sampler overhead: --mode sample vs plain, --mode both vs exact")
+            results["sampling"] = bench_sampling(work, repeat if args.smoke else
+                                                 max(repeat, 11), rounds, installed_pythons())
         results["targets"] = evaluate_targets(results)
     finally:
         if temporary:

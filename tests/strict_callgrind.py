@@ -5,6 +5,11 @@ It follows valgrind's "Callgrind Format Specification" and refuses anything loos
 header lines, an id used before it is defined, a ``calls=`` line without its cost line,
 non-integer or negative costs, ``summary:`` below the sum of self costs, ``totals:`` not equal
 to it. It returns per-function self cost, call counts into each function, and call edges.
+
+Events: ``ns`` (cProfile), ``ns samples_ns`` (cProfile and samples) or ``samples_ns``
+(samples alone); every cost line has one cost per event, every event is checked against
+``summary:``/``totals:``; the returned costs are the first event's, ``sampled_self`` /
+``sampled_lines`` the ``samples_ns`` event's per function / per (function, line).
 """
 
 import re
@@ -33,6 +38,12 @@ def read(path):
     if not lines or lines[0] != "# callgrind format":
         raise StrictError("first line is not '# callgrind format'")
     names = {"fl": {}, "fn": {}}
+    n_events = 1
+    sums = [0]
+    sampled_at = None                       # index of samples_ns among the events
+    sampled_self = defaultdict(int)
+    sampled_lines = defaultdict(int)
+    last_line = 0
     header = {}
     seen_events = False
     self_cost = defaultdict(int)
@@ -48,7 +59,8 @@ def read(path):
             continue
         if pending_calls is not None:
             parts = line.split()
-            if len(parts) != 2 or not is_position(parts[0]) or not parts[1].isdigit():
+            if len(parts) != 1 + n_events or not is_position(parts[0]) or not all(
+                    p.isdigit() for p in parts[1:]):
                 raise StrictError(f"{where}: a calls= line must be followed by a cost line")
             key = ((current_file, current_fn), (call_file, call_fn))
             edges[key][0] += pending_calls
@@ -63,10 +75,18 @@ def read(path):
                 raise StrictError(f"{where}: summary: before events:")
             if key == "events":
                 seen_events = True
-                # one event: "ns" for Python profiles, an imported file's own ("Ir"...)
-                if not re.fullmatch(r"\w+", value, re.ASCII):
-                    raise StrictError(f"{where}: events must be one event name, not {value!r}")
-            if key in header and key not in ("totals", "desc"):
+                # "ns" for Python profiles (plus "samples_ns" with stack samples), or
+                # an imported file's own single event ("Ir"...)
+                names = value.split()
+                if names not in (["ns"], ["ns", "samples_ns"], ["samples_ns"]) and not (
+                        len(names) == 1 and re.fullmatch(r"\w+", names[0], re.ASCII)):
+                    raise StrictError(f"{where}: events must be 'ns', 'ns samples_ns', "
+                                      f"'samples_ns' or one event name, not {value!r}")
+                n_events = len(names)
+                sums = [0] * n_events
+                if "samples_ns" in names:
+                    sampled_at = names.index("samples_ns")
+            if key in header and key not in ("totals", "desc", "event"):
                 raise StrictError(f"{where}: header {key}: repeated")
             header[key] = value
             continue
@@ -107,11 +127,22 @@ def read(path):
             pending_calls = int(parts[0])
             continue
         parts = line.split()
-        if len(parts) == 2 and is_position(parts[0]) and parts[1].isdigit():
+        if len(parts) == 1 + n_events and is_position(parts[0]) and all(
+                p.isdigit() for p in parts[1:]):
             if current_fn is None:
                 raise StrictError(f"{where}: cost line outside a function")
             self_cost[(current_file, current_fn)] += int(parts[1])
             total += int(parts[1])
+            for k in range(n_events):
+                sums[k] += int(parts[1 + k])
+            if parts[0].isdigit():
+                last_line = int(parts[0])
+            elif parts[0][:1] in "+-":
+                last_line += int(parts[0])
+            if sampled_at is not None:
+                cost = int(parts[1 + sampled_at])
+                sampled_self[(current_file, current_fn)] += cost
+                sampled_lines[(current_file, current_fn, last_line)] += cost
             continue
         raise StrictError(f"{where}: cannot parse {line!r}")
     if pending_calls is not None:
@@ -121,14 +152,19 @@ def read(path):
             raise StrictError(f"{path}: no {required}: header")
     if header["version"] != "1" or header["positions"] != "line":
         raise StrictError(f"{path}: version/positions must be 1/line")
-    summary, totals = int(header["summary"]), int(header["totals"])
-    if summary < total:
-        raise StrictError(f"{path}: summary {summary} < sum of self costs {total}")
-    if totals != total:
-        raise StrictError(f"{path}: totals {totals} != sum of self costs {total}")
+    summaries = [int(v) for v in header["summary"].split()]
+    totals_all = [int(v) for v in header["totals"].split()]
+    if len(summaries) != n_events or len(totals_all) != n_events:
+        raise StrictError(f"{path}: summary/totals need one number per event")
+    for summary, totals, total in zip(summaries, totals_all, sums):
+        if summary < total:
+            raise StrictError(f"{path}: summary {summary} < sum of self costs {total}")
+        if totals != total:
+            raise StrictError(f"{path}: totals {totals} != sum of self costs {total}")
     return {"self": dict(self_cost), "calls_in": dict(calls_in),
-            "edges": {k: tuple(v) for k, v in edges.items()}, "summary": summary,
-            "totals": totals, "header": header}
+            "edges": {k: tuple(v) for k, v in edges.items()}, "summary": summaries[0],
+            "totals": totals_all[0], "header": header, "sampled_self": dict(sampled_self),
+            "sampled_lines": dict(sampled_lines)}
 
 
 def short_name(fn_name):

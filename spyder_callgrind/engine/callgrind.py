@@ -53,8 +53,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from dataclasses import dataclass, replace
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from pyprof2calltree import SCALE as _PYPROF2CALLTREE_SCALE  # ns per second, as it writes
 
@@ -85,6 +85,8 @@ class CallgrindPart:
     cmd: str                        #: the run's command line; the same for every process
     description: str = ""           #: e.g. "main process", "worker 2 (pid 1234)"
     thread: Optional[int] = None
+    #: sampled costs at source lines (``samples.LineCosts``): written by ``callgrind_lines``
+    lines: Optional[Any] = None
 
 
 class CallgrindNames(NamedTuple):
@@ -183,14 +185,11 @@ def _display_names(functions: Sequence[Function]) -> List[str]:
 _CHUNK = 1 << 16
 
 
-def _render_part(part: CallgrindPart, number: Optional[int], write, adds_up: bool) -> None:
-    """Write one part through ``write(text)``; ``adds_up``: it is one of several processes
-    whose costs a viewer adds up (said in a ``desc:`` line)."""
-    data = part.data
-    functions = data.functions
-    total = sum(f.self_ns for f in functions)
-    names, names_escaped = _safe_names(_display_names(functions))
-    files, files_escaped = _safe_names([f[0] for f in functions])
+def part_header(part: CallgrindPart, number: Optional[int], adds_up: bool,
+                escaped: bool) -> List[str]:
+    """A part's header lines up to its notes (``positions:`` and events come next);
+    ``adds_up``: it is one of several processes whose costs a viewer adds up; ``escaped``:
+    names had to be escaped (both said in ``desc:`` lines)."""
     header = [f"pid: {int(part.pid)}\n", f"cmd: {_one_line(part.cmd)}\n"]
     if number is not None:
         header.append(f"part: {number}\n")
@@ -200,8 +199,24 @@ def _render_part(part: CallgrindPart, number: Optional[int], write, adds_up: boo
         header.append(f"desc: Process: {_one_line(part.description)}\n")
     if adds_up:
         header.append(f"desc: Note: {SUM_NOTE}\n")
-    if names_escaped or files_escaped:
+    if escaped:
         header.append(f"desc: Note: {ESCAPE_NOTE}\n")
+    return header
+
+
+def _render_part(part: CallgrindPart, number: Optional[int], write, adds_up: bool) -> None:
+    """Write one part through ``write(text)``; ``adds_up``: it is one of several processes
+    whose costs a viewer adds up (said in a ``desc:`` line)."""
+    if part.lines is not None:
+        from spyder_callgrind.engine.callgrind_lines import render_part_with_lines
+        render_part_with_lines(part, number, write, adds_up)
+        return
+    data = part.data
+    functions = data.functions
+    total = sum(f.self_ns for f in functions)
+    names, names_escaped = _safe_names(_display_names(functions))
+    files, files_escaped = _safe_names([f[0] for f in functions])
+    header = part_header(part, number, adds_up, names_escaped or files_escaped)
     # An imported file's own event (valgrind's Ir...) is kept, never relabelled as ns.
     event = _event_name(data.event)
     long_name = " : Nanoseconds" if event == NS_EVENT else ""
@@ -313,7 +328,7 @@ def write_process_files(folder: str, run_id: str, parts: Sequence[CallgrindPart]
     cmd = parts[0].cmd if parts else ""
     for name, part in zip(names.per_process, parts):
         if part.cmd != cmd:
-            part = CallgrindPart(part.data, part.pid, cmd, part.description, part.thread)
+            part = replace(part, cmd=cmd)
         write_callgrind(os.path.join(folder, name), [part], adds_up=len(parts) > 1)
     return names
 

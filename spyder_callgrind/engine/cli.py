@@ -1,4 +1,4 @@
-"""The ``spyder-callgrind`` command: profile, list, show, convert, open and remove runs.
+"""The ``spyder-callgrind`` command: profile, list, show, export, convert, open and remove runs.
 
 Every error a user can cause (bad file, unknown run, script that does not start) ends with
 one short line on stderr and a non-zero exit status, never a traceback.
@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, List, Optional, Sequence
 from spyder_callgrind import __version__
 from spyder_callgrind.engine.records import (
     STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
-from spyder_callgrind.engine.recording import Recording, load_run_profile, preload_conversion
+from spyder_callgrind.engine.recording import (
+    Recording, load_run_profile, load_run_samples, preload_conversion)
 from spyder_callgrind.engine.runner import StartError
 from spyder_callgrind.engine.store import INCOMPLETE_PREFIX, STORE_ENV, RunStore, StoreError
 
@@ -86,7 +87,9 @@ def cmd_run(options: argparse.Namespace) -> int:
                           on_output=echo, run_id=options.id, label=options.label or "",
                           keep=options.keep, protect=options.protect or (),
                           subprocesses=options.subprocesses,
-                          exact_threads=options.exact_threads,
+                          exact_threads=options.exact_threads, mode=options.mode,
+                          sample_clock=options.sample_clock,
+                          sample_interval=options.sample_interval / 1000.0,
                           input_pipe=options.control_stdin)
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, lambda *_: recording.stop())
@@ -110,6 +113,8 @@ def cmd_run(options: argparse.Namespace) -> int:
         err.write(f"{PROG}: {record.status}: {record.message}\n")
     for note in record.all_notes():
         err.write(f"{PROG}: note: {note}\n")
+    if record.sampled:
+        err.write(f"{PROG}: mode {sampling_line(record)}\n")
     err.write(f"Run {record.id} kept in {folder}\n")
     if record.callgrind:
         err.write(f"Callgrind file: {store.file_of(record, record.callgrind)}\n")
@@ -176,6 +181,14 @@ def cmd_run_repeated(options: argparse.Namespace) -> int:
     err.write(previous_run_report(store, kept, data))
     err.flush()
     return 0
+
+
+def sampling_line(record: RunRecord) -> str:
+    """"both: 1234 samples every 4.00 ms (wall clock)"."""
+    from spyder_callgrind.engine.model import format_ns
+    every = f" every {format_ns(record.sample_interval_ns)}" if record.sample_interval_ns else ""
+    clock = "CPU time" if record.sample_clock == "cpu" else "wall clock"
+    return f"{record.mode}: {record.sample_count} samples{every} ({clock})"
 
 
 def _watch_stdin(recording) -> None:
@@ -280,6 +293,8 @@ def cmd_show(options: argparse.Namespace) -> int:
     store = _store_with_console_runs(options)
     record = store.get(options.run)
     pid = _process_pid(record, options.process)
+    if options.lines:
+        return show_lines(store, record, pid, options.lines)
     data = load_run_profile(store, record, pid)
     if options.json:
         out = record.to_json()
@@ -313,6 +328,7 @@ def cmd_show(options: argparse.Namespace) -> int:
     print(f"  folder   {store.path_of(record)}")
     if record.label:
         print(f"  label    {record.label}")
+    print(f"  mode     {sampling_line(record) if record.sampled else record.mode}")
     for note in record.notes:
         print(f"  note     {note}")
     if len(record.processes) > 1:
@@ -334,6 +350,56 @@ def cmd_show(options: argparse.Namespace) -> int:
     if scope:
         print(f"Top functions by {options.sort}, {scope}:")
     print(top_table(data, sort=options.sort, top=options.top))
+    return 0
+
+
+def show_lines(store: RunStore, record: RunRecord, pid: Optional[int], query: str) -> int:
+    """Print a function's source lines with each line's share of its sampled time."""
+    from spyder_callgrind.engine import samples as sampling
+    processes = load_run_samples(store, record, pid)
+    if not processes:
+        raise CommandError(f"run {record.id} has no stack samples (recorded with --mode "
+                           f"{record.mode}); per-line costs need --mode both or sample")
+    keys = sampling.functions_matching(processes, query)
+    if not keys:
+        raise CommandError(f"no sampled function {query!r} in run {record.id}")
+    key = keys[0]
+    try:
+        with open(key[0], encoding="utf-8", errors="replace") as stream:
+            source: Optional[list] = stream.read().splitlines()
+    except OSError:
+        source = None
+    print(sampling.format_function_lines(sampling.function_lines(processes, key), source))
+    if len(keys) > 1:
+        others = ", ".join(f"{k[2]} ({os.path.basename(k[0])}:{k[1]})" for k in keys[1:4])
+        print(f"(also matching: {others})")
+    print("own: the line itself was running; incl: it was running or calling; "
+          "% of the function's sampled time")
+    return 0
+
+
+def cmd_export(options: argparse.Namespace) -> int:
+    from spyder_callgrind.engine.atomic import atomic_write
+    from spyder_callgrind.engine.exporting import ExportError, export_run
+    store = RunStore(options.store)
+    record = store.get(options.run)
+    pid = _process_pid(record, options.process)
+    out = options.output
+    if out != "-" and os.path.isdir(out):
+        raise CommandError(f"{out} is a folder; give a file name")
+    try:
+        result = export_run(store, record, options.format, pid, options.unit)
+    except ExportError as error:
+        raise CommandError(str(error)) from None
+    if result.note:
+        sys.stderr.write(f"{PROG}: note: {result.note}\n")
+    if out == "-":
+        if result.binary:
+            raise CommandError(f"{options.format} data is binary: give a file with -o")
+        sys.stdout.write(result.content.decode("utf-8", "surrogateescape"))
+        return 0
+    atomic_write(out, result.content)
+    print(f"Wrote {out}", file=sys.stderr)
     return 0
 
 
@@ -453,6 +519,16 @@ def diff_gate(options: argparse.Namespace, before_record: RunRecord,
 
 
 # -- parser --------------------------------------------------------------------------------
+def _positive_ms(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"not a positive number of milliseconds: {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Profile Python scripts to callgrind files and keep the runs.",
@@ -485,6 +561,16 @@ def build_parser() -> argparse.ArgumentParser:
                           "cProfile's cost on call-heavy code; by default one profiler per "
                           "process counts every thread's calls exactly, but does not "
                           "separate their time)")
+    run.add_argument("--mode", choices=("exact", "sample", "both"), default="both",
+                     help="exact: cProfile's call counts and times; sample: a stack sampler "
+                          "alone (low overhead, real stacks and per-line costs, no call "
+                          "counts); both (default): the two from the same run")
+    run.add_argument("--sample-clock", choices=("wall", "cpu"), default="wall",
+                     help="what the sampler measures: wall time (default: waiting shows) "
+                          "or CPU time")
+    run.add_argument("--sample-interval", type=_positive_ms, default=4.0, metavar="MS",
+                     help="requested milliseconds between samples (default 4; the system "
+                          "may round it up: the run records the interval achieved)")
     run.add_argument("--label", help="label the run (labelled runs are never pruned)")
     run.add_argument("--keep", type=int, default=50, metavar="N",
                      help="keep the last N runs (default 50; 0 keeps all)")
@@ -513,6 +599,24 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--process", metavar="P",
                       help="'all' (default), a role such as 'main' or 'worker 1', or a pid")
     show.add_argument("--json", action="store_true")
+    show.add_argument("--lines", metavar="FUNCTION",
+                      help="print FUNCTION's source lines with each line's own and inclusive "
+                           "share of its sampled time (a name, or file.py:line)")
+
+    export = add("export", cmd_export, "write a run in another format")
+    export.add_argument("run", metavar="RUN", help="run id, unique prefix, 'last' or folder")
+    export.add_argument("--format", choices=("callgrind", "pstats", "speedscope",
+                                             "collapsed", "text"), required=True,
+                        help="callgrind (KCacheGrind), pstats (.prof), speedscope (JSON), "
+                             "collapsed (flamegraph.pl / inferno: 'root;...;leaf COUNT'), "
+                             "text (pstats-like summary)")
+    export.add_argument("-o", "--output", default="-", metavar="FILE",
+                        help="file to write (default: standard output)")
+    export.add_argument("--process", metavar="P",
+                        help="'all' (default), a role such as 'main' or 'worker 1', or a pid")
+    export.add_argument("--unit", choices=("us", "samples"), default="us",
+                        help="collapsed: COUNT as sampled microseconds (default) or as "
+                             "sample counts")
 
     convert = add("convert", cmd_convert, "convert .prof files to one callgrind file")
     convert.add_argument("profiles", nargs="+", metavar="PROFILE.prof")

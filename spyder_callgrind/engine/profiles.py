@@ -546,7 +546,10 @@ def iter_load_table(path: str):
     # Without the pause, building ~10^6 objects runs several full collections, each
     # holding the interpreter lock (and so a GUI thread) for tens of milliseconds.
     with _no_gc():
-        return (yield from _iter_load_table(path))
+        data = yield from _iter_load_table(path)
+    # A run with stack samples keeps them beside its table: the views then show them.
+    from spyder_callgrind.engine.samples import attach_stacks
+    return attach_stacks(data, path)
 
 
 def _iter_load_table(path: str):

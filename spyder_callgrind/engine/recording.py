@@ -15,12 +15,12 @@ import shlex
 import shutil
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from spyder_callgrind.engine.atomic import atomic_write
 from spyder_callgrind.engine.workers import WORKERS_DIR
 from spyder_callgrind.engine.records import (
-    STATUS_FAILED, ProcessRecord, RunRecord)
+    MODE_BOTH, MODE_SAMPLE, STATUS_FAILED, ProcessRecord, RunRecord)
 from spyder_callgrind.engine.runner import RunOutcome, ScriptRunner, StartError
 from spyder_callgrind.engine.store import (
     DEFAULT_KEEP, PendingRun, RunStore, StoreError, check_label)
@@ -52,10 +52,15 @@ class Recording:
                  children: bool = True, on_output: Optional[OutputCallback] = None,
                  run_id: Optional[str] = None, label: str = "", keep: int = DEFAULT_KEEP,
                  protect: Sequence[str] = (), subprocesses: bool = False,
-                 exact_threads: bool = False, input_pipe: bool = False):
+                 exact_threads: bool = False, input_pipe: bool = False,
+                 mode: str = MODE_BOTH, sample_clock: str = "wall",
+                 sample_interval: float = 0.004):
         self.store = store
         #: the script reads stdin from :meth:`send_input` (else it inherits ours)
         self.input_pipe = input_pipe
+        self.mode = mode
+        self.sample_clock = sample_clock
+        self.sample_interval = sample_interval
         self.subprocesses = subprocesses
         self.exact_threads = exact_threads
         self.script = os.path.abspath(script)
@@ -87,7 +92,8 @@ class Recording:
             output_path=self.pending.file(OUTPUT_FILE),
             children=self.children, on_output=self.on_output,
             subprocesses=self.subprocesses, exact_threads=self.exact_threads,
-            input_pipe=self.input_pipe)
+            input_pipe=self.input_pipe, mode=self.mode, sample_clock=self.sample_clock,
+            sample_interval=self.sample_interval)
         try:
             self.runner.start()
         except StartError as error:
@@ -133,7 +139,7 @@ class Recording:
         record = RunRecord(id=self.id, script=self.script, args=self.args, cwd=self.cwd,
                            python=self.python, started=self.started.isoformat(
                                timespec="milliseconds"),
-                           label=self.label, children=self.children)
+                           label=self.label, children=self.children, mode=self.mode)
         if outcome is None:
             record.status = STATUS_FAILED
             record.message = self.start_error or "the script could not be started"
@@ -152,6 +158,8 @@ class Recording:
         for process in outcome.processes:
             if process.profile:
                 process.profile = f"{PROFILES_DIR}/{process.profile}"
+            if process.samples:
+                process.samples = f"{PROFILES_DIR}/{process.samples}"
             record.processes.append(process)
         if not os.path.exists(self.pending.file(OUTPUT_FILE)):
             atomic_write(self.pending.file(OUTPUT_FILE), "")
@@ -174,13 +182,22 @@ def command_line(record: RunRecord) -> str:
 #: Built-ins the profiler itself calls while starting/stopping (never the script).
 _PROFILER_BUILTINS = ("<method 'disable' of '_lsprof.Profiler' objects>",
                       "<method 'enable' of '_lsprof.Profiler' objects>")
+#: The in-process stack sampler: everything it calls is overhead, not the script's.
+SAMPLER_FILE = os.path.join(WORKERS_DIR, "_spyder_callgrind_sampler.py")
 
 
 def without_profiler_frames(data: ProfileData) -> ProfileData:
-    """Drop our own worker's functions (the wrappers that start, stop and save profiles).
+    """Drop our own worker's functions (the wrappers that start, stop and save profiles,
+    the stack sampler).
 
-    What they call stays: in a child process our wrapper calls multiprocessing's own
-    ``_bootstrap``, which then becomes the process' entry point, as it is without us.
+    What the wrappers call stays: in a child process our wrapper calls multiprocessing's
+    own ``_bootstrap``, which then becomes the process' entry point, as it is without us.
+    What the sampler calls is its own overhead: cProfile sees its signal handler (up to
+    3.11 in the main thread's profiler, from 3.12 in the process-wide one), so the
+    built-ins it calls (``sys._current_frames``, ``time.perf_counter_ns``...) carry its
+    calls too.  Each callee of the sampler loses the calls and time of its edges from
+    the sampler, and a callee left with no call is dropped: the script's own calls to
+    ``time.perf_counter_ns`` keep exactly their count.
     """
     from spyder_callgrind.engine.model import Edge, ProfileData
     ours = os.path.join(WORKERS_DIR, "")
@@ -188,9 +205,27 @@ def without_profiler_frames(data: ProfileData) -> ProfileData:
             if f.file.startswith(ours) or f.name in _PROFILER_BUILTINS}
     if not drop:
         return data
+    overhead = {i for i in drop if data.functions[i].file == SAMPLER_FILE}
+    minus: dict = {}
+    for e in data.edges:
+        if e.caller in overhead and e.callee not in drop:
+            m = minus.setdefault(e.callee, [0, 0, 0, 0])
+            m[0] += e.primitive_calls
+            m[1] += e.total_calls
+            m[2] += e.self_ns
+            m[3] += e.inclusive_ns
+    functions_in = list(data.functions)
+    for callee, (primitive, total, self_ns, inclusive) in minus.items():
+        f = functions_in[callee]
+        functions_in[callee] = f._replace(
+            primitive_calls=max(f.primitive_calls - primitive, 0),
+            total_calls=max(f.total_calls - total, 0), self_ns=max(f.self_ns - self_ns, 0),
+            inclusive_ns=max(f.inclusive_ns - inclusive, 0))
+        if functions_in[callee].total_calls == 0:
+            drop.add(callee)
     keep = [i for i in range(len(data.functions)) if i not in drop]
     new_index = {old: new for new, old in enumerate(keep)}
-    functions = [data.functions[i] for i in keep]
+    functions = [functions_in[i] for i in keep]
     edges = [Edge(new_index[e.caller], new_index[e.callee], *e[2:]) for e in data.edges
              if e.caller in new_index and e.callee in new_index]
     return ProfileData(functions, edges, data.description, data.event)
@@ -199,15 +234,29 @@ def without_profiler_frames(data: ProfileData) -> ProfileData:
 def convert_run(pending: PendingRun, record: RunRecord) -> Optional[ProfileData]:
     """Turn a run's raw profiles into callgrind files, JSON tables and a text summary;
     return the merged profile (None when no profile could be read)."""
-    from spyder_callgrind.engine import profiles
+    from spyder_callgrind.engine import profiles, samples as sampling
     loaded: List[Tuple[ProcessRecord, ProfileData]] = []
     problems = []
+    sampled: Dict[int, "sampling.ProcessSamples"] = {}
     for process in record.processes:
-        if not process.profiled or not process.profile:
+        if not process.profiled or not (process.profile or process.samples):
             continue
         try:
-            data = without_profiler_frames(
-                profiles.load_pstats(pending.file(process.profile), base_dir=record.cwd))
+            if process.samples:
+                try:
+                    sampled[process.pid] = sampling.load_samples(
+                        pending.file(process.samples), base_dir=record.cwd,
+                        role=process.role)
+                except sampling.SamplesError as error:
+                    process.samples = None
+                    problems.append(f"{process.role}: {error}")
+            if process.profile:
+                data = without_profiler_frames(
+                    profiles.load_pstats(pending.file(process.profile), base_dir=record.cwd))
+            elif process.pid in sampled:
+                data = sampling.profile_from_samples(sampled[process.pid])
+            else:
+                raise profiles.ProfileError("its samples could not be read")
         except profiles.ProfileError as error:
             process.profiled = False
             process.note = f"its profile could not be read: {error}"
@@ -221,13 +270,15 @@ def convert_run(pending: PendingRun, record: RunRecord) -> Optional[ProfileData]
         if record.status != STATUS_FAILED and not record.message:
             record.message = "no profile was written"
         return None
-    return write_outputs(pending.path, record, loaded)
+    return write_outputs(pending.path, record, loaded, sampled)
 
 
 def write_outputs(folder: str, record: RunRecord,
-                  loaded: List[Tuple[ProcessRecord, ProfileData]]) -> ProfileData:
+                  loaded: List[Tuple[ProcessRecord, ProfileData]],
+                  sampled: Optional[Dict[int, Any]] = None) -> ProfileData:
     """Write the callgrind file(s), tables and summary of already loaded profiles; return
-    the merged profile."""
+    the merged profile.  ``sampled``: pid -> ``samples.ProcessSamples`` of the processes
+    that have stack samples (per-line costs, real stacks, per-thread time)."""
     from spyder_callgrind.engine import callgrind, profiles, summary
     os.makedirs(os.path.join(folder, TABLES_DIR), exist_ok=True)
     if len(loaded) == 1:
@@ -249,17 +300,33 @@ def write_outputs(folder: str, record: RunRecord,
         else:  # parts of an imported callgrind file have no .prof
             record.profile = None
     cmd = command_line(record)
-    parts = [callgrind.CallgrindPart(data=data, pid=process.pid, cmd=cmd,
-                                     description=process.role)
-             for process, data in loaded]
+    sampled = {pid: s for pid, s in (sampled or {}).items() if s.count}
+    if sampled:
+        from spyder_callgrind.engine import samples as sampling
+        describe_samples(record, [sampled[p.pid] for p, _d in loaded if p.pid in sampled])
+    elif record.mode in (MODE_BOTH, MODE_SAMPLE):
+        record.notes.append(NO_SAMPLES_NOTE)
+    parts = [callgrind.CallgrindPart(
+        data=data, pid=process.pid, cmd=cmd, description=process.role,
+        lines=sampling.line_costs([sampled[process.pid]], data, record.mode)
+        if process.pid in sampled else None)
+        for process, data in loaded]
     names = callgrind.write_process_files(folder, record.id, parts)
     record.callgrind = names.main
     for (process, _data), name in zip(loaded, names.per_process):
         process.callgrind = name
     profiles.save_table(merged, os.path.join(folder, TABLES_DIR, MERGED_TABLE))
+    if sampled:
+        every = [sampled[p.pid] for p, _d in loaded if p.pid in sampled]
+        sampling.SampledStacks.build(every, merged).save(
+            sampling.stacks_path(os.path.join(folder, TABLES_DIR, MERGED_TABLE)))
     if len(loaded) > 1:
         for process, data in loaded:
-            profiles.save_table(data, os.path.join(folder, TABLES_DIR, table_name(process.pid)))
+            path = os.path.join(folder, TABLES_DIR, table_name(process.pid))
+            profiles.save_table(data, path)
+            if process.pid in sampled:
+                sampling.SampledStacks.build([sampled[process.pid]], data).save(
+                    sampling.stacks_path(path))
     text = summary.format_summary(merged, sort="cumulative")
     if len(loaded) > 1:
         text = (f"All {len(loaded)} processes merged: time summed over {len(loaded)} "
@@ -270,6 +337,32 @@ def write_outputs(folder: str, record: RunRecord,
     atomic_write(os.path.join(folder, SUMMARY_FILE), text)
     record.summary = SUMMARY_FILE
     return merged
+
+
+#: Said of a run that asked for samples and has none.
+NO_SAMPLES_NOTE = ("no stack samples were taken (the script ended before the first one, or "
+                   "no timer signal was free beside cProfile: --mode sample always samples)")
+
+
+def describe_samples(record: RunRecord, processes: List[Any]) -> None:
+    """Put in ``record`` what its samples say: count, rate, clock, time per thread; the
+    per-thread note replaces the one saying thread time is not separated."""
+    from spyder_callgrind.engine import samples as sampling
+    from spyder_callgrind.engine.runner import SHARED_THREADS_NOTE
+    if not processes:
+        return
+    record.sample_count = sum(p.count for p in processes)
+    intervals = [p.interval_achieved_ns for p in processes if p.interval_achieved_ns]
+    record.sample_interval_ns = sum(intervals) // len(intervals) if intervals else 0
+    record.sample_clock = processes[0].clock
+    rows = sampling.thread_times(processes)
+    record.sampled_threads = rows
+    if len(rows) > 1 and record.sample_count:
+        record.notes = [n for n in record.notes if n != SHARED_THREADS_NOTE]
+        record.notes.append(sampling.thread_note(rows, len(processes) > 1))
+    if record.mode == MODE_SAMPLE:
+        record.notes.append("sampled run: times are estimated from stack samples and call "
+                            "counts were not measured (shown as 0)")
 
 
 def load_run_profile(store: RunStore, record: RunRecord,
@@ -290,3 +383,18 @@ def load_run_profile(store: RunStore, record: RunRecord,
                          f"{record.callgrind!r} are missing")
     parts = callgrind.read_callgrind(path)
     return profiles.merge_profiles(parts) if len(parts) > 1 else parts[0]
+
+
+def load_run_samples(store: RunStore, record: RunRecord,
+                     pid: Optional[int] = None) -> List[Any]:
+    """A kept run's stack samples (``samples.ProcessSamples``), of every process or of
+    the process ``pid``; an empty list when it has none."""
+    from spyder_callgrind.engine import samples as sampling
+    found = []
+    for process in record.processes:
+        if not process.samples or (pid is not None and process.pid != pid):
+            continue
+        path = store.file_of(record, process.samples)
+        if path and os.path.isfile(path):
+            found.append(sampling.load_samples(path, base_dir=record.cwd, role=process.role))
+    return found

@@ -19,6 +19,13 @@ STATUS_STOPPED = "stopped"  #: the user stopped it; the profile up to then is ke
 STATUS_FAILED = "failed"    #: the script could not start or no profile could be written
 STATUSES = (STATUS_OK, STATUS_ERROR, STATUS_STOPPED, STATUS_FAILED)
 
+#: What a run records (``--mode``): cProfile's exact counts and times, stack samples
+#: alone, or both from the same run.
+MODE_EXACT = "exact"
+MODE_SAMPLE = "sample"
+MODE_BOTH = "both"
+MODES = (MODE_EXACT, MODE_SAMPLE, MODE_BOTH)
+
 #: Role of the main process of a run.
 ROLE_MAIN = "main"
 
@@ -39,6 +46,7 @@ class ProcessRecord:
     callgrind: Optional[str] = None     #: callgrind file name in the run folder
     profiled: bool = True               #: False when the process' profile was lost
     note: str = ""                      #: why it was lost, when it was
+    samples: Optional[str] = None       #: its stack samples (``.samples``) in the run folder
 
     @classmethod
     def from_json(cls, data: Dict[str, Any]) -> "ProcessRecord":
@@ -75,7 +83,24 @@ class RunRecord:
     file_date: str = ""
     children: bool = True                #: whether child processes were followed
     notes: List[str] = field(default_factory=list)   #: how to read the numbers
+    #: "exact" (cProfile), "sample" (stack sampler alone) or "both"; older runs: "exact"
+    mode: str = MODE_EXACT
+    sample_clock: str = ""               #: "wall" or "cpu" when sampled
+    sample_count: int = 0                #: samples taken (all processes and threads)
+    sample_interval_ns: int = 0          #: interval between samples achieved (mean)
+    #: per thread, its sampled time: {"pid", "role", "thread", "ns", "share" (%)}
+    sampled_threads: List[Dict[str, Any]] = field(default_factory=list)
     schema: int = SCHEMA_VERSION
+
+    @property
+    def sampled(self) -> bool:
+        """The run has stack samples (real stacks and per-line costs)."""
+        return self.sample_count > 0
+
+    @property
+    def exact_counts(self) -> bool:
+        """Call counts were measured (cProfile ran)."""
+        return self.mode != MODE_SAMPLE
 
     # -- derived -------------------------------------------------------------------------
     @property

@@ -95,7 +95,9 @@ class ScriptRunner:
     variables added to (or, with value None, removed from) our environment;
     ``exact_threads``: on Python 3.12+, time each thread separately (a Python call per
     profiler event: several times cProfile's cost on call-heavy code; see the worker's
-    ``_Profilers``).
+    ``_Profilers``); ``mode``: "exact" (cProfile), "sample" (stack sampler alone) or
+    "both"; ``sample_clock``: "wall" or "cpu"; ``sample_interval``: requested seconds
+    between samples.
     ``input_pipe``: the script reads its stdin from a pipe fed by :meth:`send_input` and
     closed by :meth:`close_input` (else it reads our own stdin: a terminal, a pipe, a file).
     """
@@ -112,7 +114,8 @@ class ScriptRunner:
                  on_output: Optional[Callable[[str, str], None]] = None,
                  env: Optional[Mapping[str, Optional[str]]] = None,
                  subprocesses: bool = False, exact_threads: bool = False,
-                 input_pipe: bool = False):
+                 input_pipe: bool = False, mode: str = "both",
+                 sample_clock: str = "wall", sample_interval: float = 0.004):
         self.cwd = os.path.abspath(cwd or os.getcwd())
         self.script = os.path.join(self.cwd, script)
         self.args = [str(a) for a in args]
@@ -123,6 +126,9 @@ class ScriptRunner:
         #: also profile Pythons the script starts with subprocess ([sys.executable, "x.py"])
         self.subprocesses = subprocesses and children
         self.exact_threads = exact_threads
+        self.mode = mode
+        self.sample_clock = sample_clock
+        self.sample_interval = sample_interval
         self.on_output = on_output
         self.env = dict(env or {})
         self.input_pipe = input_pipe
@@ -168,6 +174,8 @@ class ScriptRunner:
             cmd.append("--no-children")
         if self.exact_threads:
             cmd.append("--exact-threads")
+        cmd += ["--mode", self.mode, "--sample-clock", self.sample_clock,
+                "--sample-interval", repr(float(self.sample_interval))]
         cmd += ["--", self.script, *self.args]
         env = dict(os.environ)
         for key, value in self.env.items():
@@ -405,7 +413,10 @@ class ScriptRunner:
     def _close_output(self) -> None:
         with self._out_lock:
             if self._out_file is not None:
-                self._out_file.close()
+                try:
+                    self._out_file.close()     # a full disk fails its last flush
+                except OSError:
+                    pass
                 self._out_file = None
 
     # -- outcome ---------------------------------------------------------------------------------
@@ -556,7 +567,13 @@ def build_records(metas: List[dict], profile_dir: str, killed: bool = False):
 
 def _record(meta: dict, role: str, profile_dir: str, killed: bool) -> ProcessRecord:
     profile = meta.get("profile")
+    samples = meta.get("samples")
+    if not (isinstance(samples, str) and os.path.isfile(os.path.join(profile_dir, samples))):
+        samples = None
     profiled = bool(profile) and os.path.isfile(os.path.join(profile_dir, profile))
+    if not profiled and samples and meta.get("mode") == "sample":
+        profiled = True                      # sampled alone: its samples are its profile
+        profile = None
     note = ""
     if not profiled and meta.get("status") != "failed":
         profile = None
@@ -565,7 +582,7 @@ def _record(meta: dict, role: str, profile_dir: str, killed: bool) -> ProcessRec
         note = meta.get("message") or ""
     return ProcessRecord(pid=meta["pid"], role=role, ppid=meta.get("ppid"),
                          name=meta.get("name") or "", profile=profile, profiled=profiled,
-                         note=note)
+                         note=note, samples=samples)
 
 
 def _merge(profile_dir: str, names: List[str], merged: str) -> bool:

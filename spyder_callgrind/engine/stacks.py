@@ -17,6 +17,10 @@ approximation the views must admit to (:data:`APPROXIMATION_NOTE`):
 
 :func:`callee_shares` and :func:`caller_shares` give one level of this split; the lazy call
 tree uses them directly, :func:`build_stack_tree` builds a whole, bounded tree from them.
+
+A run recorded with stack samples (``--mode both`` or ``sample``) has real stacks: its
+ProfileData carries them (:mod:`.samples`), :func:`build_stack_tree` returns them instead
+of the rebuilt guess, and :func:`stack_note` says which of the two a view shows.
 """
 
 from __future__ import annotations
@@ -125,7 +129,22 @@ def callee_shares(data: ProfileData, function: int, inclusive_ns: int,
     Callees in ``exclude`` (the functions on the stack above, for recursion) are left out:
     their time stays in the frame. The shares add up to at most ``inclusive_ns`` and come
     largest first.
+
+    When ``data`` has sampled stacks that saw ``function``, the split is theirs: the
+    callees it really had in the samples whose stacks hold every function of ``exclude``
+    (the path above, as the call tree passes it); calls are then 0 (not counted).
     """
+    from spyder_callgrind.engine.samples import sampled_stacks_of
+    sampled = sampled_stacks_of(data)
+    if sampled is not None:
+        found = sampled.callee_shares(function, inclusive_ns, exclude)
+        if found is not None:
+            return found
+    return _rebuilt_callee_shares(data, function, inclusive_ns, exclude)
+
+
+def _rebuilt_callee_shares(data: ProfileData, function: int, inclusive_ns: int,
+                           exclude: Container[int] = ()) -> List[Share]:
     whole = data.functions[function].inclusive_ns
     shares = [Share(e.callee, _scaled(e.inclusive_ns, inclusive_ns, whole),
                     _scaled(e.self_ns, inclusive_ns, whole),
@@ -193,10 +212,25 @@ def entry_points(data: ProfileData) -> List[int]:
     return found
 
 
+def stack_note(data: ProfileData) -> str:
+    """What the stacks of ``data`` are: "sampled: N samples every X ms (wall clock)", or
+    :data:`APPROXIMATION_NOTE` when they are rebuilt from call totals."""
+    from spyder_callgrind.engine.samples import sampled_stacks_of
+    sampled = sampled_stacks_of(data)
+    return sampled.label if sampled is not None else APPROXIMATION_NOTE
+
+
+def is_sampled(data: ProfileData) -> bool:
+    """True when :func:`build_stack_tree` gives real (sampled) stacks for ``data``."""
+    from spyder_callgrind.engine.samples import sampled_stacks_of
+    return sampled_stacks_of(data) is not None
+
+
 def build_stack_tree(data: ProfileData, min_fraction: float = DEFAULT_MIN_FRACTION,
                      max_depth: int = DEFAULT_MAX_DEPTH,
-                     root: Optional[int] = None) -> StackNode:
-    """Rebuild the stack tree of ``data``.
+                     root: Optional[int] = None, rebuilt: bool = False) -> StackNode:
+    """The stack tree of ``data``: its sampled stacks when it has them (see
+    :func:`stack_note`), else rebuilt from its call totals.
 
     Parameters
     ----------
@@ -207,7 +241,15 @@ def build_stack_tree(data: ProfileData, min_fraction: float = DEFAULT_MIN_FRACTI
     root: index of a function to start from (its whole inclusive time); by default a
         synthetic node named :data:`ALL_NAME` (function -1) above all entry points, holding
         their summed inclusive time.
+    rebuilt: rebuild from call totals even when ``data`` has sampled stacks.
+
+    Sampled trees hold time only (``calls`` is 0 in every node: samples count no calls).
     """
+    if not rebuilt:
+        from spyder_callgrind.engine.samples import sampled_stacks_of
+        sampled = sampled_stacks_of(data)
+        if sampled is not None:
+            return sampled.tree(data, min_fraction, max_depth, root)
     functions = data.functions
     if root is not None:
         f = functions[root]
@@ -237,7 +279,7 @@ def build_stack_tree(data: ProfileData, min_fraction: float = DEFAULT_MIN_FRACTI
         if node.function >= 0:
             if node.depth >= max_depth:
                 continue
-            shares = callee_shares(data, node.function, node.inclusive_ns, on_stack)
+            shares = _rebuilt_callee_shares(data, node.function, node.inclusive_ns, on_stack)
             on_stack[node.function] = on_stack.get(node.function, 0) + 1
             pending.append((None, node.function))
         kept = 0

@@ -11,6 +11,8 @@ What one process leaves in the output folder (``DIR``)::
     <pid>.prof          its main thread's profile (marshal, as ``Profile.dump_stats`` writes)
     <pid>-t<k>.json     meta of the k-th thread it started with ``threading``
     <pid>-t<k>.prof     that thread's profile
+    <pid>.samples       the stack samples of all its threads (modes "both" and "sample";
+                        see ``_spyder_callgrind_sampler``)
 
 A meta whose status is still ``running`` and that has no profile is a process (or thread)
 that died before it could save: the caller reports it lost instead of dropping it.
@@ -44,12 +46,16 @@ import sys
 import threading
 import time
 
+import _spyder_callgrind_sampler as sampling
+
 #: Attribute set on ``multiprocessing.process`` once it is patched (never patch twice).
 PATCHED_MARKER = "_spyder_callgrind_patched"
 #: Key of our stowaway in multiprocessing's preparation data.
 STOWAWAY_KEY = "spyder_callgrind"
 #: ``format`` field of every meta file, so readers can tell ours from other JSON files.
 META_FORMAT = "spyder-callgrind-meta/1"
+#: What a run records: cProfile's exact counts, stack samples, or both (the default).
+MODES = ("exact", "sample", "both")
 
 _WORKERS_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -301,10 +307,17 @@ class _Record:
 class Tracker:
     """The profiling state of one process: its main record and its threads' records."""
 
-    def __init__(self, out_dir, follow=True, exact_threads=False):
+    def __init__(self, out_dir, follow=True, exact_threads=False, mode="exact",
+                 sample_clock="wall", sample_interval=sampling.DEFAULT_INTERVAL):
         self.out_dir = out_dir
         self.follow = follow
         self.exact_threads = exact_threads
+        self.mode = mode if mode in MODES else "both"
+        #: cProfile runs (modes "exact" and "both")
+        self.exact = self.mode != "sample"
+        self.sample_clock = sample_clock
+        self.sample_interval = sample_interval
+        self.sampler = None
         self.profilers = _Profilers(exact_threads)
         self.pid = None
         self.main = None
@@ -327,12 +340,14 @@ class Tracker:
         self.saving = False
         self.pending_signal = None
         self.outcome = None
+        self.sampler = None                    # a forked child's copy is its parent's
         meta = {
             "format": META_FORMAT, "kind": "process", "pid": self.pid, "ppid": os.getppid(),
             "role": role, "name": name, "python": _python_version(),
             "executable": sys.executable, "status": "running", "profile": None,
             "started": time.time(), "thread": threading.current_thread().name,
             "thread_times": "shared" if self.profilers.shared else "exact",
+            "mode": self.mode,
         }
         if extra:
             meta.update(extra)
@@ -342,8 +357,42 @@ class Tracker:
         return self.main
 
     def start_profile(self):
-        if self.main.prof is None:
+        # The sampler first: its set-up calls are then outside the profile.
+        if self.mode != "exact" and self.sampler is None:
+            # A process-wide cProfile (3.12+) would see a sampling thread's calls.
+            self.sampler = sampling.Sampler(
+                self.sample_clock, self.sample_interval,
+                thread_ok=not (self.exact and self.profilers.shared))
+            try:
+                self.sampler.start()
+            except (OSError, ValueError, RuntimeError):
+                self.sampler = None
+            else:
+                if self.sampler.timer == "itimer":
+                    guard_timer_signal()
+        if self.main.prof is None and self.exact:
             self.main.prof = self.profilers.start()
+
+    def sampler_here(self):
+        """This process' running sampler, or None."""
+        sampler = self.sampler
+        if sampler is not None and sampler.pid == os.getpid():
+            return sampler
+        return None
+
+    def _save_samples(self, rec):
+        """Stop sampling and write ``<base>.samples`` (named in the meta)."""
+        sampler = self.sampler_here()
+        if sampler is None or rec.meta.get("samples"):
+            return
+        sampler.stop()
+        name = rec.base + ".samples"
+        try:
+            sampler.save(rec.path(".samples"), _write_atomic)
+        except OSError as error:
+            report_save_error("the stack samples could not be saved", error)
+            return
+        rec.meta["samples"] = name
 
     def stop_profile(self, keep_for_threads=True):
         """The main code has ended: stop profiling the main thread (its profile is saved
@@ -394,9 +443,13 @@ class Tracker:
             # Per-thread profilers (up to 3.11) can only be disabled from their own thread:
             # from another one, save a snapshot of the main thread's.
             snapshot = not self.profilers.shared and _in_other_thread()
+            sampler = self.sampler_here()
+            if sampler is not None:
+                sampler.stop()
             if rec.prof is not None and not snapshot and not rec.stopped:
                 self.profilers.stop(rec.prof)
                 rec.stopped = True
+            self._save_samples(rec)        # once the profiler no longer records
             if self.profilers.shared:
                 rec.meta["threads"] = self.thread_count
                 running = _other_threads_alive()
@@ -427,6 +480,10 @@ class Tracker:
             "format": META_FORMAT, "kind": "launched", "pid": pid, "ppid": self.pid,
             "name": getattr(process, "name", "") or "", "started": time.time()})
 
+    def sampling_options(self):
+        """(mode, clock, interval), as a child process is given them."""
+        return (self.mode, self.sample_clock, self.sample_interval)
+
     def set_meta(self, **fields):
         if self.main is not None:
             self.main.meta.update(fields)
@@ -435,8 +492,8 @@ class Tracker:
     # -- threads -----------------------------------------------------------------------------
     def begin_thread(self, thread):
         self.thread_count += 1
-        if self.profilers.shared:
-            return None                  # the process' profiler sees this thread
+        if self.profilers.shared or not self.exact:
+            return None                  # the process' profiler (or sampler) sees this thread
         ident = _thread.get_ident()
         meta = {
             "format": META_FORMAT, "kind": "thread", "pid": self.pid, "ppid": os.getppid(),
@@ -694,6 +751,51 @@ def _watch_sigterm():
     _thread.start_new_thread(watch, ())
 
 
+# -- the sampler's timer signal ----------------------------------------------------------------
+def _hand_over(signum):
+    st = _state
+    if st is not None:
+        sampler = st.sampler_here()
+        if sampler is not None:
+            sampler.hand_over_signal(signum)
+
+
+def guard_timer_signal():
+    """Let the script use SIGALRM / SIGPROF and their timers as if we were not there.
+
+    The sampler's timer takes one of those signals.  A script that installs its own
+    handler, timer or ``alarm`` for it first hands it over: the sampler moves to a
+    thread, then the script's call runs unchanged.  These wrappers are pass-through (what
+    they call stays in the profile); the sampler's own calls use the real functions.
+    """
+    if getattr(signal.signal, "__wrapped__", None) is not None:
+        return
+    real_signal = signal.signal
+
+    def signal_(signalnum, handler):
+        _hand_over(signalnum)
+        return real_signal(signalnum, handler)
+    signal_.__wrapped__ = real_signal
+    signal.signal = signal_
+    real_setitimer = getattr(signal, "setitimer", None)
+    if real_setitimer is not None:
+        def setitimer(which, seconds, interval=0.0):
+            if which == signal.ITIMER_REAL:
+                _hand_over(signal.SIGALRM)
+            elif which == signal.ITIMER_PROF:
+                _hand_over(signal.SIGPROF)
+            return real_setitimer(which, seconds, interval)
+        setitimer.__wrapped__ = real_setitimer
+        signal.setitimer = setitimer
+    real_alarm = getattr(signal, "alarm", None)
+    if real_alarm is not None:
+        def alarm(seconds):
+            _hand_over(signal.SIGALRM)
+            return real_alarm(seconds)
+        alarm.__wrapped__ = real_alarm
+        signal.alarm = alarm
+
+
 # -- multiprocessing -----------------------------------------------------------------------------
 class _Stowaway:
     """Rides in multiprocessing's preparation data into spawned and forkserver children.
@@ -705,12 +807,13 @@ class _Stowaway:
     after, so the user's imports never see it).
     """
 
-    def __init__(self, out_dir, name, early, release, exact_threads):
+    def __init__(self, out_dir, name, early, release, exact_threads, sampling_options):
         self.out_dir = out_dir
         self.name = name
         self.early = early
         self.release = release
         self.exact_threads = exact_threads
+        self.sampling_options = sampling_options
 
     def __reduce__(self):
         # The child's sys.path starts with its working folder (it runs ``python -c``):
@@ -720,21 +823,23 @@ class _Stowaway:
                   "try:\n    import _spyder_callgrind_children as m\n"
                   "finally:\n    sys.path[:] = path\n"
                   "m.forget_shadowed(%r, before)\n"
-                  "m._install_in_spawned_child(%r, %r, %r, %r, %r)\n"
+                  "m._install_in_spawned_child(%r, %r, %r, %r, %r, %r)\n"
                   % (os.getcwd(), _WORKERS_DIR, _script_folder, self.out_dir, self.name,
-                     self.early, self.release, self.exact_threads))
+                     self.early, self.release, self.exact_threads, self.sampling_options))
         return (exec, (source,))
 
 
 def _install_in_spawned_child(out_dir, name="", early=True, release=False,
-                              exact_threads=False):
+                              exact_threads=False, sampling_options=("exact", "wall", 0.004)):
     """Run while a spawned child unpickles its preparation data.  ``release``: it was
     started with SIGTERM held by us (unblocked once its handler is in place)."""
     global _state, _release_pending
     if _state is not None and _state.pid == os.getpid():
         return
     _release_pending = release
-    _state = Tracker(out_dir, follow=True, exact_threads=exact_threads)
+    mode, clock, interval = sampling_options
+    _state = Tracker(out_dir, follow=True, exact_threads=exact_threads, mode=mode,
+                     sample_clock=clock, sample_interval=interval)
     patch()
     if not early:
         return
@@ -930,7 +1035,7 @@ def patch():
                 # was started inside one (unless the user blocks SIGTERM).
                 release = _CAN_HOLD and not _user_blocks_sigterm()
                 data[STOWAWAY_KEY] = _Stowaway(st.out_dir, name, early, release,
-                                               st.exact_threads)
+                                               st.exact_threads, st.sampling_options())
             return data
         spawn.get_preparation_data = get_preparation_data
     _hold_sigterm_at_child_start()
@@ -959,7 +1064,8 @@ def _same_python(program):
         return False
 
 
-def wrap_python_command(args, out_dir, follow=True, exact_threads=False):
+def wrap_python_command(args, out_dir, follow=True, exact_threads=False,
+                        sampling_options=("exact", "wall", sampling.DEFAULT_INTERVAL)):
     """``[python, script.py, *rest]`` run under our worker; anything else unchanged.
 
     Only a script file is followed: ``-c``, ``-m`` and other options are left alone, as is
@@ -979,10 +1085,13 @@ def wrap_python_command(args, out_dir, follow=True, exact_threads=False):
         wrapped.append("--no-children")
     if exact_threads:
         wrapped.append("--exact-threads")
+    mode, clock, interval = sampling_options
+    wrapped += ["--mode", mode, "--sample-clock", clock, "--sample-interval", repr(interval)]
     return wrapped + ["--"] + args[1:]
 
 
-def patch_subprocess(out_dir, exact_threads=False):
+def patch_subprocess(out_dir, exact_threads=False,
+                     sampling_options=("exact", "wall", sampling.DEFAULT_INTERVAL)):
     """Profile Pythons this process starts with ``subprocess`` (``Popen``, ``run``...)."""
     import subprocess
     if getattr(subprocess, PATCHED_MARKER, False):
@@ -991,7 +1100,8 @@ def patch_subprocess(out_dir, exact_threads=False):
 
     def __init__(self, args, *more, **options):
         if not options.get("shell") and "executable" not in options:
-            args = wrap_python_command(args, out_dir, exact_threads=exact_threads)
+            args = wrap_python_command(args, out_dir, exact_threads=exact_threads,
+                                       sampling_options=sampling_options)
         original_init(self, args, *more, **options)
 
     subprocess.Popen.__init__ = __init__
@@ -999,14 +1109,15 @@ def patch_subprocess(out_dir, exact_threads=False):
 
 
 # -- the main process -----------------------------------------------------------------------------
-def start_main(out_dir, follow=True, role="main", exact_threads=False):
+def start_main(out_dir, follow=True, role="main", exact_threads=False, mode="exact",
+               sample_clock="wall", sample_interval=sampling.DEFAULT_INTERVAL):
     """Set up the tracker of the profiled script's process (meta written, not profiling yet).
 
     ``role`` is "main" for the script the user asked for, "subprocess" for a Python it
     started through ``subprocess`` (followed only when ``SUBPROCESS_ENV`` is set)."""
     global _state
     os.makedirs(out_dir, exist_ok=True)
-    _state = Tracker(out_dir, follow, exact_threads)
+    _state = Tracker(out_dir, follow, exact_threads, mode, sample_clock, sample_interval)
     _state.begin_process(role, "MainProcess", start_profile=False,
                          extra={"argv": list(sys.argv)})
     # Registered before the script runs, so it runs after the script's own callbacks.
@@ -1015,7 +1126,7 @@ def start_main(out_dir, follow=True, role="main", exact_threads=False):
     if follow:
         patch()
         if os.environ.get(SUBPROCESS_ENV) == "1":
-            patch_subprocess(out_dir, exact_threads)
+            patch_subprocess(out_dir, exact_threads, _state.sampling_options())
     install_sigint_handler()
     install_sigterm_handler(watch=False)
     return _state

@@ -3,7 +3,13 @@
 Usage::
 
     python /path/to/profile_script.py --out DIR [--no-children] [--exact-threads] [--role ROLE]
+        [--mode exact|sample|both] [--sample-clock wall|cpu] [--sample-interval SECONDS]
         -- SCRIPT [ARGS...]
+
+``--mode`` (default ``both``): ``exact`` runs cProfile alone, ``sample`` the stack sampler
+alone (``_spyder_callgrind_sampler``: low overhead, no call counts), ``both`` the two
+together.  ``--sample-clock`` ``wall`` (default: waiting shows) or ``cpu``;
+``--sample-interval`` the requested seconds between samples (default 0.004).
 
 ``--exact-threads`` (Python 3.12+) times each thread separately, at several times
 cProfile's cost (see ``_spyder_callgrind_children._Profilers``).
@@ -42,15 +48,17 @@ import _spyder_callgrind_children as children  # noqa: E402
 EXIT_INTERRUPTED = 130
 EXIT_CANNOT_START = 2
 USAGE = ("usage: profile_script.py --out DIR [--no-children] [--exact-threads] "
-         "[--role ROLE] -- SCRIPT [ARGS...]")
+         "[--role ROLE] [--mode exact|sample|both] [--sample-clock wall|cpu] "
+         "[--sample-interval SECONDS] -- SCRIPT [ARGS...]")
 
 _OUR_FILES = {os.path.normcase(os.path.abspath(__file__))}
 
 
 def _parse(argv):
-    """``(out_dir, follow, exact_threads, role, script, args)``; a usage line and exit 2
-    when malformed."""
+    """``(out_dir, follow, exact_threads, role, sampling, script, args)`` with
+    ``sampling`` = (mode, clock, interval); a usage line and exit 2 when malformed."""
     out, follow, exact, role = None, True, False, "main"
+    mode, clock, interval = "both", "wall", 0.004
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -58,7 +66,24 @@ def _parse(argv):
             rest = argv[i + 1:]
             if out is None or not rest:
                 break
-            return out, follow, exact, role, rest[0], rest[1:]
+            return out, follow, exact, role, (mode, clock, interval), rest[0], rest[1:]
+        if arg == "--mode" and i + 1 < len(argv) and argv[i + 1] in children.MODES:
+            mode = argv[i + 1]
+            i += 2
+            continue
+        if arg == "--sample-clock" and i + 1 < len(argv) and argv[i + 1] in ("wall", "cpu"):
+            clock = argv[i + 1]
+            i += 2
+            continue
+        if arg == "--sample-interval" and i + 1 < len(argv):
+            try:
+                interval = float(argv[i + 1])
+            except ValueError:
+                break
+            if not interval > 0:
+                break
+            i += 2
+            continue
         if arg == "--out" and i + 1 < len(argv):
             out = argv[i + 1]
             i += 2
@@ -122,7 +147,7 @@ def _strip_our_frames(tb):
 
 
 def main(argv):
-    out_dir, follow, exact_threads, role, script, args = _parse(argv)
+    out_dir, follow, exact_threads, role, sampling, script, args = _parse(argv)
 
     # Every import of ours happens before the script's folder replaces ours as sys.path[0],
     # so a script's own tokenize.py or multiprocessing.py cannot break us.  The script then
@@ -132,7 +157,9 @@ def main(argv):
     folder = os.path.dirname(os.path.realpath(script))
     children._script_folder = folder
     try:
-        state = children.start_main(out_dir, follow, role=role, exact_threads=exact_threads)
+        state = children.start_main(out_dir, follow, role=role, exact_threads=exact_threads,
+                                    mode=sampling[0], sample_clock=sampling[1],
+                                    sample_interval=sampling[2])
     except OSError as error:
         children.report_save_error("cannot write the profile", error)
         return EXIT_CANNOT_START
