@@ -77,15 +77,16 @@ def read(path):
                 seen_events = True
                 # "ns" for Python profiles (plus "samples_ns" with stack samples), or
                 # an imported file's own single event ("Ir"...)
-                names = value.split()
-                if names not in (["ns"], ["ns", "samples_ns"], ["samples_ns"]) and not (
-                        len(names) == 1 and re.fullmatch(r"\w+", names[0], re.ASCII)):
+                event_names = value.split()
+                if event_names not in (["ns"], ["ns", "samples_ns"], ["samples_ns"]) and not (
+                        len(event_names) == 1
+                        and re.fullmatch(r"\w+", event_names[0], re.ASCII)):
                     raise StrictError(f"{where}: events must be 'ns', 'ns samples_ns', "
                                       f"'samples_ns' or one event name, not {value!r}")
-                n_events = len(names)
+                n_events = len(event_names)
                 sums = [0] * n_events
-                if "samples_ns" in names:
-                    sampled_at = names.index("samples_ns")
+                if "samples_ns" in event_names:
+                    sampled_at = event_names.index("samples_ns")
             if key in header and key not in ("totals", "desc", "event"):
                 raise StrictError(f"{where}: header {key}: repeated")
             header[key] = value

@@ -161,7 +161,9 @@ _FIELD_TYPES: Dict[str, tuple] = {
     "exit_code": (int, type(None)), "status": (str,), "message": (str,),
     "output": (str, type(None)), "summary": (str, type(None)), "label": (str,),
     "source": (str,), "children": (bool,), "schema": (int,), "file_date": (str,),
-    "origin": (str,), "notes": (list,),
+    "origin": (str,), "notes": (list,), "mode": (str,), "sample_clock": (str,),
+    "sample_count": (int,), "sample_interval_ns": (int,), "sampled_threads": (list,),
+    "samples": (str, type(None)),
 }
 
 
@@ -177,6 +179,8 @@ def _checked_fields(cls, data: Dict[str, Any], what: str) -> Dict[str, Any]:
         if type(value) not in kinds:     # type(), not isinstance(): JSON true is no pid
             raise RecordError(f"{what} has a bad '{name}' field")
         if name in ("args", "notes") and not all(type(a) is str for a in value):
+            raise RecordError(f"{what} has a bad '{name}' field")
+        if name == "sampled_threads" and not all(type(a) is dict for a in value):
             raise RecordError(f"{what} has a bad '{name}' field")
         fields[name] = value
     return fields

@@ -150,3 +150,13 @@ def test_relative_names_and_the_previous_run_of_a_script(tmp_path):
         store.get("last~6")
     with pytest.raises(StoreError, match="no earlier complete run of x.py"):
         store.get("prev~prev")
+
+
+def test_every_record_field_has_a_json_type():
+    """A field added to the records without its JSON type would make every run unreadable."""
+    import dataclasses
+    from spyder_callgrind.engine.records import _FIELD_TYPES, ProcessRecord, RunRecord
+    for cls in (RunRecord, ProcessRecord):
+        missing = [f.name for f in dataclasses.fields(cls)
+                   if f.name not in _FIELD_TYPES and f.name != "processes"]
+        assert not missing, (cls.__name__, missing)
