@@ -540,18 +540,10 @@ class CallgrindWidget(PluginMainWidget):
 
     # ---- Running
     def set_profile_action(self, action):
-        """The Run plugin's "Profile to callgrind" button, also shown in our toolbar."""
+        """The Run plugin's "Profile to callgrind" action. It is on Spyder's Profile
+        toolbar and in the Run menu; the pane's own toolbar keeps its room for the run
+        picker and the status line, as Spyder's Profiler pane has no run button either."""
         self.profile_action = action
-        try:
-            toolbar = self.get_main_toolbar()
-            self.add_item_to_toolbar(action, toolbar=toolbar,
-                                     section=CallgrindWidgetToolbarSections.Main,
-                                     before=CallgrindWidgetActions.Stop)
-            # The toolbar was rendered after setup(); rendering it again would add its
-            # widgets (the run picker) a second time. Place the button directly.
-            toolbar.insertAction(self.stop_action, action)
-        except Exception as error:  # the pane works without it
-            logger.info("spyder-callgrind: no profile button in the pane (%s)", error)
 
     def start_run(self, script: str, args=(), cwd=None, python=None) -> ProfileProcess:
         """Profile ``script`` in a subprocess; the pane follows it live."""

@@ -23,6 +23,8 @@ from spyder_callgrind.widgets.i18n import _
 RUN_ROLE = Qt.UserRole + 4
 #: The run id of a row (any column).
 RUN_ID_ROLE = Qt.UserRole + 5
+#: :func:`run_brief` of a row (any column).
+RUN_BRIEF_ROLE = Qt.UserRole + 7
 
 HISTORY_SCRIPT = 0
 HISTORY_STARTED = 1
@@ -100,6 +102,11 @@ def run_title(run: RunRecord) -> str:
         outcome = _("{outcome}, {profiled} of {total} processes").format(
             outcome=outcome, profiled=run.profiled_count, total=total)
     return f"{script}  {format_duration(run.duration)}  {outcome}  {started}"
+
+
+def run_brief(run: RunRecord) -> str:
+    """:func:`run_title` without the start: what the closed run picker shows."""
+    return run_title(run).rsplit("  ", 1)[0]
 
 
 def _timestamp(run: RunRecord) -> float:
@@ -229,6 +236,8 @@ class RunHistoryModel(QAbstractTableModel):
             return run
         if role == RUN_ID_ROLE:
             return run.id
+        if role == RUN_BRIEF_ROLE:
+            return run_brief(run)
         if role == SORT_ROLE:
             return (run.script, _timestamp(run), run.duration, run.status,
                     run.label, _timestamp(run))[column]

@@ -13,19 +13,22 @@ import os
 import threading
 from typing import Optional, Sequence
 
-from qtpy.QtCore import QObject, Qt, Signal
+from qtpy.QtCore import QObject, QSize, Qt, Signal
 from qtpy.QtGui import QPainter
 from qtpy.QtWidgets import (
-    QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStyleOption, QToolButton, QWidget)
+    QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStyle, QStyleOption,
+    QStyleOptionComboBox, QStylePainter, QToolButton, QWidget)
 
 from spyder_callgrind.engine.interpreters import cached_paths, interpreter_paths
 from spyder_callgrind.engine.records import STATUS_OK, RunRecord
 from spyder_callgrind.widgets.history import (
-    HISTORY_RUN, RunHistoryModel, format_duration, status_text)
+    HISTORY_RUN, RUN_BRIEF_ROLE, RunHistoryModel, format_duration, status_text)
 from spyder_callgrind.widgets.i18n import _
 
+#: A combo box's frame, padding and arrow beside its text and icon (px).
+RUN_BOX_FRAME_PX = 32
 #: Between the parts of a status line.
-SEPARATOR = "  ·  "
+SEPARATOR = " · "
 
 
 def _same_words(status: str, message: str) -> bool:
@@ -135,6 +138,32 @@ class ElidedLabel(QLabel):
         painter.end()
 
 
+class RunBox(QComboBox):
+    """The run picker's box: closed, it shows the run in brief (script, duration,
+    outcome) and asks only for that width; opened, its list gives each run whole, start
+    time included."""
+
+    def brief_text(self) -> str:
+        brief = self.itemData(self.currentIndex(), RUN_BRIEF_ROLE) \
+            if self.currentIndex() >= 0 else None
+        return brief or self.currentText()
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        text = self.fontMetrics().horizontalAdvance(self.brief_text())
+        icon = self.iconSize().width() + 6 if not self.itemIcon(
+            self.currentIndex()).isNull() else 0
+        return QSize(min(hint.width(), text + icon + RUN_BOX_FRAME_PX), hint.height())
+
+    def paintEvent(self, event) -> None:
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        option.currentText = self.brief_text()
+        painter.drawComplexControl(QStyle.CC_ComboBox, option)
+        painter.drawControl(QStyle.CE_ComboBoxLabel, option)
+
+
 class RunPicker(QWidget):
     """A row: runs-list button, combo box of runs, status line of the run shown.
 
@@ -157,7 +186,7 @@ class RunPicker(QWidget):
         else:
             self.list_button.setText(_("Runs"))
         self.list_button.clicked.connect(self.list_toggled)
-        self.combo = QComboBox(self)
+        self.combo = RunBox(self)
         self.combo.setModel(model)
         self.combo.setModelColumn(HISTORY_RUN)
         self.combo.setToolTip(_("Run shown"))
@@ -167,6 +196,7 @@ class RunPicker(QWidget):
         self.combo.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 12))
         self.combo.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
         self.combo.activated.connect(self._on_activated)
+        self.combo.currentIndexChanged.connect(lambda _i: self.combo.updateGeometry())
         self.status_label = ElidedLabel("", self)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         self._layout = QHBoxLayout(self)

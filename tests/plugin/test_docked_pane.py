@@ -90,10 +90,15 @@ def test_docked_pane_shows_rows_columns_search_and_run(main_window, plugin, stor
     assert combo.isVisible() and not widget.history.isVisible()
     assert combo.currentText().startswith("many_steps.py  ")
     assert "  ok  " in combo.currentText()
-    # the whole text shows: script, duration, outcome, start
-    assert combo.fontMetrics().horizontalAdvance(combo.currentText()) + \
+    # closed, it shows script, duration and outcome whole (the list adds the start)
+    assert combo.brief_text().startswith("many_steps.py  ")
+    assert combo.brief_text().endswith("  ok")
+    assert combo.fontMetrics().horizontalAdvance(combo.brief_text()) + \
         combo.iconSize().width() < combo.width()
-    assert "1 process" in widget.picker.status_label.toolTip()
+    # the status line says the rest, whole: processes and mode
+    status = widget.picker.status_label
+    assert status.isVisible() and status.text() == "1 process · children followed"
+    assert status.elided_text() == status.text()
     # the plugin's own icon, not Spyder's Profile one
     from spyder.utils.icon_manager import ima
     assert plugin.get_icon().pixmap(16, 16).toImage() != \

@@ -70,6 +70,10 @@ def test_picker_box_names_script_start_duration_and_outcome(qtbot):
     assert blocker.args == ["a"]
     picker.set_current_run("b")
     assert picker.current_run() == "b"
+    # closed, the box gives the run in brief and asks for just that width
+    assert picker.combo.brief_text() == "boardgame.py  0.50 s  ok"
+    assert picker.combo.sizeHint().width() < \
+        picker.combo.fontMetrics().horizontalAdvance(run_title(fine)) + 36
     picker.set_status(lost)
     assert picker.status_label.toolTip() == run_status_text(lost)
     assert "boardgame.py" not in picker.status_label.text()  # the box names it
