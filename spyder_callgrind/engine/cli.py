@@ -288,6 +288,23 @@ def _process_pid(record: RunRecord, choice: Optional[str]) -> Optional[int]:
     raise CommandError(f"no process {choice!r} in run {record.id}; it has: all, {roles}")
 
 
+def show_timeline(store: RunStore, record: RunRecord, pid: Optional[int]) -> int:
+    """``show --timeline``: the summary line and each process' busy share."""
+    from spyder_callgrind.engine.model import format_ns
+    from spyder_callgrind.engine.timeline import run_timeline, summarize
+    timeline = run_timeline(store, record, pid)
+    if timeline is None:
+        raise CommandError(f"run {record.id} has no stack samples, so no timeline: profile "
+                           f"with --mode both or --mode sample")
+    print(summarize(timeline).text())
+    for lane in timeline.lanes:
+        life = max(lane.end_ns - lane.start_ns, 1)
+        print(f"  {lane.label:<40} busy {lane.busy_ns() / life:5.0%}  waiting "
+              f"{format_ns(lane.waiting_ns()):>9}  from {format_ns(lane.start_ns)} to "
+              f"{format_ns(lane.end_ns)}")
+    return 0
+
+
 def cmd_show(options: argparse.Namespace) -> int:
     from spyder_callgrind.engine import summary
     store = _store_with_console_runs(options)
@@ -295,6 +312,8 @@ def cmd_show(options: argparse.Namespace) -> int:
     pid = _process_pid(record, options.process)
     if options.lines:
         return show_lines(store, record, pid, options.lines)
+    if options.timeline:
+        return show_timeline(store, record, pid)
     data = load_run_profile(store, record, pid)
     if options.json:
         out = record.to_json()
@@ -599,6 +618,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--process", metavar="P",
                       help="'all' (default), a role such as 'main' or 'worker 1', or a pid")
     show.add_argument("--json", action="store_true")
+    show.add_argument("--timeline", action="store_true",
+                      help="when each process was busy and what the main process waited "
+                           "for (from the run's stack samples)")
     show.add_argument("--lines", metavar="FUNCTION",
                       help="print FUNCTION's source lines with each line's own and inclusive "
                            "share of its sampled time (a name, or file.py:line)")
@@ -606,10 +628,11 @@ def build_parser() -> argparse.ArgumentParser:
     export = add("export", cmd_export, "write a run in another format")
     export.add_argument("run", metavar="RUN", help="run id, unique prefix, 'last' or folder")
     export.add_argument("--format", choices=("callgrind", "pstats", "speedscope",
-                                             "collapsed", "text"), required=True,
+                                             "collapsed", "text", "chrome"), required=True,
                         help="callgrind (KCacheGrind), pstats (.prof), speedscope (JSON), "
                              "collapsed (flamegraph.pl / inferno: 'root;...;leaf COUNT'), "
-                             "text (pstats-like summary)")
+                             "text (pstats-like summary), chrome (the timeline as Trace "
+                             "Event JSON: Perfetto UI, chrome://tracing, speedscope)")
     export.add_argument("-o", "--output", default="-", metavar="FILE",
                         help="file to write (default: standard output)")
     export.add_argument("--process", metavar="P",

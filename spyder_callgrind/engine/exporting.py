@@ -89,10 +89,19 @@ def _text(store, record, pid, unit):
     return Export(text.encode("utf-8"))
 
 
+def _chrome(store, record, pid, unit):
+    from spyder_callgrind.engine.timeline import run_timeline, trace_events
+    timeline = run_timeline(store, record, pid)
+    if timeline is None:
+        raise ExportError(f"run {record.id} has no stack samples, so no timeline: profile "
+                          f"with --mode both or --mode sample")
+    return Export(json.dumps(trace_events(timeline), separators=(",", ":")).encode("utf-8"))
+
+
 #: ``export --format`` name -> exporter(store, record, pid or None, collapsed unit).
 EXPORTERS: Dict[str, Callable[..., Export]] = {
     "callgrind": _callgrind, "pstats": _pstats, "speedscope": _speedscope,
-    "collapsed": _collapsed, "text": _text}
+    "collapsed": _collapsed, "text": _text, "chrome": _chrome}
 
 
 def export_run(store: RunStore, record: RunRecord, kind: str, pid: Optional[int] = None,

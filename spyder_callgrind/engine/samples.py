@@ -63,6 +63,9 @@ class ProcessSamples:
     sample_time: List[int]
     sample_weight: List[int]
     role: str = ""
+    #: per sample, the CPU time its thread used since its previous sample (-1: unknown)
+    sample_cpu: Optional[List[int]] = None
+    epoch_ns: int = 0                     #: wall-clock time (ns) of sample time 0
 
     @property
     def count(self) -> int:
@@ -147,7 +150,13 @@ def load_samples(path: str, base_dir: Optional[str] = None, role: str = "") -> P
         ticks=int(doc.get("ticks") or 0), frames=frames,
         node_parent=nodes[0::3], node_frame=nodes[1::3], node_line=nodes[2::3],
         threads=names, sample_node=samples[0::4], sample_thread=samples[1::4],
-        sample_time=samples[2::4], sample_weight=samples[3::4], role=role)
+        sample_time=samples[2::4], sample_weight=samples[3::4], role=role,
+        epoch_ns=doc.get("epoch_ns") if type(doc.get("epoch_ns")) is int else 0)
+    cpu = doc.get("cpu")
+    if cpu is not None:
+        cpu = _ints(cpu, "cpu list", source)
+        if len(cpu) == result.count and any(c >= 0 for c in cpu):
+            result.sample_cpu = cpu
     n_nodes, n_frames = len(result.node_parent), len(frames)
     if any(not -1 <= p < n for n, p in enumerate(result.node_parent)) or any(
             not 0 <= f < n_frames for f in result.node_frame) or any(

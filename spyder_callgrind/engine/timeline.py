@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from spyder_callgrind.engine.model import FuncKey, format_ns
+from spyder_callgrind.engine.waiting import is_waiting as _is_waiting_function
 
 #: A thread that used less CPU than this share of the elapsed time was waiting.
 IDLE_CPU_SHARE = 0.2
@@ -88,10 +89,24 @@ def _default_is_user(file: str) -> bool:
         and "/Lib/" not in path
 
 
+def _default_is_waiting(key: FuncKey) -> bool:
+    return _is_waiting_function(key[0], key[2])
+
+
+def run_timeline(store, record, pid: Optional[int] = None) -> Optional["Timeline"]:
+    """The timeline of a kept run (or of its process ``pid``); None without samples."""
+    from spyder_callgrind.engine.recording import load_run_samples
+    processes = load_run_samples(store, record, pid)
+    if not processes:
+        return None
+    return build_timeline(processes)
+
+
 def build_timeline(processes: Sequence[Any], *,
                    epochs_ns: Optional[Dict[int, int]] = None,
                    is_user: Callable[[str], bool] = _default_is_user,
-                   is_waiting: Optional[Callable[[FuncKey], bool]] = None) -> Timeline:
+                   is_waiting: Optional[Callable[[FuncKey], bool]] = _default_is_waiting
+                   ) -> Timeline:
     """Lanes of every thread of every process, on one wall-clock axis.
 
     ``processes``: :class:`.samples.ProcessSamples`; ``epochs_ns``: per pid, the wall-clock

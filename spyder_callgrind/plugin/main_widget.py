@@ -43,6 +43,7 @@ from spyder_callgrind.widgets.loading import PREVIEW_POLL_SECONDS, RunLoader
 from spyder_callgrind.widgets.profileview import STREAM_INPUT, ProfileView
 from spyder_callgrind.widgets.runpicker import RunPicker, StdlibProbe, run_status_text
 from spyder_callgrind.widgets.runprocess import ProfileProcess
+from spyder_callgrind.widgets.timeline import TimelineView
 
 logger = logging.getLogger(__name__)
 
@@ -283,7 +284,19 @@ class CallgrindWidget(PluginMainWidget):
         self.tabs.insertTab(2, self._extra_views["tree"], _("Call tree"))
         for view in self._extra_views.values():
             view.function_activated.connect(self._jump_to_function)
+        self.timeline_view = TimelineView(self)
+        self.tabs.insertTab(3, self.timeline_view, _("Timeline"))
+        self.timeline_view.function_activated.connect(self._select_function_key)
         self.tabs.currentChanged.connect(lambda _i: self._fill_current_extra_view())
+
+    def _select_function_key(self, key):
+        """A function clicked on the timeline: select it in the call table."""
+        data = self.view.profile()
+        index = next((i for i, f in enumerate(data.functions)
+                      if (f.file, f.line, f.name) == tuple(key)), None)
+        if index is not None:
+            self.view.show_calls()
+            self.view.select_function(index)
 
     def _jump_to_function(self, index: int):
         data = self._extra_data
@@ -297,6 +310,10 @@ class CallgrindWidget(PluginMainWidget):
         """Extra views are built when first shown (a flame graph of 100k functions is not
         free), and again when the run or process changes."""
         view = self.tabs.currentWidget()
+        if view is self.timeline_view:
+            record = self.selected_record()
+            finished = record is not None and record.id not in self.processes
+            self.timeline_view.load(self.store, record if finished else None)
         for name, candidate in self._extra_views.items():
             if candidate is view and name != "compare" and \
                     self._extra_filled.get(name) is not self._extra_data:

@@ -13,12 +13,15 @@ import bisect
 from array import array
 from typing import Dict, List, Optional, Tuple
 
+import threading
+
 from qtpy.QtCore import QPoint, QRect, Qt, Signal
 from qtpy.QtGui import QColor, QImage, QPainter, QPen
 from qtpy.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
 from spyder_callgrind.engine.model import format_ns
-from spyder_callgrind.engine.timeline import Lane, Segment, Timeline, summarize
+from spyder_callgrind.engine.timeline import (
+    Lane, Segment, Timeline, run_timeline, summarize)
 from spyder_callgrind.widgets.i18n import _
 
 LANE_HEIGHT = 18
@@ -243,9 +246,11 @@ class TimelineCanvas(QWidget):
 
 
 class TimelineView(QWidget):
-    """The summary line above the lanes."""
+    """The summary line above the lanes; :meth:`load` reads a kept run's samples in a
+    thread (a run of many processes has many samples to read)."""
 
     function_activated = Signal(object)
+    _loaded = Signal(str, object, str)          # run id, Timeline or None, error
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -253,15 +258,44 @@ class TimelineView(QWidget):
         self.summary.setWordWrap(True)
         self.canvas = TimelineCanvas(self)
         self.canvas.function_activated.connect(self.function_activated)
+        self.run_id: Optional[str] = None      # the run shown (or being read)
+        self._loaded.connect(self._on_loaded)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
         layout.addWidget(self.canvas, 1)
 
+    def load(self, store, record) -> None:
+        """Show ``record``'s timeline once its samples are read (not on the GUI thread)."""
+        if record is None:
+            self.run_id = None
+            self.set_timeline(None)
+            return
+        if record.id == self.run_id:
+            return
+        self.run_id = record.id
+        self.summary.setText(_("Reading the stack samples…"))
+        self.canvas.set_timeline(None)
+
+        def read(run_id=record.id):
+            try:
+                self._loaded.emit(run_id, run_timeline(store, record), "")
+            except Exception as error:   # a damaged samples file: say so, in one line
+                self._loaded.emit(run_id, None, str(error))
+        threading.Thread(target=read, daemon=True, name="spyder-callgrind timeline").start()
+
+    def _on_loaded(self, run_id: str, timeline, error: str) -> None:
+        if run_id != self.run_id:
+            return
+        self.set_timeline(timeline)
+        if error:
+            self.summary.setText(_("No timeline: {}").format(error))
+
     def set_timeline(self, timeline: Optional[Timeline]) -> None:
         self.canvas.set_timeline(timeline)
         if timeline is None or not timeline.lanes:
             self.summary.setText(_("No timeline: this run has no stack samples "
-                                   "(profile with sampling on)."))
+                                   "(profile with sampling on: mode \"exact + sampled\" or "
+                                   "\"sampled\")."))
         else:
             self.summary.setText(summarize(timeline).text())

@@ -106,3 +106,65 @@ def test_trace_events_nest_by_depth_and_name_processes_and_threads():
     # The main process' waiting shows as time in `wait`.
     wait = [e for e in complete if e["pid"] == 100 and e["name"].startswith("wait")]
     assert sum(e["dur"] for e in wait) == 40_000
+
+
+POOL_SCRIPT = """\
+import multiprocessing as mp, sys
+
+def work(n):
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+if __name__ == "__main__":
+    with mp.get_context(sys.argv[1]).Pool(3) as pool:
+        pool.map(work, [150000] * 12, chunksize=1)
+"""
+
+
+def _cli(*args, store):
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, SPYDER_CALLGRIND_STORE=str(store))
+    return subprocess.run([sys.executable, "-m", "spyder_callgrind", *args], env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_real_pool_run_timeline_and_trace_export(tmp_path):
+    import pytest
+    script = tmp_path / "pool.py"
+    script.write_text(POOL_SCRIPT)
+    store = tmp_path / "store"
+    done = _cli("run", "--top", "0", "--no-compare", str(script), "spawn", store=store)
+    assert done.returncode == 0, done.stderr
+    record = json.loads(_cli("show", "last", "--json", store=store).stdout)
+    processes = record["processes"]
+    workers = [p for p in processes if p["role"].startswith("worker")]
+    if len(workers) < 2:
+        pytest.skip("the pool finished before its workers started")
+    shown = _cli("show", "last", "--timeline", store=store)
+    assert shown.returncode == 0, shown.stderr
+    first = shown.stdout.splitlines()[0]
+    assert first.startswith(f"{len(workers)} workers busy ")
+    assert first.split("busy ")[1].split(";")[0].count("%") == len(workers)
+    out = tmp_path / "trace.json"
+    done = _cli("export", "last", "--format", "chrome", "-o", str(out), store=store)
+    assert done.returncode == 0, done.stderr
+    events = json.loads(out.read_text())["traceEvents"]
+    pids = {e["pid"] for e in events if e["ph"] == "X"}
+    assert pids == {p["pid"] for p in processes}
+    for worker in workers:
+        names = {e["name"].split(" (")[0] for e in events
+                 if e["ph"] == "X" and e["pid"] == worker["pid"]}
+        assert "work" in names
+    main_pid = processes[0]["pid"]
+    spans = [(e["ts"], e["ts"] + e["dur"]) for e in events if e["ph"] == "X"]
+    span_s = (max(b for _a, b in spans) - min(a for a, _b in spans)) / 1e6
+    assert 0.5 * record["duration"] <= span_s <= 1.2 * record["duration"] + 0.1
+    # The main process waited for its workers, and its events cover that time.
+    main_events = [e for e in events if e["ph"] == "X" and e["pid"] == main_pid
+                   and e["tid"] == 1]
+    covered = max(e["ts"] + e["dur"] for e in main_events) - min(e["ts"] for e in main_events)
+    assert covered / 1e6 >= 0.5 * span_s

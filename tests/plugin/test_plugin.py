@@ -439,3 +439,47 @@ def test_import_label_and_delete_from_the_pane(main_window, plugin, store_dir, t
     widget.delete_selected()
     assert widget.history_model.rowCount() == 0
     assert not os.path.exists(os.path.join(str(store_dir), record.id))
+
+
+def test_timeline_tab_shows_a_pool_run(main_window, plugin, store_dir, tmp_path, qtbot):
+    """A Pool run: one lane per process and thread, the summary line, a click on a
+    worker's lane selects its function in the call table."""
+    script = write_script(tmp_path, "pool_timeline.py", """\
+import multiprocessing as mp
+
+def work(n):
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+if __name__ == "__main__":
+    with mp.get_context("fork").Pool(2) as pool:
+        pool.map(work, [200000] * 8, chunksize=1)
+""")
+    widget = plugin.get_widget()
+    widget.start_run(script, cwd=str(tmp_path))
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=90000)
+    record = complete_runs(store_dir)[0]
+    qtbot.waitUntil(lambda: widget.view.model.rowCount() > 3, timeout=30000)
+    timeline = widget.timeline_view
+    widget.tabs.setCurrentWidget(timeline)
+    qtbot.waitUntil(lambda: timeline.canvas.timeline is not None, timeout=30000)
+    lanes = timeline.canvas.timeline.lanes
+    workers = {lane.pid for lane in lanes if lane.role.startswith("worker")}
+    assert len(workers) == len(record["processes"]) - 1 >= 1
+    assert "busy" in timeline.summary.text() and "main waited" in timeline.summary.text()
+    # Click in the middle of the first worker's lane, where it runs `work`.
+    from qtpy.QtCore import QPoint, Qt
+    from spyder_callgrind.widgets.timeline import AXIS_HEIGHT, LANE_HEIGHT
+    canvas = timeline.canvas
+    index = next(i for i, lane in enumerate(lanes) if lane.role.startswith("worker"))
+    lane = lanes[index]
+    busy = max((s for s in lane.segments if s.function and s.function[2] == "work"),
+               key=lambda s: s.duration_ns)
+    x = canvas.x_of((busy.start_ns + busy.end_ns) // 2)
+    qtbot.mouseClick(canvas, Qt.LeftButton,
+                     pos=QPoint(x, AXIS_HEIGHT + index * LANE_HEIGHT + LANE_HEIGHT // 2))
+    qtbot.waitUntil(lambda: widget.tabs.currentWidget() is not timeline, timeout=10000)
+    view = widget.view
+    assert view.profile().functions[view.selected_function()].name == "work"

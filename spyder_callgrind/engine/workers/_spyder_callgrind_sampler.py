@@ -86,11 +86,15 @@ class Sampler:
         self.threads = []                # [ident, name]
         self._thread_of = {}             # ident -> (index, Thread object or None)
         self.data = array("q")           # node, thread, time, weight per sample
+        #: per sample, the CPU time its thread used since its previous sample (-1: not
+        #: known): tells a thread that waited from one that worked, on the timeline
+        self.cpu = array("q")
         self.ticks = 0                   # sampling instants (one sample per thread each)
         self.first_tick = self.last_tick = 0
         self.timer = None                # "itimer" or "thread" while running
         self.timers = []                 # every kind of timer used, in order
         self.started_ns = 0
+        self.epoch_ns = 0                #: wall-clock time (time.time_ns) of sample time 0
         self._previous = 0
         self._cpu = {}                   # ident -> its CPU clock at the previous sample
         self._busy = False
@@ -103,10 +107,10 @@ class Sampler:
     # -- start and stop --------------------------------------------------------------------
     def start(self):
         """Start sampling (from the main thread, where signal handlers can be set)."""
+        self.epoch_ns = time.time_ns()
         self.started_ns = self._previous = time.perf_counter_ns()
         self._main_ident = threading.main_thread().ident
-        if self.clock == "cpu":
-            self._cpu_baseline()
+        self._cpu_baseline()
         wanted = signal.SIGPROF if self.clock == "cpu" else getattr(signal, "SIGALRM", None)
         if _HAS_ITIMER and self._start_itimer(wanted):
             return
@@ -238,7 +242,7 @@ class Sampler:
         self.last_tick = now
         self.ticks += 1
         at = now - self.started_ns
-        cpu = self.clock == "cpu" and _HAS_THREAD_CPU
+        cpu_clock = self.clock == "cpu"
         # Our own thread's entry is our own running frame: holding it in ``frames`` (a
         # local of that frame) would make a reference cycle that keeps every frame below
         # it, and their locals, alive until a garbage collection (and 3.12.0-3.12.1 crash
@@ -256,18 +260,23 @@ class Sampler:
             if node < 0:
                 continue
             weight = elapsed
-            if cpu:
+            used = -1
+            if _HAS_THREAD_CPU:
                 try:
                     clock = time.clock_gettime_ns(time.pthread_getcpuclockid(ident))
                 except (OSError, OverflowError):
-                    continue
-                try:
-                    weight = clock - self._cpu[ident]
-                except KeyError:
-                    weight = clock
-                self._cpu[ident] = clock
-                if weight <= 0:
-                    continue
+                    if cpu_clock:
+                        continue
+                else:
+                    try:
+                        used = clock - self._cpu[ident]
+                    except KeyError:
+                        used = clock if cpu_clock else -1
+                    self._cpu[ident] = clock
+                    if cpu_clock:
+                        if used <= 0:
+                            continue
+                        weight = used
             try:
                 thread = self._thread_of[ident]
                 index = thread[0]
@@ -288,6 +297,7 @@ class Sampler:
                     now_thread = None
                 index = self._new_thread(ident, now_thread)
             self.data.extend((node, index, at, weight))
+            self.cpu.append(used)
 
     def _new_thread(self, ident, thread):
         index = len(self.threads)
@@ -347,7 +357,7 @@ class Sampler:
             "interval_achieved_ns": achieved, "ticks": self.ticks,
             "duration_ns": max(self.last_tick - self.started_ns, 0),
             "frames": self.frames, "nodes": list(self.nodes), "threads": self.threads,
-            "samples": list(self.data),
+            "samples": list(self.data), "cpu": list(self.cpu), "epoch_ns": self.epoch_ns,
         }
 
     def save(self, path, write_atomic):
