@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import List, Tuple
 
 from spyder_callgrind.engine.records import (
-    STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
-from spyder_callgrind.engine.recording import PROFILES_DIR, OUTPUT_FILE, convert_run
+    MODE_EXACT, MODES, STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
+from spyder_callgrind.engine.recording import (
+    OUTPUT_FILE, PROFILES_DIR, convert_run, in_run_folder)
 from spyder_callgrind.engine.runner import build_records, read_metas, run_notes
 from spyder_callgrind.engine.store import (
     INCOMPLETE_PREFIX, PendingRun, RunStore, StoreError)
@@ -66,10 +67,7 @@ def _finish(store: RunStore, run_id: str, cell_path: str) -> RunRecord:
     pending = PendingRun(store, run_id, adopt=True)
     profile_dir = pending.file(PROFILES_DIR)
     metas = read_metas(profile_dir)
-    processes, _threads = build_records(metas, profile_dir)
-    for process in processes:
-        if process.profile:
-            process.profile = f"{PROFILES_DIR}/{process.profile}"
+    processes = in_run_folder(build_records(metas, profile_dir)[0])
     started = datetime.fromtimestamp(float(cell.get("started") or 0)).astimezone()
     record = RunRecord(
         id=run_id, script=str(cell.get("file") or "<console>"), cwd=str(cell.get("cwd") or ""),
@@ -81,6 +79,8 @@ def _finish(store: RunStore, run_id: str, cell_path: str) -> RunRecord:
         status=_STATUSES.get(cell.get("status"), STATUS_ERROR),
         message=str(cell.get("message") or ""), processes=processes, source="console",
         origin=str(cell.get("origin") or "console"), children=False,
+        mode=next((str(m.get("mode")) for m in metas if m.get("kind") == "process"
+                   and m.get("mode") in MODES), MODE_EXACT),
         notes=[str(n) for n in cell.get("notes") or []] + run_notes(metas))
     if not any(p.profiled for p in processes):
         record.status = STATUS_FAILED

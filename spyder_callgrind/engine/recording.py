@@ -154,16 +154,20 @@ class Recording:
         record.python = outcome.python
         record.python_version = outcome.python_version
         record.notes = list(outcome.notes)
-        record.processes = []
-        for process in outcome.processes:
-            if process.profile:
-                process.profile = f"{PROFILES_DIR}/{process.profile}"
-            if process.samples:
-                process.samples = f"{PROFILES_DIR}/{process.samples}"
-            record.processes.append(process)
+        record.processes = in_run_folder(outcome.processes)
         if not os.path.exists(self.pending.file(OUTPUT_FILE)):
             atomic_write(self.pending.file(OUTPUT_FILE), "")
         return record
+
+
+def in_run_folder(processes: List[ProcessRecord]) -> List[ProcessRecord]:
+    """``processes`` as the worker named their files, named from the run folder."""
+    for process in processes:
+        if process.profile:
+            process.profile = f"{PROFILES_DIR}/{process.profile}"
+        if process.samples:
+            process.samples = f"{PROFILES_DIR}/{process.samples}"
+    return list(processes)
 
 
 def preload_conversion() -> None:

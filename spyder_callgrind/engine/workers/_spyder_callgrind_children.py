@@ -318,6 +318,8 @@ class Tracker:
         self.sample_clock = sample_clock
         self.sample_interval = sample_interval
         self.sampler = None
+        #: idents of threads never sampled (see ``Sampler``)
+        self.skip_threads = ()
         self.profilers = _Profilers(exact_threads)
         self.pid = None
         self.main = None
@@ -362,7 +364,8 @@ class Tracker:
             # A process-wide cProfile (3.12+) would see a sampling thread's calls.
             self.sampler = sampling.Sampler(
                 self.sample_clock, self.sample_interval,
-                thread_ok=not (self.exact and self.profilers.shared))
+                thread_ok=not (self.exact and self.profilers.shared),
+                skip_threads=self.skip_threads)
             try:
                 self.sampler.start()
             except (OSError, ValueError, RuntimeError):

@@ -27,6 +27,7 @@ import os
 import secrets
 import shlex
 import sys
+import threading
 import time
 
 #: Written last into a console run's folder; its presence means "ready to convert".
@@ -87,7 +88,12 @@ class ConsoleRun:
         with open(os.path.join(self.folder, OWNER_FILE), "w") as f:
             f.write(str(os.getpid()))
         children = self.children
-        self.tracker = children.Tracker(os.path.join(self.folder, PROFILES_DIR), follow=True)
+        # Exact counts and stack samples, as a script's default run has them.
+        self.tracker = children.Tracker(os.path.join(self.folder, PROFILES_DIR), follow=True,
+                                        mode="both")
+        # The kernel's own threads (its output, heartbeat, history) are not the code's.
+        main = threading.main_thread()
+        self.tracker.skip_threads = [t.ident for t in threading.enumerate() if t is not main]
         self.tracker.begin_process("main", "MainProcess", start_profile=False,
                                    extra={"argv": [self.origin]})
         children.patch_threads()

@@ -74,8 +74,11 @@ class Sampler:
     Python 3.12+, which would count the thread's calls and time as the script's).
     """
 
-    def __init__(self, clock="wall", interval=DEFAULT_INTERVAL, thread_ok=True):
+    def __init__(self, clock="wall", interval=DEFAULT_INTERVAL, thread_ok=True,
+                 skip_threads=()):
         self.thread_ok = thread_ok
+        #: idents of threads never sampled (a console kernel's own threads)
+        self.skip_threads = frozenset(skip_threads)
         self.clock = clock if clock in CLOCKS else "wall"
         self.interval = max(float(interval), 0.0001)
         self.pid = os.getpid()
@@ -255,7 +258,10 @@ class Sampler:
                 del frames[self._own_ident]
             except KeyError:
                 pass
+        skip = self.skip_threads
         for ident, frame in frames.items():
+            if ident in skip:
+                continue
             node = self._intern(frame)
             if node < 0:
                 continue
