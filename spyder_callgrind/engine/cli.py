@@ -121,8 +121,8 @@ def cmd_run(options: argparse.Namespace) -> int:
         data = recording.profile       # as converted: no need to read its table back
         if data is not None and options.top > 0:
             if record.profiled_count > 1:
-                err.write(f"All {record.profiled_count} processes (CPU time summed over "
-                          f"processes, not wall time):\n")
+                err.write(f"All {record.profiled_count} processes (time summed over the "
+                          f"processes, each one's wall time):\n")
             err.write(top_table(data, sort="self", top=options.top) + "\n")
     if options.compare_previous:
         err.write(previous_run_report(store, record, recording.profile))
@@ -362,7 +362,8 @@ def cmd_show(options: argparse.Namespace) -> int:
     if record.callgrind:
         print(f"  callgrind {store.file_of(record, record.callgrind)}")
     role = next((p.role for p in record.processes if p.pid == pid), "process")
-    scope = "all processes (CPU time summed over processes, not wall time)" if (
+    scope = (f"all {record.profiled_count} processes (time summed over the processes: "
+             f"each one's wall time, so the sum can exceed the run's duration)") if (
         pid is None and record.profiled_count > 1) else (
         f"{role} (pid {pid})" if pid is not None else "")
     print()

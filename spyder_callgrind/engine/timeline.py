@@ -7,7 +7,7 @@ innermost frame of the user's own code; and a segment is *waiting* when the thre
 (almost) no CPU meanwhile, where the samples carry CPU time, else when the innermost frame
 is a function that blocks (:mod:`.waiting`).
 
-From the lanes: :func:`summarize` (wall time, CPU time summed over processes, each
+From the lanes: :func:`summarize` (wall time, busy time summed over processes, each
 worker's busy share, parallel efficiency, how long the main process waited) and
 :func:`trace_events` (the Trace Event format of Perfetto's UI, ``chrome://tracing`` and
 speedscope).

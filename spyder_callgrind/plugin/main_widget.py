@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import sys
+import threading
 from typing import Dict, List, Optional, Tuple
 
 from qtpy.QtCore import QByteArray, QFileSystemWatcher, Qt, QTimer, QUrl, Signal
@@ -30,6 +31,7 @@ from spyder.api.widgets.main_widget import PluginMainWidget
 
 from spyder_callgrind.engine import exports
 from spyder_callgrind.engine.model import ProfileData
+from spyder_callgrind.engine.previous import compare_with_previous
 from spyder_callgrind.engine.profiles import ProfileError, load_table
 from spyder_callgrind.engine.records import RunRecord
 from spyder_callgrind.engine.recording import TABLES_DIR, TOP_TABLE, load_run_profile
@@ -43,6 +45,7 @@ from spyder_callgrind.widgets.loading import PREVIEW_POLL_SECONDS, RunLoader
 from spyder_callgrind.widgets.profileview import STREAM_INPUT, ProfileView
 from spyder_callgrind.widgets.runpicker import RunPicker, StdlibProbe, run_status_text
 from spyder_callgrind.widgets.runprocess import ProfileProcess
+from spyder_callgrind.widgets.previous import PreviousRunLabel
 from spyder_callgrind.widgets.timeline import TimelineView
 
 logger = logging.getLogger(__name__)
@@ -82,6 +85,7 @@ class CallgrindWidget(PluginMainWidget):
     sig_edit_goto_requested = Signal(str, int, str)
     #: (run id) a run finished and is in the store
     sig_run_finished = Signal(str)
+    _previous_found = Signal(str, object)    # run id, engine.previous.Change or None
 
     def __init__(self, name=None, plugin=None, parent=None):
         super().__init__(name, plugin, parent)
@@ -149,6 +153,12 @@ class CallgrindWidget(PluginMainWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.setSpacing(2)
         right_layout.addWidget(self.message_label)
+        # "0.38 s faster than the previous run (-14%) · moved most: ... · Compare"
+        self.previous_label = PreviousRunLabel(right)
+        self.previous_label.compare_requested.connect(self.compare_ids)
+        self._previous_for: Optional[str] = None
+        self._previous_found.connect(self._on_previous_found)
+        right_layout.addWidget(self.previous_label)
         right_layout.addWidget(self.view, 1)
 
         self.splitter = QSplitter(Qt.Horizontal, self)
@@ -494,6 +504,28 @@ class CallgrindWidget(PluginMainWidget):
         self.show_run(record)
         self.update_actions()
 
+    def _find_previous(self, record: RunRecord):
+        """How ``record`` changed since the previous run of its script, found in a thread
+        (it reads two profiles: about a second at 50,000 functions)."""
+        self.previous_label.set_change(None)
+        self._previous_for = record.id
+        store = self.store
+
+        def find():
+            try:
+                change = compare_with_previous(store, record)
+            except Exception as error:     # a damaged previous run: no line, not a crash
+                logger.info("spyder-callgrind: no comparison with the previous run (%s)",
+                            error)
+                change = None
+            self._previous_found.emit(record.id, change)
+        threading.Thread(target=find, daemon=True,
+                         name="spyder-callgrind previous run").start()
+
+    def _on_previous_found(self, run_id: str, change):
+        if run_id == self._previous_for and run_id == self.current_id:
+            self.previous_label.set_change(change)
+
     def show_run(self, record: RunRecord):
         """Show ``record``: first rows at once from the top table, all rows when loaded."""
         self.view.clear()
@@ -514,6 +546,7 @@ class CallgrindWidget(PluginMainWidget):
             self.view.show_output()
             return
         self.picker.set_status(record)
+        self._find_previous(record)
         stdlib = self._stdlib_probe.stdlib_dirs(record.python)
         if stdlib:
             self.view.set_stdlib_dirs(stdlib)
@@ -798,9 +831,19 @@ class CallgrindWidget(PluginMainWidget):
 
     def compare_selected(self):
         records = self.selected_records()
-        if len(records) != 2:
-            return
-        before, after = sorted(records, key=lambda r: (r.started, r.id))
+        if len(records) == 2:
+            self.compare_runs(*records)
+
+    def compare_ids(self, first_id: str, second_id: str):
+        """Compare two kept runs named by id (the previous-run line's "Compare")."""
+        try:
+            self.compare_runs(self.store.get(first_id), self.store.get(second_id))
+        except StoreError as error:
+            self.show_message(str(error), error=True)
+
+    def compare_runs(self, first: RunRecord, second: RunRecord):
+        """Open the Compare tab on two runs, the older one first."""
+        before, after = sorted((first, second), key=lambda r: (r.started, r.id))
         view = self._extra_views.get("compare")
         if view is None:
             view = self._extra_views["compare"] = CompareView(self)

@@ -66,6 +66,8 @@ class ProfileProcess(QObject):
         """The command line started for this run (interpreter first)."""
         args = ["run", "--store", self.store, "--id", self.run_id,
                 "--control-stdin", "--keep", str(self.keep), "--top", "0",
+                # the pane shows the change since the previous run itself
+                "--no-compare",
                 "--cwd", self.cwd]
         if self.python:
             args += ["--python", self.python]

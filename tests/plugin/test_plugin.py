@@ -483,3 +483,24 @@ if __name__ == "__main__":
     qtbot.waitUntil(lambda: widget.tabs.currentWidget() is not timeline, timeout=10000)
     view = widget.view
     assert view.profile().functions[view.selected_function()].name == "work"
+
+
+def test_previous_run_line_and_its_compare_link(main_window, plugin, store_dir, tmp_path,
+                                                qtbot):
+    """A second run of the same script says how it changed, and 'Compare' opens both."""
+    script = write_script(tmp_path, "again.py", SCRIPT)
+    widget = plugin.get_widget()
+    widget.start_run(script, cwd=str(tmp_path))
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=60000)
+    with open(script, "w", encoding="utf-8") as stream:
+        stream.write(SCRIPT.replace("20000", "600000"))
+    widget.start_run(script, cwd=str(tmp_path))
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 2, timeout=60000)
+    label = widget.previous_label
+    qtbot.waitUntil(lambda: label.isVisible() and label.change() is not None, timeout=30000)
+    change = label.change()
+    assert change.verdict == "slower" and "slower than the previous run" in label.text()
+    assert any(row.name == "slow_part" for row in change.movers)
+    first, second = sorted(complete_runs(store_dir), key=lambda r: r["started"])
+    label.compare_requested.emit(change.previous.id, change.record.id)
+    assert widget._compared_ids == (first["id"], second["id"])
