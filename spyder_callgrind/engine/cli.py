@@ -90,7 +90,7 @@ def cmd_run(options: argparse.Namespace) -> int:
                           exact_threads=options.exact_threads, mode=options.mode,
                           sample_clock=options.sample_clock,
                           sample_interval=options.sample_interval / 1000.0,
-                          input_pipe=options.control_stdin)
+                          input_pipe=options.control_stdin, argv0=options.script)
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, lambda *_: recording.stop())
     if hasattr(signal, "SIGTERM"):

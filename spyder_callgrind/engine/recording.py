@@ -54,8 +54,9 @@ class Recording:
                  protect: Sequence[str] = (), subprocesses: bool = False,
                  exact_threads: bool = False, input_pipe: bool = False,
                  mode: str = MODE_BOTH, sample_clock: str = "wall",
-                 sample_interval: float = 0.004):
+                 sample_interval: float = 0.004, argv0: Optional[str] = None):
         self.store = store
+        self.argv0 = argv0
         #: the script reads stdin from :meth:`send_input` (else it inherits ours)
         self.input_pipe = input_pipe
         self.mode = mode
@@ -93,7 +94,7 @@ class Recording:
             children=self.children, on_output=self.on_output,
             subprocesses=self.subprocesses, exact_threads=self.exact_threads,
             input_pipe=self.input_pipe, mode=self.mode, sample_clock=self.sample_clock,
-            sample_interval=self.sample_interval)
+            sample_interval=self.sample_interval, argv0=self.argv0)
         try:
             self.runner.start()
         except StartError as error:

@@ -98,6 +98,7 @@ class ScriptRunner:
     ``_Profilers``); ``mode``: "exact" (cProfile), "sample" (stack sampler alone) or
     "both"; ``sample_clock``: "wall" or "cpu"; ``sample_interval``: requested seconds
     between samples.
+    ``argv0``: the script's path as the user typed it (its ``sys.argv[0]``).
     ``input_pipe``: the script reads its stdin from a pipe fed by :meth:`send_input` and
     closed by :meth:`close_input` (else it reads our own stdin: a terminal, a pipe, a file).
     """
@@ -115,9 +116,14 @@ class ScriptRunner:
                  env: Optional[Mapping[str, Optional[str]]] = None,
                  subprocesses: bool = False, exact_threads: bool = False,
                  input_pipe: bool = False, mode: str = "both",
-                 sample_clock: str = "wall", sample_interval: float = 0.004):
+                 sample_clock: str = "wall", sample_interval: float = 0.004,
+                 argv0: Optional[str] = None):
         self.cwd = os.path.abspath(cwd or os.getcwd())
         self.script = os.path.join(self.cwd, script)
+        #: ``sys.argv[0]`` as the user typed the script (``python x.py`` gives "x.py"),
+        #: when it names the same file from the run's folder; else the full path
+        self.argv0 = argv0 if argv0 and os.path.abspath(
+            os.path.join(self.cwd, argv0)) == os.path.abspath(self.script) else self.script
         self.args = [str(a) for a in args]
         self.python = python or sys.executable
         self.profile_dir = os.path.abspath(profile_dir)
@@ -176,7 +182,7 @@ class ScriptRunner:
             cmd.append("--exact-threads")
         cmd += ["--mode", self.mode, "--sample-clock", self.sample_clock,
                 "--sample-interval", repr(float(self.sample_interval))]
-        cmd += ["--", self.script, *self.args]
+        cmd += ["--", self.argv0, *self.args]
         env = dict(os.environ)
         for key, value in self.env.items():
             if value is None:

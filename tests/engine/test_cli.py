@@ -683,3 +683,20 @@ def test_imported_profile_is_the_newest_run_and_says_where_it_came_from(tmp_path
     shown = cli(store, "show", "last", check=0).stdout
     assert f"imported from {prof} (file dated 2000-01-01" in shown
     assert "exit code" not in shown and "python" not in shown.split("\n\n")[0]
+
+
+def test_argv0_is_the_script_as_typed(tmp_path):
+    """`python sub/x.py` gives sys.argv[0] == "sub/x.py"; so does `run sub/x.py`. With
+    --cwd elsewhere, the path typed would not name the file from there: it is made whole."""
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    write(folder, "x.py", "import sys\nprint('argv', sys.argv)\n")
+    store = tmp_path / "store"
+    done = cli(store, "run", "--top", "0", "--no-compare", os.path.join("sub", "x.py"), "a",
+               cwd=str(tmp_path), check=0)
+    assert "argv ['%s', 'a']" % os.path.join("sub", "x.py") in done.stdout
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    done = cli(store, "run", "--top", "0", "--no-compare", "--cwd", str(elsewhere),
+               os.path.join("sub", "x.py"), cwd=str(tmp_path), check=0)
+    assert "argv ['%s']" % str(folder / "x.py") in done.stdout
