@@ -730,28 +730,88 @@ def _watch_sigterm():
         return
     global _wakeup_w
     if _wakeup_w is None and hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_mute_inherited_wakeup)
+        os.register_at_fork(before=_pause_watcher, after_in_parent=_resume_watcher,
+                            after_in_child=_mute_inherited_wakeup)
     _wakeup_w = w
-    main_ident = _thread.get_ident()
+    _watcher.update(pid=os.getpid(), r=r, w=w, main=_thread.get_ident(), done=None,
+                    terminating=False)
+    _start_watcher()
+
+
+#: The SIGTERM watcher of this process: its pipe, the main thread, a lock released when
+#: its thread has ended (None while none runs).
+_watcher = {}
+#: Written into the wakeup pipe to end the watcher (signal numbers are all below it).
+_STOP_WATCHER = b"\xff"
+
+
+def _start_watcher():
+    r, main_ident = _watcher["r"], _watcher["main"]
     term = bytes([signal.SIGTERM])
+    done = _thread.allocate_lock()
+    done.acquire()
+    _watcher["done"] = done
 
     def watch():
-        while True:
-            try:
-                data = os.read(r, 64)
-            except OSError:
-                return
-            if not data:
-                return
-            if term in data:
-                while True:
-                    try:
-                        signal.pthread_kill(main_ident, signal.SIGTERM)
-                    except (OSError, ValueError):
-                        return
-                    time.sleep(0.05)
+        try:
+            while True:
+                try:
+                    data = os.read(r, 64)
+                except OSError:
+                    return
+                if not data:
+                    return
+                if term in data:
+                    _watcher["terminating"] = True
+                    while True:
+                        try:
+                            signal.pthread_kill(main_ident, signal.SIGTERM)
+                        except (OSError, ValueError):
+                            return
+                        time.sleep(0.05)
+                if _STOP_WATCHER in data:
+                    return
+        finally:
+            done.release()
     # A bare thread: not a threading.Thread, so it is neither profiled nor joined at exit.
     _thread.start_new_thread(watch, ())
+
+
+def _os_threads():
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return None
+
+
+def _pause_watcher():
+    """Before a fork: end the watcher thread, so the process forks with the threads it
+    would have without us (Python 3.12+ warns when a process with threads forks)."""
+    done = _watcher.get("done")
+    if done is None or _watcher.get("pid") != os.getpid() or _watcher.get("terminating"):
+        return
+    before = _os_threads()
+    try:
+        os.write(_watcher["w"], _STOP_WATCHER)
+    except OSError:
+        return
+    if not done.acquire(timeout=1.0):
+        return
+    _watcher["done"] = None
+    # The thread's function has returned; wait (briefly) for the system thread to end too.
+    deadline = time.monotonic() + 0.2
+    while before is not None and time.monotonic() < deadline:
+        now = _os_threads()
+        if now is None or now < before:
+            break
+        time.sleep(0.0005)
+
+
+def _resume_watcher():
+    """After a fork, in the parent: the watcher again."""
+    if _watcher.get("pid") == os.getpid() and _watcher.get("done") is None \
+            and not _watcher.get("terminating"):
+        _start_watcher()
 
 
 # -- the sampler's timer signal ----------------------------------------------------------------
