@@ -27,7 +27,7 @@ from typing import Dict, List, Optional, Tuple
 
 from spyder_callgrind.engine.model import ProfileData, TimeChange
 from spyder_callgrind.engine.stacks import (
-    DEFAULT_MAX_DEPTH, DEFAULT_MIN_FRACTION, StackNode, build_stack_tree)
+    DEFAULT_MAX_DEPTH, DEFAULT_MIN_FRACTION, StackNode, build_stack_tree, is_sampled)
 
 SLOWER = "slower"
 FASTER = "faster"
@@ -124,12 +124,15 @@ def diff_stack_trees(before_data: ProfileData, before_tree: StackNode,
 def diff_rebuilt_stacks(before: ProfileData, after: ProfileData,
                         min_fraction: float = DEFAULT_MIN_FRACTION,
                         max_depth: int = DEFAULT_MAX_DEPTH) -> StackDiff:
-    """Rebuild both runs' stacks from caller/callee totals and compare them.
+    """Compare both runs' stacks: the sampled ones when both runs have samples, else both
+    rebuilt from caller/callee totals (and the result says it is approximate).
 
     The older run's tree is built ten times finer, so that a frame the newer graph shows is
     rarely missing from the older one only for being too small there.
     """
-    after_tree = build_stack_tree(after, min_fraction=min_fraction, max_depth=max_depth)
+    rebuilt = not (is_sampled(before) and is_sampled(after))
+    after_tree = build_stack_tree(after, min_fraction=min_fraction, max_depth=max_depth,
+                                  rebuilt=rebuilt)
     before_tree = build_stack_tree(before, min_fraction=min_fraction / 10,
-                                   max_depth=max_depth)
-    return diff_stack_trees(before, before_tree, after, after_tree, approximate=True)
+                                   max_depth=max_depth, rebuilt=rebuilt)
+    return diff_stack_trees(before, before_tree, after, after_tree, approximate=rebuilt)

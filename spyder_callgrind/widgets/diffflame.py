@@ -133,4 +133,6 @@ class DiffFlameGraphView(FlameGraphView):
         parts = [legend, _("widths: the newer run")]
         if diff is None or diff.approximate:
             parts.append(_(APPROXIMATE_NOTE))
+        else:
+            parts.append(_("real stacks, sampled in both runs"))
         self.note_label.setText(" \u00b7 ".join(parts))

@@ -103,3 +103,27 @@ def test_gate_rule(edited):
     assert document["failed"] and "slow_later" in [g["name"] for g in document["grown"]]
     reverse = gate.check(diff_profiles(*reversed(edited)), 50)
     assert all(g.name != "slow_later" for g in reverse.grown)
+
+
+def test_both_runs_sampled_give_real_stacks(tmp_path):
+    """Two sampled runs are compared on their sampled stacks, not rebuilt ones."""
+    import os
+    import subprocess
+    import sys
+    from spyder_callgrind.engine.flamediff import diff_rebuilt_stacks
+    from spyder_callgrind.engine.recording import load_run_profile
+    from spyder_callgrind.engine.stacks import is_sampled
+    from spyder_callgrind.engine.store import RunStore
+    script = tmp_path / "s.py"
+    store = tmp_path / "store"
+    env = dict(os.environ, SPYDER_CALLGRIND_STORE=str(store))
+    for n in (100000, 400000):
+        script.write_text("def spin(n):\n    t = 0\n    for i in range(n):\n"
+                          "        t += i\n    return t\nspin(%d)\n" % n)
+        subprocess.run([sys.executable, "-m", "spyder_callgrind", "run", "--top", "0",
+                        "--no-compare", str(script)], env=env, check=True,
+                       capture_output=True, timeout=120)
+    runs = RunStore(str(store))
+    before, after = (load_run_profile(runs, runs.get(name)) for name in ("last~1", "last"))
+    assert is_sampled(before) and is_sampled(after)
+    assert not diff_rebuilt_stacks(before, after).approximate
