@@ -9,8 +9,8 @@ below) under ``events: ns``; each function gets one self-cost line at its first 
 ``calls=<count> <callee line>`` and one line with the inclusive cost of those calls, taken
 from pstats' per-caller cumulative time.
 
-We do not run its ``output()``, because what it writes is wrong or slow in ways NOTES.md
-lists, and each needs the writer itself to change:
+We do not run its ``output()``, because what it writes is wrong or slow in the ways below,
+and each needs the writer itself to change:
 
 * header: it writes no ``# callgrind format``/``version:``/``creator:``/``positions:``; we
   write the full header (``pid:``, ``cmd:``, ``desc:``, ``positions: line``, ``event:``,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 
 from spyder_callgrind.engine.atomic import atomic_write
 from spyder_callgrind.engine.workers import WORKERS_DIR
+from spyder_callgrind.engine.workers._spyder_callgrind_protocol import PROFILES_DIR
 from spyder_callgrind.engine.records import (
     MODE_BOTH, MODE_SAMPLE, STATUS_FAILED, ProcessRecord, RunRecord)
 from spyder_callgrind.engine.runner import RunOutcome, ScriptRunner, StartError
@@ -28,7 +29,6 @@ from spyder_callgrind.engine.store import (
 if TYPE_CHECKING:
     from spyder_callgrind.engine.model import ProfileData
 
-PROFILES_DIR = "profiles"
 TABLES_DIR = "tables"
 OUTPUT_FILE = "output.txt"
 SUMMARY_FILE = "summary.txt"

@@ -28,14 +28,11 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence
 from spyder_callgrind.engine.records import (
     ROLE_MAIN, STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, ProcessRecord)
 from spyder_callgrind.engine.workers import WORKERS_DIR
+from spyder_callgrind.engine.workers._spyder_callgrind_protocol import (  # noqa: F401
+    EXIT_CANNOT_START, EXIT_INTERRUPTED, META_FORMAT, SUBPROCESS_ENV)
 
 #: The worker script run by path in the user's interpreter.
 WORKER_SCRIPT = os.path.join(WORKERS_DIR, "profile_script.py")
-#: ``format`` of the metas the worker writes.
-META_FORMAT = "spyder-callgrind-meta/1"
-#: Exit codes of the worker (see ``profile_script.py``).
-EXIT_CANNOT_START = 2
-EXIT_INTERRUPTED = 130
 
 _WINDOWS = sys.platform == "win32"
 
@@ -190,9 +187,9 @@ class ScriptRunner:
             else:
                 env[key] = value
         if self.subprocesses:
-            env["SPYDER_CALLGRIND_SUBPROCESSES"] = "1"
+            env[SUBPROCESS_ENV] = "1"
         else:
-            env.pop("SPYDER_CALLGRIND_SUBPROCESSES", None)
+            env.pop(SUBPROCESS_ENV, None)
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONIOENCODING"] = "utf-8"
         kwargs: Dict = {}

@@ -32,13 +32,13 @@ from typing import Iterable, List, Optional, Tuple
 
 from spyder_callgrind.engine.atomic import atomic_write
 from spyder_callgrind.engine.records import STATUS_OK, RecordError, RunRecord
+from spyder_callgrind.engine.workers._spyder_callgrind_protocol import (  # noqa: F401
+    INCOMPLETE_PREFIX, OWNER_FILE)
 
 #: Environment variable naming the store folder (overrides the default, not ``--store``).
 STORE_ENV = "SPYDER_CALLGRIND_STORE"
 RUN_FILE = "run.json"
-INCOMPLETE_PREFIX = ".incomplete-"
 DELETING_PREFIX = ".deleting-"
-OWNER_FILE = ".owner"
 DEFAULT_KEEP = 50
 #: What a run id may be: one folder name, never hidden, no separator (it is also part of the
 #: run's callgrind file names).

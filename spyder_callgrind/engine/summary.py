@@ -6,7 +6,6 @@ Used for a run's ``summary.txt`` and the command line. Numbers come from a
 
 from __future__ import annotations
 
-import os
 from typing import List, Optional
 
 from spyder_callgrind.engine.model import (
@@ -112,10 +111,3 @@ def top_functions(data: ProfileData, sort: str = "self", n: int = 10) -> List[in
     functions = data.functions
     order = sorted(range(len(functions)), key=lambda i: -key(functions[i]))
     return order[:max(n, 0)]
-
-
-def short_location(f: Function) -> str:
-    """``file.py:12(name)`` with the folder left out (for narrow displays)."""
-    if f.file == BUILTIN_FILE:
-        return _location(f)
-    return f"{os.path.basename(f.file)}:{f.line}({f.name})"

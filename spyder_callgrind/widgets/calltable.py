@@ -460,9 +460,6 @@ class CallTableProxy(QSortFilterProxyModel):
         super().setSourceModel(model)
         model.set_row_filter(self._build_mask)
 
-    def call_model(self) -> Optional[CallTableModel]:
-        return self._model
-
     def sort(self, column, order=Qt.AscendingOrder):
         # The proxy keeps the model's order (its own sort column stays -1).
         if self._model is not None:
@@ -503,9 +500,6 @@ class CallTableProxy(QSortFilterProxyModel):
 
     def set_hide_stdlib(self, hide: bool) -> None:
         self.set_filters(self._hide_builtins, hide, self._hide_site)
-
-    def set_hide_site_packages(self, hide: bool) -> None:
-        self.set_filters(self._hide_builtins, self._hide_stdlib, hide)
 
     def stdlib_dirs(self) -> Tuple[str, ...]:
         return self._stdlib_dirs
@@ -568,11 +562,3 @@ class CallTableProxy(QSortFilterProxyModel):
             found = [needle in text for text in self._haystack]
             mask = found if mask is None else [a and b for a, b in zip(mask, found)]
         return mask
-
-
-def function_index_of(index) -> Optional[int]:
-    """Function index behind a view index of the call table (model or proxy), or None."""
-    if not index.isValid():
-        return None
-    value = index.data(FUNCTION_INDEX_ROLE)
-    return None if value is None else int(value)

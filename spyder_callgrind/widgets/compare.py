@@ -60,9 +60,6 @@ class DiffTableModel(QAbstractTableModel):
     def rows(self) -> List[DiffRow]:
         return list(self._rows)
 
-    def row_at(self, row: int) -> DiffRow:
-        return self._rows[row]
-
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
 

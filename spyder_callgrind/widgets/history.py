@@ -147,12 +147,6 @@ class RunHistoryModel(QAbstractTableModel):
                 return row
         return -1
 
-    def set_status_icons(self, icons: Dict[str, object]) -> None:
-        self._icons = dict(icons)
-        if self._runs:
-            self.dataChanged.emit(self.index(0, 0),
-                                  self.index(len(self._runs) - 1, HISTORY_COLUMN_COUNT - 1))
-
     # -- updating ------------------------------------------------------------------------
     def set_runs(self, runs: Sequence[RunRecord]) -> None:
         """Show ``runs``; rows of runs kept (same id) move rather than being recreated."""

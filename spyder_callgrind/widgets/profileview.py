@@ -696,10 +696,6 @@ class ProfileView(QWidget):
         """The profile shown now (merged, or the chosen process')."""
         return self.model.profile()
 
-    def current_process(self) -> Optional[int]:
-        """pid of the process shown, None when all processes are shown."""
-        return self.process_combo.currentData()
-
     def set_process(self, pid: Optional[int]) -> None:
         """Show the process ``pid`` (None: all processes)."""
         index = self.process_combo.findData(pid) if pid is not None else 0

@@ -47,13 +47,12 @@ import threading
 import time
 
 import _spyder_callgrind_sampler as sampling
+from _spyder_callgrind_protocol import META_FORMAT, SUBPROCESS_ENV  # noqa: F401 (re-exported)
 
 #: Attribute set on ``multiprocessing.process`` once it is patched (never patch twice).
 PATCHED_MARKER = "_spyder_callgrind_patched"
 #: Key of our stowaway in multiprocessing's preparation data.
 STOWAWAY_KEY = "spyder_callgrind"
-#: ``format`` field of every meta file, so readers can tell ours from other JSON files.
-META_FORMAT = "spyder-callgrind-meta/1"
 #: What a run records: cProfile's exact counts, stack samples, or both (the default).
 MODES = ("exact", "sample", "both")
 
@@ -1109,8 +1108,6 @@ def patch():
 
 
 # -- Pythons started through subprocess -----------------------------------------------------------
-#: Set to "1" in the profiled script's environment to follow ``[sys.executable, "x.py"]``.
-SUBPROCESS_ENV = "SPYDER_CALLGRIND_SUBPROCESSES"
 
 
 def _same_python(program):

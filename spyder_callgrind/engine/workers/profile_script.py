@@ -45,8 +45,7 @@ from importlib.machinery import SourceFileLoader  # noqa: E402
 # sys.path[0] is this file's folder until main() gives it to the script.
 import _spyder_callgrind_children as children  # noqa: E402
 
-EXIT_INTERRUPTED = 130
-EXIT_CANNOT_START = 2
+from _spyder_callgrind_protocol import EXIT_CANNOT_START, EXIT_INTERRUPTED  # noqa: E402
 USAGE = ("usage: profile_script.py --out DIR [--no-children] [--exact-threads] "
          "[--role ROLE] [--mode exact|sample|both] [--sample-clock wall|cpu] "
          "[--sample-interval SECONDS] -- SCRIPT [ARGS...]")
