@@ -25,7 +25,7 @@ from spyder_callgrind.engine.timeline import (
 from spyder_callgrind.widgets.i18n import _
 
 LANE_HEIGHT = 18
-LABEL_WIDTH = 150
+LABEL_WIDTH = 190
 AXIS_HEIGHT = 18
 _WAITING = QColor(214, 214, 214)
 _WAITING_RGBA = _WAITING.rgba()
@@ -147,8 +147,9 @@ class TimelineCanvas(QWidget):
             painter.setPen(palette.text().color())
             painter.drawText(QRect(4, top, LABEL_WIDTH - 8, LANE_HEIGHT),
                              Qt.AlignVCenter | Qt.AlignLeft,
-                             painter.fontMetrics().elidedText(lane.label, Qt.ElideMiddle,
-                                                              LABEL_WIDTH - 8))
+                             painter.fontMetrics().elidedText(
+                                 f"{lane.role} · {lane.thread}", Qt.ElideRight,
+                                 LABEL_WIDTH - 8))
             # Pixel centres go left to right: walk the segments with them, one colour per
             # pixel into a one-row image, stretched to the lane's height.
             segments, starts = lane.segments, self._starts[index]
