@@ -216,7 +216,8 @@ while True:
     # The status says "stopped" once, with what else there is to say, parts separated.
     status = widget.status_label.toolTip()
     assert status.lower().count("stopped") == 1, status
-    assert status.startswith("forever.py  ·  "), status
+    from spyder_callgrind.widgets.runpicker import SEPARATOR
+    assert status.startswith("forever.py" + SEPARATOR), status
     assert not widget.view.input_row.isVisible()
 
 
