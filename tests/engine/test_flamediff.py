@@ -117,7 +117,7 @@ def test_both_runs_sampled_give_real_stacks(tmp_path):
     script = tmp_path / "s.py"
     store = tmp_path / "store"
     env = dict(os.environ, SPYDER_CALLGRIND_STORE=str(store))
-    for n in (100000, 400000):
+    for n in (2000000, 4000000):     # long enough to be sampled on a busy machine
         script.write_text("def spin(n):\n    t = 0\n    for i in range(n):\n"
                           "        t += i\n    return t\nspin(%d)\n" % n)
         subprocess.run([sys.executable, "-m", "spyder_callgrind", "run", "--top", "0",
