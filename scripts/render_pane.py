@@ -11,6 +11,10 @@ and with the pane maximized (Spyder's "Maximize current pane"). Run it once per 
     python scripts/render_pane.py            # dark: images/docked.png, images/maximized.png
     python scripts/render_pane.py --light    # light: images/docked_light.png,
                                              #        images/maximized_light.png
+
+The dark run also grabs the Lines tab of that function (``images/lines.png``) and a cell of
+``scripts/sample_cells.py`` profiled in the IPython console with "Profile cell to
+callgrind" (``images/console_cell.png``).
 """
 
 import os
@@ -95,6 +99,39 @@ def profile_sample(window, widget):
     widget.view.select_function(hottest)
 
 
+def show_lines(widget):
+    """The Lines tab of the function selected in the call table."""
+    widget.tabs.setCurrentWidget(widget.lines_view)
+    wait(lambda: widget.lines_view.model.rowCount() > 0, 60)
+
+
+def profile_cell(window, plugin, widget):
+    """The second cell of ``sample_cells.py``, its first cell run before as a user would."""
+    console = window.get_plugin("ipython_console")
+    shell = console.get_current_shellwidget()
+    wait(lambda: shell is not None and shell.spyder_kernel_ready and not shell._executing)
+    script = os.path.join(HERE, "sample_cells.py")
+    editor = window.get_plugin("editor")
+    editor.load(script)
+    wait(lambda: editor.get_current_filename() == script, 30)
+    code = editor.get_current_editor()
+    code.go_to_line(5)
+    with open(script, encoding="utf-8") as stream:
+        first_cell = stream.read().split("# %% Nearest")[0]
+    console.execute_code(first_cell)
+    wait(lambda: not shell._executing and
+         shell.call_kernel(blocking=True).is_defined("points"), 60)
+    before = {r.id for r in widget.history_model.runs()}
+    code.go_to_line(17)
+    plugin.cell_actions[0].trigger()
+    wait(lambda: any(r.id not in before and r.source == "console"
+                     for r in widget.history_model.runs()), 120)
+    wait(lambda: widget._extra_data is not None)
+    widget.view.show_calls()
+    plugin.switch_to_plugin()
+    close_dialogs(window)
+
+
 def main():
     from spyder.app import start
     from spyder.config.manager import CONF
@@ -118,6 +155,12 @@ def main():
     plugin.switch_to_plugin()
     close_dialogs(window)
     grab(window, f"docked{suffix}.png")
+    if not light:
+        show_lines(widget)
+        grab(window, "lines.png")
+        profile_cell(window, plugin, widget)
+        grab(window, "console_cell.png")
+        widget.view.show_calls()
 
     layouts = window.get_plugin("layout")
     widget.view.table.setFocus()

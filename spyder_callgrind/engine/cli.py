@@ -384,11 +384,7 @@ def show_lines(store: RunStore, record: RunRecord, pid: Optional[int], query: st
     if not keys:
         raise CommandError(f"no sampled function {query!r} in run {record.id}")
     key = keys[0]
-    try:
-        with open(key[0], encoding="utf-8", errors="replace") as stream:
-            source: Optional[list] = stream.read().splitlines()
-    except OSError:
-        source = None
+    source = sampling.read_source(key[0])
     print(sampling.format_function_lines(sampling.function_lines(processes, key), source))
     if len(keys) > 1:
         others = ", ".join(f"{k[2]} ({os.path.basename(k[0])}:{k[1]})" for k in keys[1:4])

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import json
 import os
+import tokenize
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from spyder_callgrind.engine.atomic import atomic_write
 from spyder_callgrind.engine.model import Edge, FuncKey, Function, ProfileData, format_ns
@@ -641,33 +642,67 @@ def function_lines(processes: Sequence[ProcessSamples], key: FuncKey) -> Functio
     return FunctionLines(key, own, inclusive, total)
 
 
+class LineRow(NamedTuple):
+    """One source line of a function: its number, own and inclusive sampled time (ns),
+    and its text ("" when the source is not available)."""
+
+    number: int
+    own: int
+    inclusive: int
+    text: str
+
+
+def function_rows(lines: FunctionLines, source: Optional[List[str]]) -> List[LineRow]:
+    """The lines of the function ``lines.key``, from its first line to its end in
+    ``source`` (the file's lines; None when unreadable: the sampled lines only)."""
+    first = lines.key[1]
+    last = max(set(lines.inclusive) | set(lines.own) | {first})
+    if source is not None and 0 < first <= len(source):
+        # to the end of the function: the lines indented deeper than its first line
+        indent = len(source[first - 1]) - len(source[first - 1].lstrip())
+        end = first
+        for number in range(first + 1, len(source) + 1):
+            text = source[number - 1]
+            if text.strip():
+                width = len(text) - len(text.lstrip())
+                if width <= indent and not text.lstrip().startswith((")", "]", "}")):
+                    break
+            end = number
+        last = max(last, end)
+    return [LineRow(number, lines.own.get(number, 0), lines.inclusive.get(number, 0),
+                    source[number - 1].rstrip("\r\n")
+                    if source and 0 < number <= len(source) else "")
+            for number in range(max(1, first), last + 1)]
+
+
+def hottest_line(rows: Sequence[LineRow]) -> Optional[LineRow]:
+    """The row with the largest own time (ties: the first), None when no line has any."""
+    best = max(rows, key=lambda r: r.own, default=None)
+    return best if best is not None and best.own > 0 else None
+
+
+def read_source(path: str) -> Optional[List[str]]:
+    """The lines of the source file ``path`` (its coding cookie honoured), None when it
+    cannot be read."""
+    try:
+        with tokenize.open(path) as stream:
+            return stream.read().splitlines()
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as stream:
+                return stream.read().splitlines()
+        except OSError:
+            return None
+
+
 def format_function_lines(lines: FunctionLines, source: Optional[List[str]]) -> str:
     """The function's source with each line's own and inclusive share of its time."""
     file, first, name = lines.key
     total = lines.total or 1
     out = [f"{name}  ({file}:{first})  sampled time {format_ns(lines.total)}",
            f"{'own':>6} {'incl':>6}  line"]
-    seen = set(lines.inclusive) | set(lines.own)
-    last = max(seen | {first})
-    if source is not None:
-        # to the end of the function: the lines indented deeper than its first line
-        end = first
-        indent = None
-        for number in range(first, len(source) + 1):
-            text = source[number - 1]
-            if number > first and text.strip():
-                width = len(text) - len(text.lstrip())
-                if indent is None:
-                    indent = len(source[first - 1]) - len(source[first - 1].lstrip())
-                if width <= indent and not text.lstrip().startswith((")", "]", "}")):
-                    break
-            end = number
-        last = max(last, end)
-    for number in range(first, last + 1):
-        own = lines.own.get(number, 0)
-        incl = lines.inclusive.get(number, 0)
-        own_text = f"{100 * own / total:5.1f}%" if own else " " * 6
-        incl_text = f"{100 * incl / total:5.1f}%" if incl else " " * 6
-        text = source[number - 1].rstrip("\n") if source and number <= len(source) else ""
-        out.append(f"{own_text} {incl_text}  {number:>5}  {text}")
+    for row in function_rows(lines, source):
+        own_text = f"{100 * row.own / total:5.1f}%" if row.own else " " * 6
+        incl_text = f"{100 * row.inclusive / total:5.1f}%" if row.inclusive else " " * 6
+        out.append(f"{own_text} {incl_text}  {row.number:>5}  {row.text}")
     return "\n".join(out)

@@ -46,6 +46,7 @@ from spyder_callgrind.widgets.profileview import STREAM_INPUT, ProfileView
 from spyder_callgrind.widgets.runpicker import RunPicker, StdlibProbe, run_status_text
 from spyder_callgrind.widgets.runprocess import ProfileProcess
 from spyder_callgrind.widgets.previous import PreviousRunLabel
+from spyder_callgrind.widgets.lines import LinesView
 from spyder_callgrind.widgets.timeline import TimelineView
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class CallgrindWidget(PluginMainWidget):
         self._loader.failed.connect(self._on_load_failed)
         self._loader.compared.connect(self._on_compared)
         self._process_data = {}
+        self._shown_pid = None
 
         self.history_model = RunHistoryModel(parent=self, icons=_status_icons())
         self.history = QTableView(self)
@@ -294,8 +296,13 @@ class CallgrindWidget(PluginMainWidget):
         self.tabs.insertTab(2, self._extra_views["tree"], _("Call tree"))
         for view in self._extra_views.values():
             view.function_activated.connect(self._jump_to_function)
+        self.lines_view = LinesView(self)
+        self.tabs.insertTab(3, self.lines_view, _("Lines"))
+        self.lines_view.line_activated.connect(
+            lambda path, line: self.sig_edit_goto_requested.emit(path, line, ""))
+        self.view.function_selected.connect(lambda _i: self._show_lines())
         self.timeline_view = TimelineView(self)
-        self.tabs.insertTab(3, self.timeline_view, _("Timeline"))
+        self.tabs.insertTab(4, self.timeline_view, _("Timeline"))
         self.timeline_view.function_activated.connect(self._select_function_key)
         self.tabs.currentChanged.connect(lambda _i: self._fill_current_extra_view())
 
@@ -316,10 +323,23 @@ class CallgrindWidget(PluginMainWidget):
         if not function.is_builtin and os.path.isfile(function.file):
             self.sig_edit_goto_requested.emit(function.file, max(1, function.line), "")
 
+    def _show_lines(self):
+        """The Lines tab follows the function selected in the call table, once shown."""
+        if self.tabs.currentWidget() is not self.lines_view:
+            return
+        index = self.view.selected_function()
+        data = self.view.profile()
+        function = data.functions[index] if index is not None and \
+            0 <= index < len(data.functions) else None
+        key = (function.file, function.line, function.name) if function else None
+        self.lines_view.show_function(key, self._shown_pid)
+
     def _fill_current_extra_view(self):
         """Extra views are built when first shown (a flame graph of 100k functions is not
         free), and again when the run or process changes."""
         view = self.tabs.currentWidget()
+        if view is self.lines_view:
+            self._show_lines()
         if view is self.timeline_view:
             record = self.selected_record()
             finished = record is not None and record.id not in self.processes
@@ -530,7 +550,9 @@ class CallgrindWidget(PluginMainWidget):
         """Show ``record``: first rows at once from the top table, all rows when loaded."""
         self.view.clear()
         self._process_data = {}
+        self._shown_pid = None
         self._show_in_extra_views(None)
+        self.lines_view.set_run(self.store, None if record.id in self.processes else record)
         self.show_message("")
         if record.id not in self._compared_ids:
             self._remove_compare_tab()   # a comparison of other runs would mislead
@@ -584,6 +606,8 @@ class CallgrindWidget(PluginMainWidget):
             self.show_message(_("Cannot show this run: {}").format(message), error=True)
 
     def _on_process_changed(self, pid):
+        self._shown_pid = pid
+        self._show_lines()
         data = self._process_data.get(pid)
         if data is not None:
             self._show_in_extra_views(data)

@@ -24,7 +24,8 @@ from qtpy.QtWidgets import (
     QTreeView, QVBoxLayout, QWidget)
 
 from spyder_callgrind.engine.model import ProfileData, display_location, format_ns
-from spyder_callgrind.engine.stacks import Share, caller_shares, callee_shares, entry_points
+from spyder_callgrind.engine.stacks import (
+    APPROXIMATION_NOTE, Share, caller_shares, callee_shares, entry_points, stack_note)
 from spyder_callgrind.widgets.delegates import ElidingDelegate
 from spyder_callgrind.widgets.i18n import _
 
@@ -310,8 +311,7 @@ class CallTreeView(QWidget):
             lambda: self.show_callers(self.selected_function()))
         self.show_callees_action = QAction(_("Show top-down call tree"), self)
         self.show_callees_action.triggered.connect(self.show_top_down)
-        self.note_label = QLabel(
-            _("Stacks rebuilt from caller/callee totals; approximate"), self)
+        self.note_label = QLabel(APPROXIMATION_NOTE, self)
         self.note_label.setStyleSheet("color: gray; font-size: small;")
 
         bar = QHBoxLayout()
@@ -327,6 +327,7 @@ class CallTreeView(QWidget):
     def set_profile(self, data: Optional[ProfileData]) -> None:
         self.model.set_profile(data)
         self.model.set_mode(TOP_DOWN)
+        self.note_label.setText(stack_note(data) if data is not None and len(data) else "")
         self._sync_controls()
 
     def show_top_down(self) -> None:

@@ -25,7 +25,8 @@ from qtpy.QtWidgets import (
 
 from spyder_callgrind.engine.model import ProfileData
 from spyder_callgrind.engine.model import format_ns
-from spyder_callgrind.engine.stacks import StackNode, build_stack_tree
+from spyder_callgrind.engine.stacks import (
+    APPROXIMATION_NOTE, StackNode, build_stack_tree, is_sampled, stack_note)
 from spyder_callgrind.widgets.i18n import _
 
 #: Colour modes.
@@ -78,6 +79,7 @@ class FlameCanvas(QWidget):
         self._matches: set = set()
         self._hovered: Optional[StackNode] = None
         self._max_self = 1
+        self._sampled = False
         self._layout_cache: Optional[Tuple[tuple, List[Tuple[QRectF, StackNode]]]] = None
         self._colors: Dict[str, QColor] = {}
         self._update_height()
@@ -86,6 +88,8 @@ class FlameCanvas(QWidget):
     def set_tree(self, data: Optional[ProfileData], tree: Optional[StackNode]) -> None:
         """Show ``tree`` (built from ``data``); None clears the view."""
         self._data, self._tree, self._top = data, tree, tree
+        #: sampled stacks carry times, not call counts
+        self._sampled = data is not None and is_sampled(data)
         self._hovered = None
         self._max_self = max((n.self_ns for n in tree.walk() if n.function >= 0),
                              default=1) if tree is not None else 1
@@ -260,7 +264,7 @@ class FlameCanvas(QWidget):
                      .format(time=format_ns(node.inclusive_ns),
                              percent=info["percent_total"], parent=info["percent_parent"]))
         lines.append(_("Self: {time}").format(time=format_ns(node.self_ns)))
-        if node.function >= 0:
+        if node.function >= 0 and not self._sampled:
             lines.append(_("Calls: {calls}").format(calls=f"{node.calls:,}"))
         info["text"] = "<br>".join(lines)
         return info
@@ -440,8 +444,7 @@ class FlameGraphView(QWidget):
         self.next_button.clicked.connect(self.next_match)
         self._match_index = -1          # the match last zoomed to, in tree order
         self.match_label = QLabel(self)
-        self.note_label = QLabel(_("Stacks rebuilt from caller/callee totals; approximate"),
-                                 self)
+        self.note_label = QLabel(APPROXIMATION_NOTE, self)
         self.note_label.setStyleSheet("color: gray; font-size: small;")
 
         bar = QHBoxLayout()
@@ -476,6 +479,7 @@ class FlameGraphView(QWidget):
             tree = build_stack_tree(data, min_fraction=self._min_fraction,
                                     max_depth=self._max_depth, root=root)
         self.canvas.set_tree(data, tree)
+        self.note_label.setText(stack_note(data) if data is not None and len(data) else "")
         self._update_matches()
 
     def clear(self) -> None:

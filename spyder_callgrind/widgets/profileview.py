@@ -377,6 +377,10 @@ class ProfileView(QWidget):
 
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
+        # In a docked pane the tabs may not all fit beside the search bar: shorten their
+        # names a little, then scroll, never clip one (some styles have no scroll buttons).
+        self.tabs.setUsesScrollButtons(True)
+        self.tabs.setElideMode(Qt.ElideRight)
         self.tabs.addTab(self.calls_page, _("Calls"))
         self.tabs.addTab(self.output_page, _("Output"))
         self.tabs.addTab(self.summary_edit, _("Summary"))

@@ -73,6 +73,24 @@ def mode_text(record: RunRecord) -> str:
     return _("children followed") if record.children else _("main process only")
 
 
+def measure_text(record: RunRecord) -> str:
+    """What the run's numbers are: cProfile's exact ones, stack samples, or both."""
+    if record.source == "import":
+        return ""
+    if not record.exact_counts:
+        return _("sampled")
+    return _("exact + sampled") if record.sampled else _("exact")
+
+
+def sampling_text(record: Optional[RunRecord]) -> str:
+    """How a run was sampled: "sampled: 850 samples every 4.0 ms (wall clock)"."""
+    if record is None or not record.sampled:
+        return ""
+    clock = _("CPU time") if record.sample_clock == "cpu" else _("wall clock")
+    return _("sampled: {count:,} samples every {ms:.1f} ms ({clock})").format(
+        count=record.sample_count, ms=record.sample_interval_ns / 1e6, clock=clock)
+
+
 def run_status_text(record: Optional[RunRecord], running_seconds: Optional[float] = None,
                     brief: bool = False) -> str:
     """One line about ``record``: script, duration, outcome, processes, mode. A running
@@ -95,6 +113,7 @@ def run_status_text(record: Optional[RunRecord], running_seconds: Optional[float
             parts.append(outcome)
         parts.append(processes_text(record))
         parts.append(mode_text(record))
+        parts.append(measure_text(record))
     if record.label:
         parts.append(record.label)
     # How to read the numbers (time per thread not separated, workers not followed...):
@@ -233,7 +252,9 @@ class RunPicker(QWidget):
                                                   brief=not self.combo.isHidden()))
         tip = run_status_text(record, running_seconds)
         notes = notes_text(record) if running_seconds is None else ""
+        sampling = sampling_text(record) if running_seconds is None else ""
         self.status_label.setToolTip(tip.split(SEPARATOR + _("note: "))[0]
+                                     + ("\n" + sampling if sampling else "")
                                      + ("\n" + notes if notes else ""))
 
     def set_list_shown(self, shown: bool) -> None:

@@ -97,7 +97,7 @@ def test_docked_pane_shows_rows_columns_search_and_run(main_window, plugin, stor
         combo.iconSize().width() < combo.width()
     # the status line says the rest, whole: processes and mode
     status = widget.picker.status_label
-    assert status.isVisible() and status.text() == "1 process · children followed"
+    assert status.isVisible() and status.text() == "1 process · children followed · exact + sampled"
     assert status.elided_text() == status.text()
     # the plugin's own icon, not Spyder's Profile one
     from spyder.utils.icon_manager import ima

@@ -25,16 +25,16 @@ def test_status_line_says_everything_once_with_separators():
     text = run_status_text(stopped)
     assert text.split(SEPARATOR) == [
         "boardgame.py", "3.20 s", "stopped by user",
-        "2 of 3 processes profiled (1 lost)", "children followed"]
+        "2 of 3 processes profiled (1 lost)", "children followed", "exact"]
     assert text.lower().count("stopped") == 1
     brief = run_status_text(stopped, brief=True)
     assert brief.split(SEPARATOR) == [
-        "stopped by user", "2 of 3 processes profiled (1 lost)", "children followed"]
+        "stopped by user", "2 of 3 processes profiled (1 lost)", "children followed", "exact"]
 
     ok = record(duration=1.5, children=False, processes=[ProcessRecord(pid=1)])
     assert run_status_text(ok) == SEPARATOR.join(
-        ["boardgame.py", "1.50 s", "ok", "1 process", "main process only"])
-    assert run_status_text(ok, brief=True) == SEPARATOR.join(["1 process", "main process only"])
+        ["boardgame.py", "1.50 s", "ok", "1 process", "main process only", "exact"])
+    assert run_status_text(ok, brief=True) == SEPARATOR.join(["1 process", "main process only", "exact"])
     pool = record(processes=[ProcessRecord(pid=n) for n in range(3)])
     assert "time summed over 3 processes" in run_status_text(pool)
     assert run_status_text(record(), running_seconds=12.34) == SEPARATOR.join(
@@ -113,3 +113,20 @@ def test_notes_are_in_the_status_line_and_all_in_its_tooltip(qtbot):
                         origin="cells.py: cell 'load'", processes=[ProcessRecord(pid=1)])
     assert run_status_text(console).startswith("cells.py: cell 'load'")
     assert "in the console" in run_status_text(console)
+
+
+def test_status_line_says_what_the_numbers_are(qtbot):
+    """exact, exact + sampled, or sampled; the tooltip says how it was sampled."""
+    from spyder_callgrind.widgets.runpicker import measure_text
+    assert measure_text(record(mode="exact")) == "exact"
+    both = record(mode="both", sample_count=850, sample_interval_ns=4_100_000,
+                  sample_clock="wall", processes=[ProcessRecord(pid=1)])
+    assert measure_text(both) == "exact + sampled"
+    assert measure_text(record(mode="sample", sample_count=3)) == "sampled"
+    assert measure_text(record(source="import")) == ""
+    model = RunHistoryModel()
+    picker = RunPicker(model)
+    qtbot.addWidget(picker)
+    picker.set_status(both)
+    assert picker.status_label.text().endswith("exact + sampled")
+    assert "sampled: 850 samples every 4.1 ms (wall clock)" in picker.status_label.toolTip()
