@@ -657,7 +657,9 @@ def function_rows(lines: FunctionLines, source: Optional[List[str]]) -> List[Lin
     ``source`` (the file's lines; None when unreadable: the sampled lines only)."""
     first = lines.key[1]
     last = max(set(lines.inclusive) | set(lines.own) | {first})
-    if source is not None and 0 < first <= len(source):
+    if source is not None and lines.key[2] == "<module>":
+        last = max(last, len(source))          # a module's code is the whole file
+    elif source is not None and 0 < first <= len(source):
         # to the end of the function: the lines indented deeper than its first line
         indent = len(source[first - 1]) - len(source[first - 1].lstrip())
         end = first
@@ -676,9 +678,11 @@ def function_rows(lines: FunctionLines, source: Optional[List[str]]) -> List[Lin
 
 
 def hottest_line(rows: Sequence[LineRow]) -> Optional[LineRow]:
-    """The row with the largest own time (ties: the first), None when no line has any."""
-    best = max(rows, key=lambda r: r.own, default=None)
-    return best if best is not None and best.own > 0 else None
+    """The row with the largest own time (ties: the first); when no line has own time
+    (a function that only calls), the one with the largest inclusive time; None when no
+    line has any."""
+    best = max(rows, key=lambda r: (r.own, r.inclusive), default=None)
+    return best if best is not None and best.inclusive > 0 else None
 
 
 def read_source(path: str) -> Optional[List[str]]:

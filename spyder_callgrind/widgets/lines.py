@@ -190,6 +190,7 @@ class LinesView(QWidget):
             self._say(_("{name} has no Python source lines (built in, or compiled from "
                         "a string).").format(name=name))
             return
+        self.model.set_rows([], 0)
         self._say(_("Reading the stack samples…"))
         request = self._request
         store = self._store

@@ -505,3 +505,44 @@ def test_previous_run_line_and_its_compare_link(main_window, plugin, store_dir, 
     first, second = sorted(complete_runs(store_dir), key=lambda r: r["started"])
     label.compare_requested.emit(change.previous.id, change.record.id)
     assert widget._compared_ids == (first["id"], second["id"])
+
+
+def test_lines_tab_follows_the_call_table(main_window, plugin, store_dir, tmp_path, qtbot):
+    """The Lines tab shows the function chosen in the call table, its hottest line
+    selected; a double-click on a line opens the file at that line in the editor."""
+    script = write_script(tmp_path, "hot_lines.py", """\
+def work():
+    total = 0
+    for i in range(400000):
+        total += i % 7
+        total = (total * 31 + i * i) % 1000003 + (i << 3) % 17 + (i ^ 5) // 3  # hot
+
+work()
+""")
+    widget = plugin.get_widget()
+    widget.start_run(script, cwd=str(tmp_path))
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=90000)
+    qtbot.waitUntil(lambda: widget._extra_data is not None, timeout=30000)
+    view = widget.view
+    data = view.profile()
+    view.select_function(next(i for i, f in enumerate(data.functions) if f.name == "work"))
+    lines = widget.lines_view
+    widget.tabs.setCurrentWidget(lines)
+    qtbot.waitUntil(lambda: lines.model.rowCount() > 0, timeout=30000)
+    assert lines.selected_line() == 5
+    assert lines.note.text().startswith("work (hot_lines.py:1)")
+    # another function chosen while the tab is shown: the tab follows
+    view.select_function(next(i for i, f in enumerate(data.functions)
+                              if f.name == "<module>"))
+    qtbot.waitUntil(lambda: lines.key is not None and lines.key[2] == "<module>",
+                    timeout=10000)
+    qtbot.waitUntil(lambda: lines.model.rowCount() > 0, timeout=30000)
+    assert lines.selected_line() == 7          # `work()`: all of the module's time
+    from qtpy.QtCore import Qt
+    row = [r.number for r in lines.model.rows].index(7)
+    rect = lines.table.visualRect(lines.model.index(row, 3))
+    qtbot.mouseClick(lines.table.viewport(), Qt.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(lines.table.viewport(), Qt.LeftButton, pos=rect.center())
+    editor = main_window.get_plugin("editor")
+    qtbot.waitUntil(lambda: editor.get_current_filename() == script, timeout=10000)
+    assert editor.get_current_editor().textCursor().blockNumber() + 1 == 7
