@@ -1,7 +1,8 @@
 """Render the flame graph, call tree and compare views of a real profile to ``images/*.png``.
 
-Profiles ``scripts/sample_program.py`` twice with cProfile (the second run with ``--slow``),
-then paints the views off-screen::
+Profiles ``scripts/sample_program.py`` twice with ``spyder-callgrind run`` in its default
+mode, exact and sampled (the second run with ``--slow``), then paints the views of the kept
+runs off-screen; the flame graph and call tree are the sampled stacks::
 
     QT_QPA_PLATFORM=offscreen python scripts/render_views.py
 """
@@ -18,19 +19,22 @@ sys.path.insert(0, ROOT)
 
 from qtpy.QtWidgets import QApplication  # noqa: E402
 
-from spyder_callgrind.engine.profiles import load_pstats  # noqa: E402
+from spyder_callgrind.engine.recording import load_run_profile  # noqa: E402
+from spyder_callgrind.engine.store import RunStore  # noqa: E402
 from spyder_callgrind.widgets.calltree import CallTreeView  # noqa: E402
 from spyder_callgrind.widgets.compare import CompareView  # noqa: E402
 from spyder_callgrind.widgets.flamegraph import FlameGraphView  # noqa: E402
 
 
 def profile(folder, *args):
-    """Profile the sample program (with ``args``) and return its ProfileData."""
-    out = os.path.join(folder, f"run{len(os.listdir(folder))}.prof")
-    subprocess.run([sys.executable, "-m", "cProfile", "-o", out,
+    """Profile the sample program (with ``args``) into the store ``folder``; its profile."""
+    env = dict(os.environ, PYTHONPATH=ROOT, SPYDER_CALLGRIND_STORE=folder)
+    subprocess.run([sys.executable, "-m", "spyder_callgrind", "run", "--top", "0",
                     os.path.join(HERE, "sample_program.py"), *args],
-                   check=True, cwd=HERE)
-    return load_pstats(out)
+                   check=True, cwd=HERE, env=env, stdout=subprocess.DEVNULL)
+    store = RunStore(folder)
+    runs, _problems = store.list_runs()
+    return load_run_profile(store, runs[0])
 
 
 def save(widget, name, width, height):
