@@ -36,7 +36,6 @@ setup(
         # tests/test_install.py).
         "ipython<9.18",
         "qtpy",
-        "pyprof2calltree",
     ],
     extras_require={
         "test": [
@@ -45,6 +44,10 @@ setup(
             "pytest-timeout",
             "hypothesis",
             "PyQt5",
+            # the reference converter our callgrind files are checked against
+            # (tests/engine/test_pyprof2calltree_oracle.py) and measured against
+            # (benchmarks/)
+            "pyprof2calltree",
         ],
     },
     entry_points={

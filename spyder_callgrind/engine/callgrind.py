@@ -3,14 +3,16 @@
 What we take from pyprof2calltree (1.4.5) and what we change
 ------------------------------------------------------------
 pyprof2calltree's ``CalltreeConverter`` holds the accepted mapping from pstats to callgrind,
-and we keep that mapping unchanged: costs are integer nanoseconds (its ``SCALE``, reused
-below) under ``events: ns``; each function gets one self-cost line at its first line
+and we keep that mapping unchanged: costs are integer nanoseconds (its ``SCALE``) under
+``events: ns``; each function gets one self-cost line at its first line
 (``positions: line``); built-ins keep ``fl=~`` and line 0; a call is ``cfl=``/``cfn=``,
 ``calls=<count> <callee line>`` and one line with the inclusive cost of those calls, taken
 from pstats' per-caller cumulative time.
 
-We do not run its ``output()``, because what it writes is wrong or slow in the ways below,
-and each needs the writer itself to change:
+It is not a dependency: ``tests/engine/test_pyprof2calltree_oracle.py`` runs both
+converters on the same profiles and checks, function by function and call by call, that our
+files carry its numbers. We do not run its ``output()``, because what it writes is wrong or
+slow in the ways below, and each needs the writer itself to change:
 
 * header: it writes no ``# callgrind format``/``version:``/``creator:``/``positions:``; we
   write the full header (``pid:``, ``cmd:``, ``desc:``, ``positions: line``, ``event:``,
@@ -56,15 +58,10 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from pyprof2calltree import SCALE as _PYPROF2CALLTREE_SCALE  # ns per second, as it writes
-
 from spyder_callgrind import __version__
 from spyder_callgrind.engine.atomic import atomic_file
 from spyder_callgrind.engine.model import (
     BUILTIN_FILE, NS_EVENT, Edge, Function, ProfileData, readable)
-
-#: Events are nanoseconds, as pyprof2calltree writes them.
-assert _PYPROF2CALLTREE_SCALE == 1e9
 
 PREFIX = "callgrind.out."
 CREATOR = f"spyder-callgrind {__version__}"
