@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 from qtpy.QtCore import QObject, QSize, Qt, Signal
-from qtpy.QtGui import QPainter
 from qtpy.QtWidgets import (
-    QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStyle, QStyleOption,
+    QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStyle,
     QStyleOptionComboBox, QStylePainter, QToolButton, QWidget)
 
 from spyder_callgrind.engine.interpreters import cached_paths, interpreter_paths
@@ -91,12 +90,28 @@ def sampling_text(record: Optional[RunRecord]) -> str:
         count=record.sample_count, ms=record.sample_interval_ns / 1e6, clock=clock)
 
 
+def _brief_parts(record: RunRecord) -> List[str]:
+    """The status line's say in a docked pane, where the toolbar is narrow: what differs
+    from the usual (one process, or all processes profiled and children followed) and
+    what the numbers are; the tooltip has it all."""
+    profiled, total = record.profiled_count, len(record.processes)
+    parts = []
+    if profiled < total:
+        parts.append(processes_text(record))
+    elif total > 1:
+        parts.append(_("times summed"))   # the process box says "All N processes"
+    if record.source in ("import", "console") or not record.children:
+        parts.append(mode_text(record))
+    parts.append(measure_text(record))
+    return parts
+
+
 def run_status_text(record: Optional[RunRecord], running_seconds: Optional[float] = None,
                     brief: bool = False) -> str:
-    """One line about ``record``: script, duration, outcome, processes, mode. A running
-    run gives ``running_seconds`` instead of a duration. ``brief`` leaves out what the run
-    picker's box already says (script, duration, outcome), unless the outcome has more to
-    say than one word."""
+    """One line about ``record``: script, duration, outcome, processes, mode, what its
+    numbers are. A running run gives ``running_seconds`` instead of a duration. ``brief``
+    leaves out what the run picker's box already says (script, duration, outcome), unless
+    the outcome has more to say than one word, and what is usual (:func:`_brief_parts`)."""
     if record is None:
         return ""
     name = record.origin if record.origin and record.origin != "console" else \
@@ -111,9 +126,12 @@ def run_status_text(record: Optional[RunRecord], running_seconds: Optional[float
             parts.append(format_duration(record.duration))
         if not brief or outcome != status_text(record.status):
             parts.append(outcome)
-        parts.append(processes_text(record))
-        parts.append(mode_text(record))
-        parts.append(measure_text(record))
+        if brief:
+            parts.extend(_brief_parts(record))
+        else:
+            parts.append(processes_text(record))
+            parts.append(mode_text(record))
+            parts.append(measure_text(record))
     if record.label:
         parts.append(record.label)
     # How to read the numbers (time per thread not separated, workers not followed...):
@@ -132,29 +150,35 @@ def notes_text(record: Optional[RunRecord]) -> str:
 
 class ElidedLabel(QLabel):
     """A one-line label that elides its text at the right instead of widening its parent;
-    the full text is its tooltip."""
+    the full text is its tooltip and what :meth:`text` gives."""
 
     def __init__(self, text: str = "", parent=None):
-        super().__init__(text, parent)
+        super().__init__("", parent)
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.setTextFormat(Qt.PlainText)
+        self._full = ""
+        self.setText(text)
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
-        super().setText(text)
+        self._full = text
         self.setToolTip(text)
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
 
     def elided_text(self) -> str:
-        return self.fontMetrics().elidedText(self.text(), Qt.ElideRight,
+        return self.fontMetrics().elidedText(self._full, Qt.ElideRight,
                                              self.contentsRect().width())
 
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        option = QStyleOption()
-        option.initFrom(self)
-        self.style().drawItemText(painter, self.contentsRect(),
-                                  int(Qt.AlignVCenter | Qt.AlignLeft), self.palette(),
-                                  self.isEnabled(), self.elided_text(), self.foregroundRole())
-        painter.end()
+    def _elide(self) -> None:
+        # QLabel paints what it holds: hold the elided text (no paintEvent of our own,
+        # which Qt may call while the label is being destroyed)
+        super().setText(self.elided_text())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
 
 
 class RunBox(QComboBox):

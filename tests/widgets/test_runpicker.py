@@ -29,14 +29,16 @@ def test_status_line_says_everything_once_with_separators():
     assert text.lower().count("stopped") == 1
     brief = run_status_text(stopped, brief=True)
     assert brief.split(SEPARATOR) == [
-        "stopped by user", "2 of 3 processes profiled (1 lost)", "children followed", "exact"]
+        "stopped by user", "2 of 3 processes profiled (1 lost)", "exact"]
 
     ok = record(duration=1.5, children=False, processes=[ProcessRecord(pid=1)])
     assert run_status_text(ok) == SEPARATOR.join(
         ["boardgame.py", "1.50 s", "ok", "1 process", "main process only", "exact"])
-    assert run_status_text(ok, brief=True) == SEPARATOR.join(["1 process", "main process only", "exact"])
+    assert run_status_text(ok, brief=True) == SEPARATOR.join(["main process only", "exact"])
     pool = record(processes=[ProcessRecord(pid=n) for n in range(3)])
     assert "time summed over 3 processes" in run_status_text(pool)
+    # docked, the usual goes unsaid: the process box says "All 3 processes"
+    assert run_status_text(pool, brief=True) == SEPARATOR.join(["times summed", "exact"])
     assert run_status_text(record(), running_seconds=12.34) == SEPARATOR.join(
         ["boardgame.py", "running for 12.3 s"])
     assert run_status_text(None) == ""
