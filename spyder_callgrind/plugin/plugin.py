@@ -232,19 +232,22 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
             pass
 
     def _add_to_editor_menu(self):
-        """Editor right-click: 'Profile to callgrind' next to Run/Debug actions."""
+        """Editor right-click: 'Profile to callgrind', '... cell ...' and '... selection
+        ...' next to Run/Debug actions."""
         editor = self.get_plugin(Plugins.Editor, error=False)
         if editor is None or getattr(self, "_editor_menu_done", False):
             return
         try:
             from spyder.plugins.editor.widgets.codeeditor.codeeditor import (
                 CodeEditorContextMenuSections, CodeEditorMenus)
-            action = getattr(self, "run_action", None)
-            if action is None:
+            actions = [getattr(self, "run_action", None)] + list(
+                getattr(self, "cell_actions", []))
+            if None in actions:
                 return
             menu = editor.get_widget().get_menu(CodeEditorMenus.ContextMenu)
-            editor.get_widget().add_item_to_menu(
-                action, menu=menu, section=CodeEditorContextMenuSections.RunSection)
+            for action in actions:       # file, cell, selection
+                editor.get_widget().add_item_to_menu(
+                    action, menu=menu, section=CodeEditorContextMenuSections.RunSection)
             self._editor_menu_done = True
         except Exception as error:  # Spyder changed: lose the menu entry, not Spyder
             logger.info("spyder-callgrind: no editor context menu entry (%s)", error)

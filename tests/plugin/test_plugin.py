@@ -229,6 +229,9 @@ def test_editor_right_click_menu_has_the_entry(main_window, plugin, tmp_path, qt
     from spyder.plugins.editor.widgets.codeeditor.codeeditor import CodeEditorMenus
     menu = editor.get_widget().get_menu(CodeEditorMenus.ContextMenu)
     assert plugin.run_action in [a for a in menu.get_actions() if a is not None]
+    for action in plugin.cell_actions:          # profile cell / selection
+        assert action in menu.get_actions()
+        assert action.shortcut().toString()
 
 
 def test_run_configuration_arguments_and_working_directory(main_window, plugin, store_dir,
