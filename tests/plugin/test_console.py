@@ -139,3 +139,25 @@ def test_console_busy_or_missing_gets_a_message(main_window, plugin, qtbot):
     plugin.console_profiling.profile_code(None, "   ")
     assert "Nothing to profile" in messages[-1]
     assert widget is not None
+
+
+def test_busy_or_debugging_console_gets_a_message(main_window, plugin, tmp_path, qtbot):
+    """A console running code, or stopped in the debugger, is left alone: one message,
+    no run, no traceback."""
+    console = main_window.get_plugin("ipython_console")
+    shellwidget = console.get_current_shellwidget()
+    qtbot.waitUntil(lambda: shellwidget.spyder_kernel_ready and not shellwidget._executing,
+                    timeout=90000)
+    messages = []
+    plugin.console_profiling.sig_message.connect(messages.append)
+    console.execute_code("import time; time.sleep(4)")
+    qtbot.waitUntil(lambda: shellwidget._executing, timeout=10000)
+    assert not plugin.console_profiling.profile_code(console, "x = 1")
+    assert "busy" in messages[-1]
+    qtbot.waitUntil(lambda: not shellwidget._executing, timeout=30000)
+    console.execute_code("import pdb; pdb.set_trace()")
+    qtbot.waitUntil(shellwidget.is_debugging, timeout=30000)
+    assert not plugin.console_profiling.profile_code(console, "x = 1")
+    assert "debugging" in messages[-1]
+    shellwidget.pdb_execute_command("continue")
+    qtbot.waitUntil(lambda: not shellwidget.is_debugging(), timeout=30000)
