@@ -24,8 +24,9 @@ from typing import Any, Dict, List
 from spyder_callgrind import __version__
 from spyder_callgrind.engine.atomic import atomic_file
 from spyder_callgrind.engine.model import ProfileData
+from spyder_callgrind.engine.samples import frame_label, sampled_label
 from spyder_callgrind.engine.stacks import (
-    APPROXIMATION_NOTE, DEFAULT_MAX_DEPTH, build_stack_tree, stack_note)
+    DEFAULT_MAX_DEPTH, build_stack_tree, stack_note)
 
 SPEEDSCOPE_SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 
@@ -103,7 +104,6 @@ def write_speedscope(data: ProfileData, path: str, name: str = "") -> None:
 def speedscope_from_samples(processes, name: str) -> Dict[str, Any]:
     """The speedscope file content of stack samples (``samples.ProcessSamples``): one
     profile per thread of each process, its real stacks weighted in nanoseconds."""
-    from spyder_callgrind.engine.samples import sampled_label
     frames: List[Dict[str, Any]] = []
     frame_of: Dict[tuple, int] = {}
     profiles = []
@@ -140,7 +140,6 @@ def collapsed_from_tree(data: ProfileData, min_fraction: float = EXPORT_MIN_FRAC
                         max_depth: int = DEFAULT_MAX_DEPTH) -> List[str]:
     """Collapsed stacks (``root;...;leaf MICROSECONDS``) of ``data``'s stack tree: real
     stacks when it carries samples, else rebuilt from call totals (approximate)."""
-    from spyder_callgrind.engine.samples import frame_label
     tree = build_stack_tree(data, min_fraction=min_fraction, max_depth=max_depth)
     out: Dict[str, int] = {}
     pending = [(child, [frame_label(data.functions[child.function].key)])

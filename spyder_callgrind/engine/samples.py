@@ -30,14 +30,13 @@ from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tu
 
 from spyder_callgrind.engine.atomic import atomic_write
 from spyder_callgrind.engine.model import Edge, FuncKey, Function, ProfileData, format_ns
+from spyder_callgrind.engine.stacks import ALL_NAME, SAMPLED_STACKS_KEY, Share, StackNode
 
 SAMPLES_FORMAT = "spyder-callgrind-samples/1"
 SAMPLES_SUFFIX = ".samples"
 STACKS_FORMAT = "spyder-callgrind-stacks/1"
 #: Beside a table ``X.json``: ``X.stacks.json``.
 STACKS_SUFFIX = ".stacks.json"
-#: Key of :class:`SampledStacks` in ``ProfileData.cache``.
-CACHE_KEY = "sampled_stacks"
 
 
 class SamplesError(ValueError):
@@ -369,7 +368,6 @@ class SampledStacks:
              root: Optional[int] = None):
         """The same :class:`.stacks.StackNode` tree ``build_stack_tree`` gives, from real
         stacks.  ``root``: the stacks of that function (its outermost frames merged)."""
-        from spyder_callgrind.engine.stacks import ALL_NAME, StackNode
         inclusive = self.inclusive()
         children: List[List[int]] = [[] for _ in self.parents]
         tops: List[int] = []
@@ -416,7 +414,6 @@ class SampledStacks:
         """:func:`.stacks.callee_shares` from real stacks: the callees of ``function`` in
         the samples whose stack holds every function of ``on_path`` above it, scaled to
         ``inclusive_ns``; None when the samples never saw ``function`` (a C function)."""
-        from spyder_callgrind.engine.stacks import Share
         functions, parents = self.functions, self.parents
         # Functions the samples never see (C functions such as ``exec``) are no clue.
         if self._known is None:
@@ -510,12 +507,8 @@ def attach_stacks(data: ProfileData, table_path: str) -> ProfileData:
     if os.path.exists(path):
         stacks = SampledStacks.load(path, len(data.functions))
         if stacks is not None:
-            data.cache[CACHE_KEY] = stacks
+            data.cache[SAMPLED_STACKS_KEY] = stacks
     return data
-
-
-def sampled_stacks_of(data: ProfileData) -> Optional[SampledStacks]:
-    return data.cache.get(CACHE_KEY)
 
 
 # -- collapsed stacks ---------------------------------------------------------------------

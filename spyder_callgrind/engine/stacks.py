@@ -29,6 +29,10 @@ from typing import Container, Dict, Iterator, List, NamedTuple, Optional
 
 from spyder_callgrind.engine.model import ProfileData
 
+#: Key, in ``ProfileData.cache``, of a profile's sampled stacks
+#: (``samples.SampledStacks``, put there by ``samples.attach_stacks``).
+SAMPLED_STACKS_KEY = "sampled_stacks"
+
 #: What every view built on these stacks must tell its reader.
 APPROXIMATION_NOTE = "Stacks rebuilt from caller/callee totals; approximate"
 
@@ -134,7 +138,6 @@ def callee_shares(data: ProfileData, function: int, inclusive_ns: int,
     callees it really had in the samples whose stacks hold every function of ``exclude``
     (the path above, as the call tree passes it); calls are then 0 (not counted).
     """
-    from spyder_callgrind.engine.samples import sampled_stacks_of
     sampled = sampled_stacks_of(data)
     if sampled is not None:
         found = sampled.callee_shares(function, inclusive_ns, exclude)
@@ -212,17 +215,20 @@ def entry_points(data: ProfileData) -> List[int]:
     return found
 
 
+def sampled_stacks_of(data: ProfileData):
+    """The sampled stacks of ``data`` (``samples.SampledStacks``), or None."""
+    return data.cache.get(SAMPLED_STACKS_KEY)
+
+
 def stack_note(data: ProfileData) -> str:
     """What the stacks of ``data`` are: "sampled: N samples every X ms (wall clock)", or
     :data:`APPROXIMATION_NOTE` when they are rebuilt from call totals."""
-    from spyder_callgrind.engine.samples import sampled_stacks_of
     sampled = sampled_stacks_of(data)
     return sampled.label if sampled is not None else APPROXIMATION_NOTE
 
 
 def is_sampled(data: ProfileData) -> bool:
     """True when :func:`build_stack_tree` gives real (sampled) stacks for ``data``."""
-    from spyder_callgrind.engine.samples import sampled_stacks_of
     return sampled_stacks_of(data) is not None
 
 
@@ -246,7 +252,6 @@ def build_stack_tree(data: ProfileData, min_fraction: float = DEFAULT_MIN_FRACTI
     Sampled trees hold time only (``calls`` is 0 in every node: samples count no calls).
     """
     if not rebuilt:
-        from spyder_callgrind.engine.samples import sampled_stacks_of
         sampled = sampled_stacks_of(data)
         if sampled is not None:
             return sampled.tree(data, min_fraction, max_depth, root)
