@@ -59,10 +59,11 @@ def _per_call(cost: int, calls: int, event: str) -> str:
 
 
 def format_summary(data: ProfileData, sort: str = "cumulative", limit: Optional[int] = None,
-                   title: str = "") -> str:
+                   title: str = "", counted: bool = True) -> str:
     """pstats-like text: a header line, then one row per function.
 
-    ``sort`` is one of :data:`SORT_KEYS`; ``limit`` keeps the first rows only.
+    ``sort`` is one of :data:`SORT_KEYS`; ``limit`` keeps the first rows only; ``counted``
+    False: the calls were not measured (a sampled run), so no count or time per call.
     """
     if sort not in SORT_KEYS:
         raise ValueError(f"unknown sort order {sort!r}; use one of {', '.join(SORT_KEYS)}")
@@ -73,8 +74,9 @@ def format_summary(data: ProfileData, sort: str = "cumulative", limit: Optional[
     if title:
         lines.append(title)
         lines.append("")
-    head = f"         {total_calls} function calls"
-    if primitive != total_calls:
+    head = f"         {total_calls} function calls" if counted else \
+        "         calls not measured (sampled run)"
+    if counted and primitive != total_calls:
         head += f" ({primitive} primitive calls)"
     head += (" in %.3f seconds" % (data.total_ns / 1e9) if data.event == NS_EVENT
              else f" costing {data.total_ns} {data.event}")
@@ -89,13 +91,14 @@ def format_summary(data: ProfileData, sort: str = "cumulative", limit: Optional[
     lines.append("")
     lines.append("   ncalls  tottime  percall  cumtime  percall filename:lineno(function)")
     for f in shown:
-        calls = str(f.total_calls)
-        if f.primitive_calls != f.total_calls:
+        calls = str(f.total_calls) if counted else "-"
+        if counted and f.primitive_calls != f.total_calls:
             calls = f"{f.total_calls}/{f.primitive_calls}"
         lines.append("%9s %s %s %s %s %s" % (
-            calls, _amount(f.self_ns, data.event), _per_call(f.self_ns, f.total_calls, data.event),
+            calls, _amount(f.self_ns, data.event),
+            _per_call(f.self_ns, f.total_calls if counted else 0, data.event),
             _amount(f.inclusive_ns, data.event),
-            _per_call(f.inclusive_ns, f.primitive_calls, data.event),
+            _per_call(f.inclusive_ns, f.primitive_calls if counted else 0, data.event),
             _location(f)))
     return "\n".join(lines) + "\n"
 

@@ -51,3 +51,12 @@ def test_top_functions(data):
         values = [getattr(data.functions[i], key) for i in top]
         assert values == sorted(values, reverse=True)
         assert values[0] == max(getattr(f, key) for f in data.functions)
+
+
+def test_sampled_run_shows_no_counts(data):
+    """A sampled run measured no calls: the summary says so, with no count or per-call
+    time, instead of a column of zeros."""
+    text = format_summary(data, counted=False)
+    assert "calls not measured (sampled run)" in text and "function calls" not in text
+    rows = text.split("filename:lineno(function)\n")[1].splitlines()
+    assert rows and all(row.split()[0] == "-" for row in rows)
