@@ -166,8 +166,7 @@ class ProfileView(QWidget):
     eof_requested = Signal()
 
     def __init__(self, parent=None, *, stdlib_dirs: Optional[Sequence[str]] = None,
-                 builtins_icon=None, stdlib_icon=None, site_icon=None, search_icon=None,
-                 filter_icon=None, edges_icon=None, waiting_icon=None):
+                 search_icon=None, filter_icon=None, edges_icon=None, waiting_icon=None):
         super().__init__(parent)
         self._merged = ProfileData([], [])
         self._processes: List[ProcessEntry] = []
@@ -202,16 +201,15 @@ class ProfileView(QWidget):
         self.search_edit.returnPressed.connect(self._apply_search)
 
         self.builtins_toggle = self._make_toggle(
-            _("Hide built-ins"), _("Hide functions written in C (built-ins)"), builtins_icon)
+            _("Hide built-ins"), _("Hide functions written in C (built-ins)"))
         self.stdlib_toggle = self._make_toggle(
-            _("Hide standard library"), _("Hide functions of Python's standard library"),
-            stdlib_icon)
+            _("Hide standard library"), _("Hide functions of Python's standard library"))
         self.site_toggle = self._make_toggle(
-            _("Hide site-packages"), _("Hide functions of installed packages"), site_icon)
+            _("Hide site-packages"), _("Hide functions of installed packages"))
         self.waiting_toggle = self._make_toggle(
             _("Hide waiting"), _("Hide functions that wait (locks, sleep, select, "
                                  "pipes, sockets, queues, joins): with cProfile's wall "
-                                 "clock their waiting counts as their time"), None)
+                                 "clock their waiting counts as their time"))
         self.waiting_toggle.toggled.disconnect(self._on_toggle)
         self.waiting_toggle.toggled.connect(self._on_waiting_toggle)
         self._toggles = (self.builtins_toggle, self.stdlib_toggle, self.site_toggle,
@@ -388,14 +386,11 @@ class ProfileView(QWidget):
         self._update_layout()
 
     # -- building ------------------------------------------------------------------------
-    def _make_toggle(self, text: str, tip: str, icon) -> QToolButton:
+    def _make_toggle(self, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)
         button.setText(text)
         button.setToolTip(tip)
         button.setCheckable(True)
-        if icon is not None:
-            button.setIcon(icon)
-            button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         button.toggled.connect(self._on_toggle)
         return button
 
