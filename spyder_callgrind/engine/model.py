@@ -65,12 +65,13 @@ class ProfileData:
 
     ``functions`` and ``edges`` are lists; ``callers_of(i)`` / ``callees_of(i)`` give the
     edges into / out of function ``i``. Built once, read many times (never mutated).
-    ``cache`` holds what consumers derive from the profile and want to keep with it (the
-    call table's sort keys and orders), so it can be computed once, e.g. in a loader thread.
+    ``cache`` holds what the engine derives from the profile and keeps with it (its sampled
+    stacks), so it can be computed once, e.g. in a loader thread. Views keep their own
+    caches keyed by a weak reference to the profile.
     """
 
     __slots__ = ("functions", "edges", "_callers", "_callees", "_index", "total_ns",
-                 "description", "cache", "event")
+                 "description", "cache", "event", "__weakref__")
 
     def __init__(self, functions: List[Function], edges: List[Edge], description: str = "",
                  event: str = NS_EVENT):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import threading
 from typing import Callable, Optional
 
@@ -167,5 +168,4 @@ class ConsoleProfiling(QObject):
 
 
 def _quote(path: str) -> str:
-    import shlex
     return shlex.quote(path)

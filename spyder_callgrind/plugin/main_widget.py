@@ -17,19 +17,23 @@ import os
 import shutil
 import sys
 import threading
+from datetime import datetime
 from typing import Dict, List, Optional, Tuple
 
+import qtawesome
 from qtpy.QtCore import QByteArray, QFileSystemWatcher, Qt, QTimer, QUrl, Signal
 from qtpy.QtGui import QDesktopServices
 from qtpy.QtWidgets import (
-    QAbstractItemView, QApplication, QFileDialog, QHeaderView, QInputDialog, QLabel,
+    QAbstractItemView, QApplication, QFileDialog, QHeaderView, QInputDialog, QLabel, QMenu,
     QMessageBox, QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from spyder.api.config.decorators import on_conf_change
 from spyder.api.translations import _
 from spyder.api.widgets.main_widget import PluginMainWidget
+from spyder.utils.icon_manager import ima
 
-from spyder_callgrind.engine import exports
+from spyder_callgrind.engine import exports, importing
+from spyder_callgrind.engine.callgrind import CallgrindError
 from spyder_callgrind.engine.model import ProfileData
 from spyder_callgrind.engine.previous import compare_with_previous
 from spyder_callgrind.engine.profiles import ProfileError, load_table
@@ -642,7 +646,6 @@ class CallgrindWidget(PluginMainWidget):
         record = RunRecord(id=process.run_id, script=process.script, args=list(args),
                            cwd=process.cwd, python=python or sys.executable,
                            status=STATUS_RUNNING)
-        from datetime import datetime
         record.started = datetime.now().astimezone().isoformat(timespec="seconds")
         self.running_records[process.run_id] = record
         process.start()
@@ -797,12 +800,9 @@ class CallgrindWidget(PluginMainWidget):
 
     def import_file(self, path: str) -> Optional[RunRecord]:
         """Keep ``path`` as a run (read in a child process: it may be hostile)."""
-        from spyder_callgrind.engine.importing import import_file
-        from spyder_callgrind.engine.profiles import ProfileError
-        from spyder_callgrind.engine.callgrind import CallgrindError
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
-            record = import_file(self.store, path)
+            record = importing.import_file(self.store, path)
         except (ProfileError, CallgrindError, StoreError, OSError) as error:
             QApplication.restoreOverrideCursor()
             QMessageBox.warning(self, _("Open profile"), str(error))
@@ -927,7 +927,6 @@ class CallgrindWidget(PluginMainWidget):
                                      name=os.path.basename(record.script))
 
     def _history_menu(self, pos):
-        from qtpy.QtWidgets import QMenu
         menu = QMenu(self)
         for action in (self.viewer_action, self.label_action, self.delete_action,
                        self.reveal_action, self.compare_action, None,
@@ -945,8 +944,6 @@ def _themed_icon(name: str):
     """A qtawesome icon in the colour Spyder's theme gives its own icons (None if this
     Spyder has no such icon)."""
     try:
-        import qtawesome
-        from spyder.utils.icon_manager import ima
         return qtawesome.icon(name, color=ima.MAIN_FG_COLOR)
     except Exception:  # a missing icon must not break the pane
         return None
@@ -961,7 +958,6 @@ def _status_icons():
                                    "failed": ("mdi6.close-circle", "#e5484d"),
                                    STATUS_RUNNING: ("mdi6.play-circle", "#3b8eea")}.items():
         try:
-            import qtawesome
             found[status] = qtawesome.icon(name, color=colour)
         except Exception:  # an icon font missing: the words alone still say it
             pass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import List
 
 from qtpy.QtCore import Qt, Signal
@@ -238,6 +239,7 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
         if editor is None or getattr(self, "_editor_menu_done", False):
             return
         try:
+            # deferred: ~0.6 s to import at Spyder start, and absent from other Spyders
             from spyder.plugins.editor.widgets.codeeditor.codeeditor import (
                 CodeEditorContextMenuSections, CodeEditorMenus)
             actions = [getattr(self, "run_action", None)] + list(
@@ -316,7 +318,6 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
             executable = None
         if executable and os.path.isfile(executable):
             return executable
-        import sys
         return sys.executable
 
     @run_execute(context=RunContext.File)

@@ -26,6 +26,8 @@ from qtpy.QtWidgets import (
 from spyder_callgrind.engine.model import ProfileData, display_location, format_ns
 from spyder_callgrind.engine.stacks import (
     APPROXIMATION_NOTE, Share, caller_shares, callee_shares, entry_points, stack_note)
+from spyder_callgrind.widgets.columns import (
+    NOT_MEASURED, Column, ColumnModelMixin, Role, counts_measured, not_measured_tooltip)
 from spyder_callgrind.widgets.delegates import ElidingDelegate
 from spyder_callgrind.widgets.i18n import _
 
@@ -33,11 +35,6 @@ TOP_DOWN = "top-down"
 CALLERS = "callers"
 
 COL_FUNCTION, COL_INCLUSIVE, COL_PARENT, COL_TOTAL, COL_SELF, COL_CALLS, COL_LOCATION = range(7)
-
-#: Role giving a cell's raw value (numbers for numeric columns), for sorting.
-SORT_ROLE = Qt.UserRole
-#: Role giving the row's function index.
-FUNCTION_ROLE = Qt.UserRole + 1
 
 
 class _Item:
@@ -64,15 +61,58 @@ class _Item:
         return found
 
 
-class CallTreeModel(QAbstractItemModel):
+# A row object is an _Item; ``m`` is the CallTreeModel.
+
+def _share_of_parent(m: "CallTreeModel", item: _Item) -> float:
+    above = item.parent
+    whole = above.inclusive_ns if above is not None and above.function >= 0 else m.total_ns()
+    return 100.0 * item.inclusive_ns / whole if whole > 0 else 0.0
+
+
+def _share_of_total(m: "CallTreeModel", item: _Item) -> float:
+    return 100.0 * item.inclusive_ns / m.total_ns() if m.total_ns() > 0 else 0.0
+
+
+def _function_tooltip(m: "CallTreeModel", item: _Item) -> str:
+    f = m.profile().functions[item.function]
+    where = _("built-in") if f.is_builtin else f"{f.file}:{f.line}"
+    return f"{f.name}\n{where}"
+
+
+#: The columns, in COL_* order.
+COLUMNS = (
+    Column(_("Function"), lambda m, item: m.profile().functions[item.function].name,
+           cell_tooltip=_function_tooltip),
+    Column(_("Inclusive"), lambda _m, item: format_ns(item.inclusive_ns),
+           sort_key=lambda _m, item: item.inclusive_ns, numeric=True),
+    Column(_("% of parent"), lambda m, item: f"{_share_of_parent(m, item):.1f}%",
+           sort_key=_share_of_parent, numeric=True),
+    Column(_("% of total"), lambda m, item: f"{_share_of_total(m, item):.1f}%",
+           sort_key=_share_of_total, numeric=True),
+    Column(_("Self"), lambda _m, item: format_ns(item.self_ns),
+           sort_key=lambda _m, item: item.self_ns, numeric=True),
+    Column(_("Calls"),
+           lambda m, item: f"{item.calls:,}" if m.counts_measured else NOT_MEASURED,
+           sort_key=lambda m, item: item.calls if m.counts_measured else 0, numeric=True,
+           cell_tooltip=lambda m, _item: None if m.counts_measured
+           else not_measured_tooltip()),
+    Column(_("File:line"),
+           lambda m, item: display_location(m.profile().functions[item.function]),
+           cell_tooltip=_function_tooltip),
+)
+
+
+class CallTreeModel(ColumnModelMixin, QAbstractItemModel):
     """Lazy call tree (top-down) or callers tree (bottom-up) of a :class:`ProfileData`."""
 
-    HEADERS = (_("Function"), _("Inclusive"), _("% of parent"), _("% of total"),
-               _("Self"), _("Calls"), _("File:line"))
+    columns = COLUMNS
+    row_roles = {Role.FUNCTION_INDEX: lambda _m, item: item.function}
+    children_have_columns = True
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._data: Optional[ProfileData] = None
+        self.counts_measured = True
         self._mode = TOP_DOWN
         self._focus: Optional[int] = None
         self._root = _Item(-1, 0, 0, 0, None, 0)
@@ -82,6 +122,7 @@ class CallTreeModel(QAbstractItemModel):
     # -- content --------------------------------------------------------------------------
     def set_profile(self, data: Optional[ProfileData]) -> None:
         self._data = data
+        self.counts_measured = data is None or counts_measured(data)
         self._focus = None
         self._rebuild()
 
@@ -179,7 +220,7 @@ class CallTreeModel(QAbstractItemModel):
     def index(self, row: int, column: int, parent: QModelIndex = QModelIndex()) -> QModelIndex:
         item = self._item(parent)
         children = item.children or []
-        if 0 <= row < len(children) and 0 <= column < len(self.HEADERS):
+        if 0 <= row < len(children) and 0 <= column < len(self.columns):
             return self.createIndex(row, column, children[row])
         return QModelIndex()
 
@@ -196,68 +237,18 @@ class CallTreeModel(QAbstractItemModel):
             return 0
         return len(self._item(parent).children or [])
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
-            return self.HEADERS[section]
-        if orientation == Qt.Horizontal and role == Qt.TextAlignmentRole and section and \
-                section != COL_LOCATION:
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        if orientation == Qt.Horizontal and role == Qt.InitialSortOrderRole:
-            return int(Qt.AscendingOrder if section in (COL_FUNCTION, COL_LOCATION)
-                       else Qt.DescendingOrder)
-        return None
-
     # -- values ---------------------------------------------------------------------------
     def function_index(self, index: QModelIndex) -> int:
         """Function index of the row of ``index`` (-1 when invalid)."""
         return self._item(index).function if index.isValid() else -1
 
-    def _value(self, item: _Item, column: int):
-        if column == COL_FUNCTION:
-            return self._data.functions[item.function].name
-        if column == COL_INCLUSIVE:
-            return item.inclusive_ns
-        if column == COL_PARENT:
-            above = item.parent
-            whole = above.inclusive_ns if above is not None and above.function >= 0 \
-                else self._total
-            return 100.0 * item.inclusive_ns / whole if whole > 0 else 0.0
-        if column == COL_TOTAL:
-            return 100.0 * item.inclusive_ns / self._total if self._total > 0 else 0.0
-        if column == COL_SELF:
-            return item.self_ns
-        if column == COL_LOCATION:
-            return display_location(self._data.functions[item.function])
-        return item.calls
+    def row_object(self, index: QModelIndex) -> _Item:
+        return index.internalPointer()
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
-        if not index.isValid() or self._data is None:
+        if self._data is None:
             return None
-        item = index.internalPointer()
-        column = index.column()
-        if role == Qt.DisplayRole:
-            value = self._value(item, column)
-            if column in (COL_INCLUSIVE, COL_SELF):
-                return format_ns(value)
-            if column in (COL_PARENT, COL_TOTAL):
-                return f"{value:.1f}%"
-            if column == COL_CALLS:
-                return f"{value:,}"
-            return value
-        if role == SORT_ROLE:
-            return self._value(item, column)
-        if role == FUNCTION_ROLE:
-            return item.function
-        if role == Qt.TextAlignmentRole and column not in (COL_FUNCTION, COL_LOCATION):
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        if role == Qt.ToolTipRole and column in (COL_FUNCTION, COL_LOCATION):
-            f = self._data.functions[item.function]
-            where = _("built-in") if f.is_builtin else f"{f.file}:{f.line}"
-            return f"{f.name}\n{where}"
-        return None
+        return super().data(index, role)
 
 
 class CallTreeView(QWidget):
@@ -276,7 +267,7 @@ class CallTreeView(QWidget):
         self.model = CallTreeModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setSortRole(Role.SORT)
         self.proxy.setDynamicSortFilter(True)
 
         self.tree_view = QTreeView(self)
@@ -293,7 +284,7 @@ class CallTreeView(QWidget):
         header = self.tree_view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_FUNCTION, QHeaderView.Stretch)
-        for column in range(1, len(CallTreeModel.HEADERS)):
+        for column in range(1, len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
         header.setSectionResizeMode(COL_LOCATION, QHeaderView.Interactive)
         header.resizeSection(COL_LOCATION,

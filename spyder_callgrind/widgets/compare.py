@@ -9,7 +9,8 @@ with the totals, a filter box, the table and, in a second tab, the differential 
 from __future__ import annotations
 
 import math
-from typing import List, Optional, Sequence
+from operator import attrgetter
+from typing import Any, Callable, List, Optional, Sequence
 
 from qtpy.QtCore import (
     QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal)
@@ -19,8 +20,8 @@ from qtpy.QtWidgets import (
     QVBoxLayout, QWidget)
 
 from spyder_callgrind.engine.diff import ADDED, CHANGED, VANISHED, DiffRow, diff_profiles
-from spyder_callgrind.engine.model import ProfileData
-from spyder_callgrind.engine.model import format_ns
+from spyder_callgrind.engine.model import ProfileData, format_ns
+from spyder_callgrind.widgets.columns import Column, ColumnModelMixin, Role
 from spyder_callgrind.widgets.diffflame import DiffFlameGraphView
 from spyder_callgrind.widgets.i18n import _
 
@@ -28,29 +29,106 @@ from spyder_callgrind.widgets.i18n import _
  COL_RATIO, COL_INCL_BEFORE, COL_INCL_AFTER, COL_INCL_CHANGE, COL_CALLS_BEFORE,
  COL_CALLS_AFTER) = range(12)
 
-#: Role giving a cell's raw value, for sorting.
-SORT_ROLE = Qt.UserRole
-#: Role giving the row's :class:`DiffRow`.
-ROW_ROLE = Qt.UserRole + 1
-
 _SLOWER = QColor(190, 30, 30)
 _FASTER = QColor(20, 130, 50)
 _STATUS_TEXT = {CHANGED: _("changed"), ADDED: _("added"), VANISHED: _("vanished")}
 _BEFORE_COLUMNS = (COL_SELF_BEFORE, COL_INCL_BEFORE, COL_CALLS_BEFORE)
 _AFTER_COLUMNS = (COL_SELF_AFTER, COL_INCL_AFTER, COL_CALLS_AFTER)
-_TIME_COLUMNS = (COL_SELF_BEFORE, COL_SELF_AFTER, COL_INCL_BEFORE, COL_INCL_AFTER)
 
 
-class DiffTableModel(QAbstractTableModel):
+def _absent(row: DiffRow, column: int) -> bool:
+    """The cell is about the run the function is missing from."""
+    return (row.status == ADDED and column in _BEFORE_COLUMNS) or \
+        (row.status == VANISHED and column in _AFTER_COLUMNS)
+
+
+def _ratio_key(_model, row: DiffRow) -> float:
+    # Sorts added functions above every slowdown and vanished ones below speedups.
+    if row.status == ADDED:
+        return math.inf
+    if row.status == VANISHED:
+        return -1.0
+    return row.ratio if row.ratio is not None else math.inf
+
+
+def _ratio_text(_model, row: DiffRow) -> str:
+    if row.status == ADDED:
+        return _("new")
+    if row.status == VANISHED:
+        return _("gone")
+    return "\u2014" if row.ratio is None else f"\u00d7{row.ratio:.2f}"
+
+
+def _change_colour(change: int) -> Optional[QColor]:
+    return _SLOWER if change > 0 else _FASTER if change < 0 else None
+
+
+def _italic_unless_changed(_model, row: DiffRow) -> Optional[QFont]:
+    if row.status == CHANGED:
+        return None
+    font = QFont()
+    font.setItalic(True)
+    return font
+
+
+def _name_tooltip(_model, row: DiffRow) -> str:
+    return f"{row.name}\n{row.file}"
+
+
+def _number(column: int, header: str, attribute: str, text: Callable[[Any], str],
+            foreground=None, font=None) -> Column:
+    """A numeric column showing ``row.<attribute>``; an em dash (in grey) for the run the
+    function is missing from."""
+    get = attrgetter(attribute)
+
+    def grey_if_absent(_model, row: DiffRow):
+        return QColor(150, 150, 150) if _absent(row, column) else None
+
+    return Column(header, lambda _m, row: "\u2014" if _absent(row, column) else text(get(row)),
+                  sort_key=lambda _m, row: get(row), numeric=True,
+                  foreground=foreground or grey_if_absent, font=font)
+
+
+def _signed_ns(value: int) -> str:
+    return ("+" if value > 0 else "") + format_ns(value)
+
+
+#: The columns, in COL_* order.
+COLUMNS = (
+    Column(_("Function"), lambda _m, row: row.name, cell_tooltip=_name_tooltip),
+    Column(_("Location"), lambda _m, row: row.location, cell_tooltip=_name_tooltip),
+    Column(_("Status"), lambda _m, row: _STATUS_TEXT[row.status],
+           sort_key=lambda _m, row: row.status, font=_italic_unless_changed,
+           foreground=lambda _m, row: {ADDED: QColor(30, 90, 200),
+                                       VANISHED: QColor(120, 120, 120)}.get(row.status)),
+    _number(COL_SELF_BEFORE, _("Self before"), "self_before", format_ns),
+    _number(COL_SELF_AFTER, _("Self after"), "self_after", format_ns),
+    _number(COL_CHANGE, _("Self change"), "change", _signed_ns,
+            foreground=lambda _m, row: _change_colour(row.change),
+            font=_italic_unless_changed),
+    Column(_("Ratio"), _ratio_text, sort_key=_ratio_key, numeric=True,
+           foreground=lambda _m, row: _change_colour(row.change)),
+    _number(COL_INCL_BEFORE, _("Incl. before"), "inclusive_before", format_ns),
+    _number(COL_INCL_AFTER, _("Incl. after"), "inclusive_after", format_ns),
+    _number(COL_INCL_CHANGE, _("Incl. change"), "inclusive_change", _signed_ns,
+            foreground=lambda _m, row: _change_colour(row.inclusive_change)),
+    _number(COL_CALLS_BEFORE, _("Calls before"), "calls_before", "{:,}".format),
+    _number(COL_CALLS_AFTER, _("Calls after"), "calls_after", "{:,}".format),
+)
+
+
+class DiffTableModel(ColumnModelMixin, QAbstractTableModel):
     """Rows of a comparison, one per function."""
 
-    HEADERS = (_("Function"), _("Location"), _("Status"), _("Self before"), _("Self after"),
-               _("Self change"), _("Ratio"), _("Incl. before"), _("Incl. after"),
-               _("Incl. change"), _("Calls before"), _("Calls after"))
+    columns = COLUMNS
+    row_roles = {Role.DIFF_ROW: lambda _m, row: row}
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._rows: List[DiffRow] = []
+
+    def row_object(self, index: QModelIndex) -> DiffRow:
+        return self._rows[index.row()]
 
     def set_rows(self, rows: Sequence[DiffRow]) -> None:
         self.beginResetModel()
@@ -62,93 +140,6 @@ class DiffTableModel(QAbstractTableModel):
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal:
-            if role == Qt.DisplayRole:
-                return self.HEADERS[section]
-            if role == Qt.TextAlignmentRole and section > COL_STATUS:
-                return int(Qt.AlignRight | Qt.AlignVCenter)
-        return None
-
-    @staticmethod
-    def _raw(row: DiffRow, column: int):
-        if column == COL_FUNCTION:
-            return row.name
-        if column == COL_LOCATION:
-            return row.location
-        if column == COL_STATUS:
-            return row.status
-        if column == COL_RATIO:
-            # Sorts added functions above every slowdown and vanished ones below speedups.
-            if row.status == ADDED:
-                return math.inf
-            if row.status == VANISHED:
-                return -1.0
-            return row.ratio if row.ratio is not None else math.inf
-        return {
-            COL_SELF_BEFORE: row.self_before, COL_SELF_AFTER: row.self_after,
-            COL_CHANGE: row.change, COL_INCL_BEFORE: row.inclusive_before,
-            COL_INCL_AFTER: row.inclusive_after, COL_INCL_CHANGE: row.inclusive_change,
-            COL_CALLS_BEFORE: row.calls_before, COL_CALLS_AFTER: row.calls_after,
-        }[column]
-
-    def _text(self, row: DiffRow, column: int) -> str:
-        if (row.status == ADDED and column in _BEFORE_COLUMNS) or \
-                (row.status == VANISHED and column in _AFTER_COLUMNS):
-            return "\u2014"
-        if column == COL_STATUS:
-            return _STATUS_TEXT[row.status]
-        if column == COL_RATIO:
-            if row.status == ADDED:
-                return _("new")
-            if row.status == VANISHED:
-                return _("gone")
-            return "\u2014" if row.ratio is None else f"\u00d7{row.ratio:.2f}"
-        value = self._raw(row, column)
-        if column in _TIME_COLUMNS:
-            return format_ns(value)
-        if column in (COL_CHANGE, COL_INCL_CHANGE):
-            return ("+" if value > 0 else "") + format_ns(value)
-        if column in (COL_CALLS_BEFORE, COL_CALLS_AFTER):
-            return f"{value:,}"
-        return str(value)
-
-    def data(self, index: QModelIndex, role=Qt.DisplayRole):
-        if not index.isValid():
-            return None
-        row, column = self._rows[index.row()], index.column()
-        if role == Qt.DisplayRole:
-            return self._text(row, column)
-        if role == SORT_ROLE:
-            return self._raw(row, column)
-        if role == ROW_ROLE:
-            return row
-        if role == Qt.TextAlignmentRole and column > COL_STATUS:
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        if role == Qt.ForegroundRole:
-            if column == COL_STATUS:
-                return {ADDED: QColor(30, 90, 200), VANISHED: QColor(120, 120, 120)}.get(
-                    row.status)
-            if column in (COL_CHANGE, COL_INCL_CHANGE, COL_RATIO):
-                change = row.change if column != COL_INCL_CHANGE else row.inclusive_change
-                if change > 0:
-                    return _SLOWER
-                if change < 0:
-                    return _FASTER
-            if (row.status == ADDED and column in _BEFORE_COLUMNS) or \
-                    (row.status == VANISHED and column in _AFTER_COLUMNS):
-                return QColor(150, 150, 150)
-        if role == Qt.FontRole and column in (COL_STATUS, COL_CHANGE) and row.status != CHANGED:
-            font = QFont()
-            font.setItalic(True)
-            return font
-        if role == Qt.ToolTipRole and column in (COL_FUNCTION, COL_LOCATION):
-            return f"{row.name}\n{row.file}"
-        return None
 
 
 class CompareView(QWidget):
@@ -165,7 +156,7 @@ class CompareView(QWidget):
         self.model = DiffTableModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setSortRole(Role.SORT)
         self.proxy.setFilterKeyColumn(COL_FUNCTION)
         self.proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
 
@@ -256,10 +247,10 @@ class CompareView(QWidget):
 
     def visible_rows(self) -> List[DiffRow]:
         """Rows in the order shown (sorted and filtered)."""
-        return [self.proxy.data(self.proxy.index(r, 0), ROW_ROLE)
+        return [self.proxy.data(self.proxy.index(r, 0), Role.DIFF_ROW)
                 for r in range(self.proxy.rowCount())]
 
     def _activated(self, index) -> None:
-        row = self.proxy.data(index.sibling(index.row(), 0), ROW_ROLE)
+        row = self.proxy.data(index.sibling(index.row(), 0), Role.DIFF_ROW)
         if row is not None and row.location != "built-in":
             self.location_activated.emit(row.file, row.line)

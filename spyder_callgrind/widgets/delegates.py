@@ -6,11 +6,11 @@ from qtpy.QtCore import QRect, Qt
 from qtpy.QtGui import QColor, QPalette
 from qtpy.QtWidgets import QStyle, QStyledItemDelegate
 
-from spyder_callgrind.widgets.calltable import HEAT_ROLE
+from spyder_callgrind.widgets.columns import Role
 
 
 class HeatBarDelegate(QStyledItemDelegate):
-    """Draws a bar behind a time cell, as long as the cell's share (``HEAT_ROLE``).
+    """Draws a bar behind a time cell, as long as the cell's share (:attr:`Role.HEAT`).
 
     The bar is the palette's highlight colour made translucent, so the text on it keeps the
     contrast of the theme in light and dark palettes alike. Selected cells get no bar: the
@@ -20,7 +20,7 @@ class HeatBarDelegate(QStyledItemDelegate):
     ALPHA = 70
 
     def paint(self, painter, option, index):
-        fraction = index.data(HEAT_ROLE)
+        fraction = index.data(Role.HEAT)
         if fraction and not option.state & QStyle.State_Selected:
             color = QColor(option.palette.color(QPalette.Highlight))
             color.setAlpha(self.ALPHA)

@@ -2,7 +2,7 @@
 
 One :class:`EdgeTableModel` shows either the callers or the callees of the function chosen in
 the call table. A function has few edges, so rows are kept as a small list; sorting is still
-done by the model on raw numbers (the ``SORT_ROLE`` values), like the call table.
+done by the model on raw numbers (the :attr:`Role.SORT` values), like the call table.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from typing import List, Optional, Tuple
 
 from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt
 
-from spyder_callgrind.engine.model import Edge, ProfileData, display_location
-from spyder_callgrind.widgets.calltable import (
-    FUNCTION_INDEX_ROLE, HEAT_ROLE, SORT_ROLE, format_calls, format_ns, format_percent,
-    location_tooltip)
+from spyder_callgrind.engine.model import (
+    Edge, Function, ProfileData, display_location, format_ns)
+from spyder_callgrind.widgets.calltable import format_calls, format_percent, location_tooltip
+from spyder_callgrind.widgets.columns import (
+    NOT_MEASURED, Column, ColumnModelMixin, Role, counts_measured, not_measured_tooltip)
 from spyder_callgrind.widgets.i18n import _
 
 MODE_CALLERS = "callers"
@@ -29,10 +30,55 @@ EDGE_SELF = 4
 EDGE_PERCENT = 5
 EDGE_COLUMN_COUNT = 6
 
-NUMERIC_EDGE_COLUMNS = frozenset((EDGE_CALLS, EDGE_TIME, EDGE_SELF, EDGE_PERCENT))
+# A row object is (index of the function at the other end, edge); ``m`` is the model.
 
 
-class EdgeTableModel(QAbstractTableModel):
+def _other(m: "EdgeTableModel", row: Tuple[int, Edge]) -> Function:
+    return m.profile().functions[row[0]]
+
+
+def _location_key(m: "EdgeTableModel", row: Tuple[int, Edge]):
+    f = _other(m, row)
+    return ("", 0) if f.is_builtin else (os.path.basename(f.file).lower(), f.line)
+
+
+def _calls_text(m: "EdgeTableModel", row: Tuple[int, Edge]) -> str:
+    edge = row[1]
+    return format_calls(edge.primitive_calls, edge.total_calls) if m.counts_measured \
+        else NOT_MEASURED
+
+
+def _columns(mode: str) -> Tuple[Column, ...]:
+    return (
+        Column(_("Function"), lambda m, row: _other(m, row).name,
+               _("The caller") if mode == MODE_CALLERS else _("The callee"),
+               sort_key=lambda m, row: _other(m, row).name.lower(),
+               cell_tooltip=lambda m, row: f"{_other(m, row).name}\n"
+                                           f"{location_tooltip(_other(m, row))}"),
+        Column(_("File:line"), lambda m, row: display_location(_other(m, row)),
+               sort_key=_location_key,
+               cell_tooltip=lambda m, row: location_tooltip(_other(m, row))),
+        Column(_("Calls"), _calls_text,
+               _("Calls along this edge (primitive/total when some were recursive)"),
+               sort_key=lambda m, row: row[1].total_calls if m.counts_measured else 0,
+               numeric=True,
+               cell_tooltip=lambda m, _row: None if m.counts_measured
+               else not_measured_tooltip()),
+        Column(_("Time"), lambda _m, row: format_ns(row[1].inclusive_ns),
+               _("Inclusive time of the callee along this edge"),
+               sort_key=lambda _m, row: row[1].inclusive_ns, numeric=True,
+               heat=lambda m, row: min(1.0, m.percent(row[1]) / 100.0)),
+        Column(_("Self"), lambda _m, row: format_ns(row[1].self_ns),
+               _("The callee's own time along this edge"),
+               sort_key=lambda _m, row: row[1].self_ns, numeric=True),
+        Column(_("% of function"), lambda m, row: format_percent(m.percent(row[1])),
+               _("Time as a share of the chosen function's inclusive time"),
+               sort_key=lambda m, row: m.percent(row[1]), numeric=True,
+               heat=lambda m, row: min(1.0, m.percent(row[1]) / 100.0)),
+    )
+
+
+class EdgeTableModel(ColumnModelMixin, QAbstractTableModel):
     """Callers or callees (``mode``) of one function of a profile.
 
     Each row is one edge; its function is the *other* end (the caller in "callers" mode, the
@@ -41,25 +87,24 @@ class EdgeTableModel(QAbstractTableModel):
     inclusive time.
     """
 
+    row_roles = {Role.FUNCTION_INDEX: lambda _m, row: row[0]}
+
     def __init__(self, mode: str = MODE_CALLEES, parent=None):
         super().__init__(parent)
         if mode not in (MODE_CALLERS, MODE_CALLEES):
             raise ValueError(f"mode must be {MODE_CALLERS!r} or {MODE_CALLEES!r}, not {mode!r}")
         self._mode = mode
-        self._titles = [_("Function"), _("File:line"), _("Calls"), _("Time"),
-                        _("Self"), _("% of function")]
-        self._header_tips = [
-            _("The caller") if mode == MODE_CALLERS else _("The callee"), "",
-            _("Calls along this edge (primitive/total when some were recursive)"),
-            _("Inclusive time of the callee along this edge"),
-            _("The callee's own time along this edge"),
-            _("Time as a share of the chosen function's inclusive time")]
+        self.columns = _columns(mode)
         self._data = ProfileData([], [])
+        self.counts_measured = True
         self._function: Optional[int] = None
         self._rows: List[Tuple[int, Edge]] = []
         self._base_ns = 0
         self._sort_column = EDGE_TIME
         self._sort_order = Qt.DescendingOrder
+
+    def row_object(self, index: QModelIndex) -> Tuple[int, Edge]:
+        return self._rows[index.row()]
 
     @property
     def mode(self) -> str:
@@ -71,6 +116,7 @@ class EdgeTableModel(QAbstractTableModel):
         """Use ``data`` and show the edges of ``function_index`` (None: empty table)."""
         self.beginResetModel()
         self._data = data or ProfileData([], [])
+        self.counts_measured = counts_measured(self._data)
         self._load(function_index)
         self.endResetModel()
 
@@ -97,8 +143,9 @@ class EdgeTableModel(QAbstractTableModel):
             self._rows = [(e.caller, e) for e in self._data.callers_of(function_index)]
         else:
             self._rows = [(e.callee, e) for e in self._data.callees_of(function_index)]
-        self._rows.sort(key=lambda row: self._sort_value(row, self._sort_column),
-                        reverse=self._sort_order == Qt.DescendingOrder)
+        if 0 <= self._sort_column < EDGE_COLUMN_COUNT:
+            self._rows.sort(key=lambda row: self._sort_value(row, self._sort_column),
+                            reverse=self._sort_order == Qt.DescendingOrder)
 
     # -- rows --------------------------------------------------------------------------
     def function_at(self, row: int) -> int:
@@ -115,94 +162,17 @@ class EdgeTableModel(QAbstractTableModel):
                 return row
         return -1
 
-    # -- Qt model interface --------------------------------------------------------------
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else EDGE_COLUMN_COUNT
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation != Qt.Horizontal:
-            return None
-        if role == Qt.DisplayRole:
-            return self._titles[section]
-        if role == Qt.ToolTipRole:
-            return self._header_tips[section] or None
-        if role == Qt.TextAlignmentRole:
-            return int((Qt.AlignRight if section in NUMERIC_EDGE_COLUMNS else Qt.AlignLeft)
-                       | Qt.AlignVCenter)
-        if role == Qt.InitialSortOrderRole:
-            return int(Qt.DescendingOrder if section in NUMERIC_EDGE_COLUMNS
-                       else Qt.AscendingOrder)
-        return None
-
-    def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid():
-            return None
-        other, edge = self._rows[index.row()]
-        f = self._data.functions[other]
-        column = index.column()
-        if role == Qt.DisplayRole:
-            if column == EDGE_FUNCTION:
-                return f.name
-            if column == EDGE_LOCATION:
-                return display_location(f)
-            if column == EDGE_CALLS:
-                return format_calls(edge.primitive_calls, edge.total_calls)
-            if column == EDGE_TIME:
-                return format_ns(edge.inclusive_ns)
-            if column == EDGE_SELF:
-                return format_ns(edge.self_ns)
-            if column == EDGE_PERCENT:
-                return format_percent(self._percent(edge))
-            return None
-        if role == SORT_ROLE:
-            return self._sort_value((other, edge), column)
-        if role == FUNCTION_INDEX_ROLE:
-            return other
-        if role == HEAT_ROLE:
-            if column in (EDGE_TIME, EDGE_PERCENT):
-                return min(1.0, self._percent(edge) / 100.0)
-            return None
-        if role == Qt.ToolTipRole:
-            if column == EDGE_FUNCTION:
-                return f"{f.name}\n{location_tooltip(f)}"
-            if column == EDGE_LOCATION:
-                return location_tooltip(f)
-            return None
-        if role == Qt.TextAlignmentRole:
-            return int((Qt.AlignRight if column in NUMERIC_EDGE_COLUMNS else Qt.AlignLeft)
-                       | Qt.AlignVCenter)
-        return None
-
-    def _percent(self, edge: Edge) -> float:
+    def percent(self, edge: Edge) -> float:
+        """The edge's time as a share of the chosen function's inclusive time (%)."""
         return 100.0 * edge.inclusive_ns / self._base_ns if self._base_ns else 0.0
 
     def _sort_value(self, row: Tuple[int, Edge], column: int):
-        other, edge = row
-        f = self._data.functions[other]
-        if column == EDGE_FUNCTION:
-            return f.name.lower()
-        if column == EDGE_LOCATION:
-            return ("", 0) if f.is_builtin else (os.path.basename(f.file).lower(), f.line)
-        if column == EDGE_CALLS:
-            return edge.total_calls
-        if column == EDGE_TIME:
-            return edge.inclusive_ns
-        if column == EDGE_SELF:
-            return edge.self_ns
-        if column == EDGE_PERCENT:
-            return self._percent(edge)
-        return 0
+        return self.columns[column].getters[Role.SORT](self, row)
 
     # -- sorting -------------------------------------------------------------------------
-    def sort_column(self) -> int:
-        return self._sort_column
-
-    def sort_order(self):
-        return self._sort_order
-
     def sort(self, column, order=Qt.AscendingOrder):
         """Sort edges by ``column``'s raw values, keeping selections."""
         self.layoutAboutToBeChanged.emit()

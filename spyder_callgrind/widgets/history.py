@@ -12,19 +12,12 @@ import os
 from datetime import datetime
 from typing import Dict, List, Optional, Sequence
 
-from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt
+from qtpy.QtCore import QAbstractTableModel, QModelIndex
 
 from spyder_callgrind.engine.records import (
     STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
-from spyder_callgrind.widgets.calltable import SORT_ROLE
+from spyder_callgrind.widgets.columns import Column, ColumnModelMixin, Role
 from spyder_callgrind.widgets.i18n import _
-
-#: The :class:`RunRecord` of a row (any column).
-RUN_ROLE = Qt.UserRole + 4
-#: The run id of a row (any column).
-RUN_ID_ROLE = Qt.UserRole + 5
-#: :func:`run_brief` of a row (any column).
-RUN_BRIEF_ROLE = Qt.UserRole + 7
 
 HISTORY_SCRIPT = 0
 HISTORY_STARTED = 1
@@ -33,7 +26,6 @@ HISTORY_STATUS = 3
 HISTORY_LABEL = 4
 #: The whole run in a few words (script, start, duration): the compact run picker's text.
 HISTORY_RUN = 5
-HISTORY_COLUMN_COUNT = 6
 
 
 #: Statuses of finished runs.
@@ -114,20 +106,73 @@ def _timestamp(run: RunRecord) -> float:
     return moment.timestamp() if moment else float("-inf")
 
 
-class RunHistoryModel(QAbstractTableModel):
+def _status_text(_model, run: RunRecord) -> str:
+    note = run.processes_note()
+    text = status_text(run.status)
+    return f"{text} ({note})" if note else text
+
+
+def _status_tooltip(_model, run: RunRecord) -> str:
+    parts = [status_text(run.status)]
+    if run.exit_code is not None:
+        parts.append(_("exit code {code}").format(code=run.exit_code))
+    if run.message:
+        parts.append(run.message)
+    if run.processes_note():
+        parts.append(run.processes_note())
+    for process in run.processes:
+        if not process.profiled:
+            parts.append(f"{process.role} (pid {process.pid}): "
+                         f"{process.note or _('not profiled')}")
+    return "\n".join(parts)
+
+
+def _command_line(_model, run: RunRecord) -> str:
+    return " ".join([run.script] + list(run.args))
+
+
+def _status_icon(model: "RunHistoryModel", run: RunRecord):
+    return model.icons.get(run.status)
+
+
+#: The columns, in HISTORY_* order.
+COLUMNS = (
+    Column(_("Script"),
+           lambda _m, run: run.origin or os.path.basename(run.script) or run.script,
+           sort_key=lambda _m, run: run.script, cell_tooltip=_command_line),
+    Column(_("Started"), lambda _m, run: format_started_short(run.started),
+           sort_key=lambda _m, run: _timestamp(run),
+           cell_tooltip=lambda _m, run: format_started(run.started)),
+    Column(_("Duration"), lambda _m, run: format_duration(run.duration),
+           sort_key=lambda _m, run: run.duration, numeric=True),
+    Column(_("Status"), _status_text, sort_key=lambda _m, run: run.status,
+           cell_tooltip=_status_tooltip, decoration=_status_icon),
+    Column(_("Label"), lambda _m, run: run.label),
+    Column(_("Run"), lambda _m, run: run_title(run), sort_key=lambda _m, run: _timestamp(run),
+           cell_tooltip=_command_line, decoration=_status_icon),
+)
+HISTORY_COLUMN_COUNT = len(COLUMNS)
+
+
+class RunHistoryModel(ColumnModelMixin, QAbstractTableModel):
     """Kept runs, newest first: Script, Started, Duration, Status, Label.
 
     ``icons`` optionally maps a status ("ok", "error", "stopped", "failed") to a QIcon shown
     in the Status column (the Spyder glue passes Spyder's icons).
     """
 
+    columns = COLUMNS
+    row_roles = {Role.RUN: lambda _m, run: run, Role.RUN_ID: lambda _m, run: run.id,
+                 Role.RUN_BRIEF: lambda _m, run: run_brief(run)}
+
     def __init__(self, runs: Sequence[RunRecord] = (), parent=None,
                  icons: Optional[Dict[str, object]] = None):
         super().__init__(parent)
-        self._titles = [_("Script"), _("Started"), _("Duration"), _("Status"), _("Label"),
-                        _("Run")]
-        self._icons = dict(icons or {})
+        self.icons = dict(icons or {})
         self._runs: List[RunRecord] = self._newest_first(runs)
+
+    def row_object(self, index: QModelIndex) -> RunRecord:
+        return self._runs[index.row()]
 
     @staticmethod
     def _newest_first(runs: Sequence[RunRecord]) -> List[RunRecord]:
@@ -193,69 +238,5 @@ class RunHistoryModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, 0),
                                   self.index(len(self._runs) - 1, HISTORY_COLUMN_COUNT - 1))
 
-    # -- Qt model interface --------------------------------------------------------------
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self._runs)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else HISTORY_COLUMN_COUNT
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
-            return self._titles[section]
-        return None
-
-    def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid():
-            return None
-        run = self._runs[index.row()]
-        column = index.column()
-        if role == Qt.DisplayRole:
-            if column == HISTORY_SCRIPT:
-                return run.origin or os.path.basename(run.script) or run.script
-            if column == HISTORY_STARTED:
-                return format_started_short(run.started)
-            if column == HISTORY_DURATION:
-                return format_duration(run.duration)
-            if column == HISTORY_STATUS:
-                note = run.processes_note()
-                text = status_text(run.status)
-                return f"{text} ({note})" if note else text
-            if column == HISTORY_LABEL:
-                return run.label
-            if column == HISTORY_RUN:
-                return run_title(run)
-            return None
-        if role == RUN_ROLE:
-            return run
-        if role == RUN_ID_ROLE:
-            return run.id
-        if role == RUN_BRIEF_ROLE:
-            return run_brief(run)
-        if role == SORT_ROLE:
-            return (run.script, _timestamp(run), run.duration, run.status,
-                    run.label, _timestamp(run))[column]
-        if role == Qt.ToolTipRole:
-            if column in (HISTORY_SCRIPT, HISTORY_RUN):
-                return " ".join([run.script] + list(run.args))
-            if column == HISTORY_STATUS:
-                parts = [status_text(run.status)]
-                if run.exit_code is not None:
-                    parts.append(_("exit code {code}").format(code=run.exit_code))
-                if run.message:
-                    parts.append(run.message)
-                if run.processes_note():
-                    parts.append(run.processes_note())
-                for process in run.processes:
-                    if not process.profiled:
-                        parts.append(f"{process.role} (pid {process.pid}): "
-                                     f"{process.note or _('not profiled')}")
-                return "\n".join(parts)
-            if column == HISTORY_STARTED:
-                return format_started(run.started)
-            return None
-        if role == Qt.DecorationRole and column in (HISTORY_STATUS, HISTORY_RUN):
-            return self._icons.get(run.status)
-        if role == Qt.TextAlignmentRole and column == HISTORY_DURATION:
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        return None

@@ -17,14 +17,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from qtpy.QtCore import (
     QAbstractTableModel, QCoreApplication, QElapsedTimer, QItemSelectionModel, QModelIndex,
-    Qt, Signal)
+    Signal)
 from qtpy.QtGui import QFontDatabase
 from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from spyder_callgrind.engine import samples as sampling
 from spyder_callgrind.engine.model import FuncKey, format_ns
 from spyder_callgrind.engine.recording import load_run_samples
-from spyder_callgrind.widgets.calltable import HEAT_ROLE
+from spyder_callgrind.widgets.columns import Column, ColumnModelMixin
 from spyder_callgrind.widgets.delegates import HeatBarDelegate
 from spyder_callgrind.widgets.i18n import _
 from spyder_callgrind.widgets.runpicker import ElidedLabel
@@ -32,13 +32,41 @@ from spyder_callgrind.widgets.runpicker import ElidedLabel
 LINE, OWN, INCLUSIVE, SOURCE = range(4)
 
 
-class LinesModel(QAbstractTableModel):
+def _share(model: "LinesModel", ns: int) -> float:
+    return ns / model.total if model.total else 0.0
+
+
+def _percent(model: "LinesModel", ns: int) -> str:
+    return f"{100 * _share(model, ns):.1f}%" if ns else ""
+
+
+def _time_tip(model: "LinesModel", ns: int) -> Optional[str]:
+    return _("{time} of {total}").format(time=format_ns(ns), total=format_ns(model.total)) \
+        if ns else None
+
+
+def _source(model: "LinesModel", row: sampling.LineRow) -> str:
+    """The line without the function's own indentation (a method starts far right)."""
+    text = row.text.expandtabs(4)
+    return text[model.indent:] if not text[:model.indent].strip() else text
+
+
+class LinesModel(ColumnModelMixin, QAbstractTableModel):
     """Rows of :class:`spyder_callgrind.engine.samples.LineRow`, shares of ``total``."""
 
-    HEADERS = {LINE: _("Line"), OWN: _("Own"), INCLUSIVE: _("Incl."), SOURCE: _("Source")}
-    TIPS = {OWN: _("Share of the function's sampled time spent on this line itself"),
-            INCLUSIVE: _("Share of the function's sampled time spent on this line or in "
-                         "what it called")}
+    columns = (
+        Column(_("Line"), lambda m, r: str(r.number), numeric=True),
+        Column(_("Own"), lambda m, r: _percent(m, r.own), numeric=True,
+               tooltip=_("Share of the function's sampled time spent on this line itself"),
+               heat=lambda m, r: _share(m, r.own) or None,
+               cell_tooltip=lambda m, r: _time_tip(m, r.own)),
+        Column(_("Incl."), lambda m, r: _percent(m, r.inclusive), numeric=True,
+               tooltip=_("Share of the function's sampled time spent on this line or in "
+                         "what it called"),
+               heat=lambda m, r: _share(m, r.inclusive) or None,
+               cell_tooltip=lambda m, r: _time_tip(m, r.inclusive)),
+        Column(_("Source"), _source),
+    )
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -50,7 +78,6 @@ class LinesModel(QAbstractTableModel):
         self.beginResetModel()
         self.rows = list(rows)
         self.total = total
-        # shown without the function's own indentation (a method's source starts far right)
         first = self.rows[0].text.expandtabs(4) if self.rows else ""
         self.indent = len(first) - len(first.lstrip())
         self.endResetModel()
@@ -58,42 +85,8 @@ class LinesModel(QAbstractTableModel):
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt's name)
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt's name)
-        return 0 if parent.isValid() else 4
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
-        if orientation != Qt.Horizontal:
-            return None
-        if role == Qt.DisplayRole:
-            return self.HEADERS.get(section)
-        if role == Qt.ToolTipRole:
-            return self.TIPS.get(section)
-        return None
-
-    def _share(self, ns: int) -> float:
-        return ns / self.total if self.total else 0.0
-
-    def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        column = index.column()
-        ns = row.own if column == OWN else row.inclusive if column == INCLUSIVE else None
-        if role == Qt.DisplayRole:
-            if column == LINE:
-                return str(row.number)
-            if column == SOURCE:
-                text = row.text.expandtabs(4)
-                return text[self.indent:] if not text[:self.indent].strip() else text
-            return f"{100 * self._share(ns):.1f}%" if ns else ""
-        if role == HEAT_ROLE and ns:
-            return self._share(ns)
-        if role == Qt.ToolTipRole and ns:
-            return _("{time} of {total}").format(time=format_ns(ns),
-                                                  total=format_ns(self.total))
-        if role == Qt.TextAlignmentRole and column != SOURCE:
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        return None
+    def row_object(self, index):
+        return self.rows[index.row()]
 
 
 class LinesView(QWidget):

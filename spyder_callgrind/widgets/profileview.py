@@ -30,8 +30,9 @@ from qtpy.QtWidgets import (
 from spyder_callgrind.engine.model import BUILTIN_FILE, ProfileData, format_ns
 from spyder_callgrind.widgets.calltable import (
     COL_CALLS, COL_FUNCTION, COL_INCLUSIVE, COL_INCLUSIVE_PERCENT, COL_LOCATION,
-    COL_PER_CALL, COL_SELF, COL_SELF_PERCENT, COLUMN_COUNT, FUNCTION_INDEX_ROLE,
-    CallTableModel, CallTableProxy, column_titles, format_calls, per_call_ns)
+    COL_PER_CALL, COL_SELF, COL_SELF_PERCENT, COLUMN_COUNT, COLUMNS, CallTableModel,
+    format_calls, per_call_ns)
+from spyder_callgrind.widgets.columns import Role
 from spyder_callgrind.widgets.edges import (
     EDGE_CALLS, EDGE_FUNCTION, EDGE_LOCATION, EDGE_PERCENT, EDGE_SELF, EDGE_TIME,
     MODE_CALLEES, MODE_CALLERS, EdgeTableModel)
@@ -165,8 +166,7 @@ class ProfileView(QWidget):
     eof_requested = Signal()
 
     def __init__(self, parent=None, *, stdlib_dirs: Optional[Sequence[str]] = None,
-                 builtins_icon=None, stdlib_icon=None, site_icon=None, search_icon=None,
-                 filter_icon=None, edges_icon=None, waiting_icon=None):
+                 search_icon=None, filter_icon=None, edges_icon=None, waiting_icon=None):
         super().__init__(parent)
         self._merged = ProfileData([], [])
         self._processes: List[ProcessEntry] = []
@@ -177,13 +177,11 @@ class ProfileView(QWidget):
         self._hidden_columns: set = set()   # columns the user hid (header menu)
         self._partial_stream: Optional[str] = None  # stream of an unfinished output line
 
-        self.model = CallTableModel(parent=self)
+        self.model = CallTableModel(parent=self, stdlib_dirs=stdlib_dirs)
         # Icons drawn here take the palette's colours; a theme that styles widgets with a
         # style sheet (Spyder's) passes its own icons instead.
-        self.model.set_waiting_icon(waiting_icon or painted_waiting_icon(
-            self.palette().color(QPalette.Text)))
-        self.proxy = CallTableProxy(self, stdlib_dirs=stdlib_dirs)
-        self.proxy.setSourceModel(self.model)
+        self.model.waiting_icon = waiting_icon or painted_waiting_icon(
+            self.palette().color(QPalette.Text))
         self.callers_model = EdgeTableModel(MODE_CALLERS, self)
         self.callees_model = EdgeTableModel(MODE_CALLEES, self)
 
@@ -203,16 +201,15 @@ class ProfileView(QWidget):
         self.search_edit.returnPressed.connect(self._apply_search)
 
         self.builtins_toggle = self._make_toggle(
-            _("Hide built-ins"), _("Hide functions written in C (built-ins)"), builtins_icon)
+            _("Hide built-ins"), _("Hide functions written in C (built-ins)"))
         self.stdlib_toggle = self._make_toggle(
-            _("Hide standard library"), _("Hide functions of Python's standard library"),
-            stdlib_icon)
+            _("Hide standard library"), _("Hide functions of Python's standard library"))
         self.site_toggle = self._make_toggle(
-            _("Hide site-packages"), _("Hide functions of installed packages"), site_icon)
+            _("Hide site-packages"), _("Hide functions of installed packages"))
         self.waiting_toggle = self._make_toggle(
             _("Hide waiting"), _("Hide functions that wait (locks, sleep, select, "
                                  "pipes, sockets, queues, joins): with cProfile's wall "
-                                 "clock their waiting counts as their time"), None)
+                                 "clock their waiting counts as their time"))
         self.waiting_toggle.toggled.disconnect(self._on_toggle)
         self.waiting_toggle.toggled.connect(self._on_waiting_toggle)
         self._toggles = (self.builtins_toggle, self.stdlib_toggle, self.site_toggle,
@@ -279,7 +276,7 @@ class ProfileView(QWidget):
         self._search_layout = top
 
         # -- tables ---------------------------------------------------------------------
-        self.table = self._make_table(self.proxy)
+        self.table = self._make_table(self.model)
         # The delegates belong to the view (kept in a list too): their tables hold only
         # pointers to them.
         heat = HeatBarDelegate(self)
@@ -295,7 +292,7 @@ class ProfileView(QWidget):
         header.customContextMenuRequested.connect(self._header_menu)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
-        self.proxy.modelReset.connect(self._restore_selection)
+        self.model.modelReset.connect(self._restore_selection)
         self.table.viewport().installEventFilter(self)
 
         self.callers_view = self._make_table(self.callers_model)
@@ -393,14 +390,11 @@ class ProfileView(QWidget):
         self._update_layout()
 
     # -- building ------------------------------------------------------------------------
-    def _make_toggle(self, text: str, tip: str, icon) -> QToolButton:
+    def _make_toggle(self, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)
         button.setText(text)
         button.setToolTip(tip)
         button.setCheckable(True)
-        if icon is not None:
-            button.setIcon(icon)
-            button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         button.toggled.connect(self._on_toggle)
         return button
 
@@ -516,9 +510,8 @@ class ProfileView(QWidget):
 
     def _header_menu(self, pos) -> None:
         menu = QMenu(self)
-        titles = column_titles()
         for column in range(1, COLUMN_COUNT):
-            action = menu.addAction(titles[column])
+            action = menu.addAction(COLUMNS[column].header)
             action.setCheckable(True)
             action.setChecked(column not in self._hidden_columns)
             action.toggled.connect(
@@ -728,13 +721,14 @@ class ProfileView(QWidget):
         toggles = (self.builtins_toggle, self.stdlib_toggle, self.site_toggle)
         for toggle, hide in zip(toggles, (hide_builtins, hide_stdlib, hide_site)):
             self._set_quietly(toggle, hide)
-        self.proxy.set_filters(hide_builtins, hide_stdlib, hide_site)
+        self.model.update_filter(hide_builtins=hide_builtins, hide_stdlib=hide_stdlib,
+                                 hide_site=hide_site)
         self._update_filter_button()
 
     def set_hide_waiting(self, hide: bool) -> None:
         """Set the "Hide waiting" toggle (without emitting ``waiting_filter_changed``)."""
         self._set_quietly(self.waiting_toggle, hide)
-        self.proxy.set_hide_waiting(hide)
+        self.model.update_filter(hide_waiting=hide)
         self._update_filter_button()
 
     def _set_quietly(self, toggle: QToolButton, checked: bool) -> None:
@@ -747,11 +741,11 @@ class ProfileView(QWidget):
         action.blockSignals(False)
 
     def filters(self) -> Tuple[bool, bool, bool]:
-        return self.proxy.filters()
+        return self.model.row_filter.filters()
 
     def set_stdlib_dirs(self, dirs: Sequence[str]) -> None:
         """Standard library folders of the interpreter that ran the script."""
-        self.proxy.set_stdlib_dirs(tuple(dirs))
+        self.model.update_filter(stdlib_dirs=dirs)
 
     def set_search_text(self, text: str) -> None:
         """Put ``text`` in the search field and filter at once."""
@@ -760,17 +754,18 @@ class ProfileView(QWidget):
 
     def _apply_search(self) -> None:
         self._search_timer.stop()
-        self.proxy.set_search_text(self.search_edit.text())
+        self.model.update_filter(search=self.search_edit.text())
 
     def _on_toggle(self, _checked: bool) -> None:
         state = (self.builtins_toggle.isChecked(), self.stdlib_toggle.isChecked(),
                  self.site_toggle.isChecked())
-        self.proxy.set_filters(*state)
+        self.model.update_filter(hide_builtins=state[0], hide_stdlib=state[1],
+                                 hide_site=state[2])
         self._update_filter_button()
         self.filters_changed.emit(*state)
 
     def _on_waiting_toggle(self, checked: bool) -> None:
-        self.proxy.set_hide_waiting(checked)
+        self.model.update_filter(hide_waiting=checked)
         self._update_filter_button()
         self.waiting_filter_changed.emit(bool(checked))
 
@@ -786,18 +781,18 @@ class ProfileView(QWidget):
             return
         self._current = function_index
         row = self.model.row_of(function_index)
-        if row < 0 and self.proxy.search_text():
+        if row < 0 and self.model.row_filter.search:
             self.search_edit.blockSignals(True)
             self.search_edit.clear()
             self.search_edit.blockSignals(False)
-            self.proxy.set_search_text("")
+            self.model.update_filter(search="")
             row = self.model.row_of(function_index)
         if row >= 0:
             self._select_row(row)
         self._show_edges()
 
     def _select_row(self, row: int) -> None:
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        index = self.model.index(row, 0)
         self.table.selectionModel().setCurrentIndex(
             index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
         self.table.scrollTo(index)
@@ -815,7 +810,7 @@ class ProfileView(QWidget):
     def _on_current_row(self, current, _previous) -> None:
         if not current.isValid():
             return  # a reset is under way; _restore_selection follows
-        function_index = current.data(FUNCTION_INDEX_ROLE)
+        function_index = current.data(Role.FUNCTION_INDEX)
         if function_index is not None and function_index != self._current:
             self._current = int(function_index)
             self._show_edges()
@@ -847,10 +842,10 @@ class ProfileView(QWidget):
             self.jump_to_source.emit(function.file, function.line)
 
     def _on_table_double_clicked(self, index) -> None:
-        self._jump_to(index.data(FUNCTION_INDEX_ROLE))
+        self._jump_to(index.data(Role.FUNCTION_INDEX))
 
     def _on_edge_double_clicked(self, index) -> None:
-        function_index = index.data(FUNCTION_INDEX_ROLE)
+        function_index = index.data(Role.FUNCTION_INDEX)
         self._jump_to(function_index)
         self.select_function(function_index)
 
@@ -875,9 +870,9 @@ class ProfileView(QWidget):
                 index = watched.currentIndex()
                 if index.isValid():
                     if watched is self.table:
-                        self._jump_to(index.data(FUNCTION_INDEX_ROLE))
+                        self._jump_to(index.data(Role.FUNCTION_INDEX))
                     else:
-                        self.select_function(index.data(FUNCTION_INDEX_ROLE))
+                        self.select_function(index.data(Role.FUNCTION_INDEX))
                     return True
         return super().eventFilter(watched, event)
 

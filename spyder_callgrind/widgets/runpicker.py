@@ -20,8 +20,9 @@ from qtpy.QtWidgets import (
 
 from spyder_callgrind.engine.interpreters import cached_paths, interpreter_paths
 from spyder_callgrind.engine.records import STATUS_OK, RunRecord
+from spyder_callgrind.widgets.columns import Role
 from spyder_callgrind.widgets.history import (
-    HISTORY_RUN, RUN_BRIEF_ROLE, RunHistoryModel, format_duration, status_text)
+    HISTORY_RUN, RunHistoryModel, format_duration, status_text)
 from spyder_callgrind.widgets.i18n import _
 
 #: A combo box's frame, padding and arrow beside its text and icon (px).
@@ -187,7 +188,7 @@ class RunBox(QComboBox):
     time included."""
 
     def brief_text(self) -> str:
-        brief = self.itemData(self.currentIndex(), RUN_BRIEF_ROLE) \
+        brief = self.itemData(self.currentIndex(), Role.RUN_BRIEF) \
             if self.currentIndex() >= 0 else None
         return brief or self.currentText()
 

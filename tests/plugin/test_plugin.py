@@ -325,9 +325,9 @@ def test_runs_use_the_consoles_interpreter(main_window, plugin, store_dir, tmp_p
     # "Hide standard library" judges files by that interpreter's standard library.
     widget = plugin.get_widget()
     qtbot.waitUntil(lambda: widget.current_id == record["id"], timeout=30000)
-    qtbot.waitUntil(lambda: any("3.12" in d for d in widget.view.proxy.stdlib_dirs()),
+    qtbot.waitUntil(lambda: any("3.12" in d for d in widget.view.model.row_filter.stdlib_dirs),
                     timeout=30000)
-    assert not any("3.11" in d for d in widget.view.proxy.stdlib_dirs())
+    assert not any("3.11" in d for d in widget.view.model.row_filter.stdlib_dirs)
 
 
 def test_pool_run_shows_every_process_in_the_pane(main_window, plugin, store_dir, tmp_path,

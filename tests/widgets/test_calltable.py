@@ -1,4 +1,4 @@
-"""The call table model and its filter proxy, on real cProfile profiles."""
+"""The call table model (it sorts and filters itself), on real cProfile profiles."""
 
 import os
 
@@ -8,8 +8,9 @@ from qtpy.QtCore import Qt
 from spyder_callgrind.engine.model import BUILTIN_FILE, Function, ProfileData
 from spyder_callgrind.widgets.calltable import (
     COL_CALLS, COL_FUNCTION, COL_INCLUSIVE, COL_INCLUSIVE_PERCENT, COL_LOCATION, COL_PER_CALL,
-    COL_SELF, COL_SELF_PERCENT, COLUMN_COUNT, FUNCTION_INDEX_ROLE, SORT_ROLE, CallTableModel,
-    CallTableProxy, default_stdlib_dirs, format_calls, format_ns)
+    COL_SELF, COL_SELF_PERCENT, COLUMN_COUNT, CallTableModel, default_stdlib_dirs,
+    format_calls, format_ns)
+from spyder_callgrind.widgets.columns import Role
 from tests.widgets.conftest import column_values, find_function
 
 UNIT_RANK = {"ns": 0, "µs": 1, "ms": 2, "s": 3}
@@ -18,24 +19,22 @@ UNIT_RANK = {"ns": 0, "µs": 1, "ms": 2, "s": 3}
 @pytest.fixture
 def table(qtbot, main_profile):
     model = CallTableModel()
-    proxy = CallTableProxy()
-    proxy.setSourceModel(model)
     model.set_profile(main_profile.data)
-    return model, proxy
+    return model
 
 
-def shown_functions(proxy):
-    return [proxy.index(row, 0).data(FUNCTION_INDEX_ROLE) for row in range(proxy.rowCount())]
+def shown_functions(model):
+    return [model.index(row, 0).data(Role.FUNCTION_INDEX) for row in range(model.rowCount())]
 
 
 def test_one_row_per_pstats_function(table, main_profile):
-    model, proxy = table
-    assert proxy.rowCount() == model.rowCount() == len(main_profile.stats)
-    assert sorted(shown_functions(proxy)) == list(range(len(main_profile.data.functions)))
+    model = table
+    assert model.rowCount() == model.rowCount() == len(main_profile.stats)
+    assert sorted(shown_functions(model)) == list(range(len(main_profile.data.functions)))
 
 
 def test_cells_match_pstats(table, main_profile):
-    model, proxy = table
+    model = table
     data = main_profile.data
     fib = find_function(data, "fib", main_profile.script)
     cc, nc, tt, ct, _callers = main_profile.stats[(main_profile.script, 8, "fib")]
@@ -46,20 +45,20 @@ def test_cells_match_pstats(table, main_profile):
     assert cell(COL_LOCATION, Qt.ToolTipRole) == f"{main_profile.script}:8"
     assert (cc, nc) == (2, 50)
     assert cell(COL_CALLS) == "2/50"
-    assert cell(COL_CALLS, SORT_ROLE) == 50
-    assert cell(COL_SELF, SORT_ROLE) == round(tt * 1e9)
-    assert cell(COL_INCLUSIVE, SORT_ROLE) == round(ct * 1e9)
+    assert cell(COL_CALLS, Role.SORT) == 50
+    assert cell(COL_SELF, Role.SORT) == round(tt * 1e9)
+    assert cell(COL_INCLUSIVE, Role.SORT) == round(ct * 1e9)
     assert cell(COL_SELF) == format_ns(round(tt * 1e9))
-    assert cell(COL_PER_CALL, SORT_ROLE) == pytest.approx(ct * 1e9 / 2, rel=1e-3)
+    assert cell(COL_PER_CALL, Role.SORT) == pytest.approx(ct * 1e9 / 2, rel=1e-3)
     assert cell(COL_INCLUSIVE_PERCENT) == \
         f"{100.0 * round(ct * 1e9) / data.total_ns:.1f} %"
-    assert cell(COL_FUNCTION, FUNCTION_INDEX_ROLE) == fib
+    assert cell(COL_FUNCTION, Role.FUNCTION_INDEX) == fib
     tiny = model.row_of(find_function(data, "tiny"))
     assert model.index(tiny, COL_CALLS).data() == "100"
 
 
 def test_builtins_show_as_built_in(table):
-    model, _proxy = table
+    model = table
     rows = [r for r in range(model.rowCount())
             if model.profile().functions[model.function_at(r)].file == BUILTIN_FILE]
     assert rows
@@ -69,18 +68,18 @@ def test_builtins_show_as_built_in(table):
 @pytest.mark.parametrize("column", range(COLUMN_COUNT))
 @pytest.mark.parametrize("order", [Qt.AscendingOrder, Qt.DescendingOrder])
 def test_every_column_sorts_on_raw_values(table, column, order):
-    model, proxy = table
-    proxy.sort(column, order)
-    keys = column_values(proxy, column, SORT_ROLE)
+    model = table
+    model.sort(column, order)
+    keys = column_values(model, column, Role.SORT)
     assert len(keys) == model.rowCount()
     assert keys == sorted(keys, reverse=(order == Qt.DescendingOrder))
 
 
 @pytest.mark.parametrize("column", [COL_SELF, COL_INCLUSIVE, COL_PER_CALL])
 def test_times_sort_numerically_not_as_text(table, column):
-    _model, proxy = table
-    proxy.sort(column, Qt.AscendingOrder)
-    shown = column_values(proxy, column, Qt.DisplayRole)
+    model = table
+    model.sort(column, Qt.AscendingOrder)
+    shown = column_values(model, column, Qt.DisplayRole)
     units = [UNIT_RANK[text.split()[1]] for text in shown]
     # every ns row before every µs row before every ms row...: numeric, whatever the digits
     assert units == sorted(units)
@@ -90,13 +89,13 @@ def test_times_sort_numerically_not_as_text(table, column):
 
 
 def test_percent_columns_sort_like_their_times(table):
-    _model, proxy = table
-    proxy.sort(COL_SELF_PERCENT, Qt.DescendingOrder)
-    by_percent = shown_functions(proxy)
-    proxy.sort(COL_SELF, Qt.DescendingOrder)
-    assert shown_functions(proxy) == by_percent
-    proxy.sort(COL_INCLUSIVE_PERCENT, Qt.AscendingOrder)
-    values = [float(t.split()[0]) for t in column_values(proxy, COL_INCLUSIVE_PERCENT,
+    model = table
+    model.sort(COL_SELF_PERCENT, Qt.DescendingOrder)
+    by_percent = shown_functions(model)
+    model.sort(COL_SELF, Qt.DescendingOrder)
+    assert shown_functions(model) == by_percent
+    model.sort(COL_INCLUSIVE_PERCENT, Qt.AscendingOrder)
+    values = [float(t.split()[0]) for t in column_values(model, COL_INCLUSIVE_PERCENT,
                                                          Qt.DisplayRole)]
     assert values == sorted(values)
 
@@ -138,91 +137,91 @@ def test_formatting():
 
 
 def test_search_is_case_insensitive_over_name_and_file(table, main_profile):
-    model, proxy = table
+    model = table
     data = main_profile.data
-    proxy.set_search_text("FIB")
-    assert [data.functions[i].name for i in shown_functions(proxy)] == ["fib"]
-    proxy.set_search_text("busy_SCRIPT")
-    names = {data.functions[i].name for i in shown_functions(proxy)}
+    model.update_filter(search="FIB")
+    assert [data.functions[i].name for i in shown_functions(model)] == ["fib"]
+    model.update_filter(search="busy_SCRIPT")
+    names = {data.functions[i].name for i in shown_functions(model)}
     assert {"fib", "slow", "tiny", "work", "main", "<module>"} <= names
-    assert all(main_profile.script in data.functions[i].file for i in shown_functions(proxy))
-    proxy.set_search_text("")
-    assert proxy.rowCount() == len(data.functions)
+    assert all(main_profile.script in data.functions[i].file for i in shown_functions(model))
+    model.update_filter(search="")
+    assert model.rowCount() == len(data.functions)
 
 
 def test_toggles_hide_builtins_stdlib_and_site_packages(table, main_profile):
-    model, proxy = table
+    model = table
     data = main_profile.data
     stdlib = default_stdlib_dirs()
-    files = lambda: [data.functions[i].file for i in shown_functions(proxy)]  # noqa: E731
+    files = lambda: [data.functions[i].file for i in shown_functions(model)]  # noqa: E731
 
-    proxy.set_hide_builtins(True)
+    model.update_filter(hide_builtins=True)
     assert files() and BUILTIN_FILE not in files()
     assert any("json" in f for f in files())
 
-    proxy.set_filters(False, True, False)
+    model.update_filter(hide_builtins=False, hide_stdlib=True, hide_site=False)
     assert BUILTIN_FILE in files()
     assert not any(os.sep + "json" + os.sep in f for f in files())
     assert not any(f.startswith(stdlib) and "site-packages" not in f for f in files())
     assert any("fakepkg" in f for f in files())
 
-    proxy.set_filters(False, False, True)
+    model.update_filter(hide_builtins=False, hide_stdlib=False, hide_site=True)
     assert not any("site-packages" in f for f in files())
     assert any(os.sep + "json" + os.sep in f for f in files())
 
-    proxy.set_filters(True, True, True)
+    model.update_filter(hide_builtins=True, hide_stdlib=True, hide_site=True)
     assert set(files()) == {main_profile.script}
-    assert proxy.filters() == (True, True, True)
+    assert model.row_filter.filters() == (True, True, True)
 
-    proxy.set_filters(False, False, False)
-    assert proxy.rowCount() == len(data.functions)
+    model.update_filter(hide_builtins=False, hide_stdlib=False, hide_site=False)
+    assert model.rowCount() == len(data.functions)
 
 
 def test_stdlib_dirs_can_be_set_for_another_interpreter(table, main_profile):
-    _model, proxy = table
-    proxy.set_stdlib_dirs(("/nowhere/lib/python3.11/",))
-    proxy.set_hide_stdlib(True)
+    model = table
+    model.update_filter(stdlib_dirs=("/nowhere/lib/python3.11/",))
+    model.update_filter(hide_stdlib=True)
     data = main_profile.data
-    assert any("json" in data.functions[i].file for i in shown_functions(proxy))
-    proxy.set_stdlib_dirs(default_stdlib_dirs())
+    assert any("json" in data.functions[i].file for i in shown_functions(model))
+    model.update_filter(stdlib_dirs=default_stdlib_dirs())
     assert not any(os.sep + "json" + os.sep in data.functions[i].file
-                   for i in shown_functions(proxy))
+                   for i in shown_functions(model))
 
 
 def test_filter_keeps_the_sort_and_sort_keeps_the_filter(table):
-    model, proxy = table
-    proxy.sort(COL_SELF, Qt.DescendingOrder)
-    proxy.set_hide_builtins(True)
-    keys = column_values(proxy, COL_SELF, SORT_ROLE)
+    model = table
+    model.sort(COL_SELF, Qt.DescendingOrder)
+    model.update_filter(hide_builtins=True)
+    keys = column_values(model, COL_SELF, Role.SORT)
     assert keys == sorted(keys, reverse=True)
-    proxy.sort(COL_FUNCTION, Qt.AscendingOrder)
+    model.sort(COL_FUNCTION, Qt.AscendingOrder)
     assert BUILTIN_FILE not in {model.profile().functions[i].file
-                                for i in shown_functions(proxy)}
-    names = column_values(proxy, COL_FUNCTION, SORT_ROLE)
+                                for i in shown_functions(model)}
+    names = column_values(model, COL_FUNCTION, Role.SORT)
     assert names == sorted(names)
 
 
 def test_sorting_keeps_persistent_indexes_on_their_function(table, main_profile):
-    model, proxy = table
+    model = table
     fib = find_function(main_profile.data, "fib")
-    kept = [proxy.index(proxy.mapFromSource(model.index(model.row_of(fib), 0)).row(), 0)]
+    kept = [model.index(model.row_of(fib), 0)]
     from qtpy.QtCore import QPersistentModelIndex
     persistent = QPersistentModelIndex(kept[0])
     for column in range(COLUMN_COUNT):
-        proxy.sort(column, Qt.AscendingOrder)
-        assert persistent.data(FUNCTION_INDEX_ROLE) == fib
+        model.sort(column, Qt.AscendingOrder)
+        assert persistent.data(Role.FUNCTION_INDEX) == fib
 
 
 def test_set_profile_swaps_data(qtbot, table, main_profile, worker_profile):
-    model, proxy = table
-    proxy.set_search_text("crunch")
-    assert proxy.rowCount() == 0
+    model = table
+    model.update_filter(search="crunch")
+    assert model.rowCount() == 0
     with qtbot.waitSignal(model.modelReset):
         model.set_profile(worker_profile.data)
-    assert proxy.rowCount() == 1
-    proxy.set_search_text("")
-    assert proxy.rowCount() == len(worker_profile.stats)
-    keys = column_values(proxy, COL_INCLUSIVE, SORT_ROLE)
+    assert model.rowCount() == 1
+    model.update_filter(search="")
+    assert model.rowCount() == len(worker_profile.stats)
+    keys = column_values(model, COL_INCLUSIVE, Role.SORT)
     assert keys == sorted(keys, reverse=True)  # the default sort survives the swap
     model.set_profile(None)
-    assert proxy.rowCount() == 0
+    assert model.rowCount() == 0

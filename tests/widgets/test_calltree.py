@@ -5,7 +5,8 @@ from qtpy.QtCore import QModelIndex, Qt
 
 from spyder_callgrind.widgets.calltree import (
     CALLERS, COL_CALLS, COL_FUNCTION, COL_INCLUSIVE, COL_LOCATION, COL_PARENT, COL_SELF,
-    COL_TOTAL, SORT_ROLE, TOP_DOWN, CallTreeModel, CallTreeView)
+    COL_TOTAL, TOP_DOWN, CallTreeModel, CallTreeView)
+from spyder_callgrind.widgets.columns import Role
 from tests.helpers_profiles import MIXED_PROGRAM, find, profile_source, synthetic
 
 
@@ -38,7 +39,7 @@ def open_path(model, *names):
     return index
 
 
-def cell(model, index, column, role=SORT_ROLE):
+def cell(model, index, column, role=Role.SORT):
     return model.data(index.sibling(index.row(), column), role)
 
 

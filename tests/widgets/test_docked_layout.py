@@ -10,8 +10,8 @@ from qtpy.QtCore import QPoint, Qt
 from qtpy.QtGui import QColor, QPalette
 
 from spyder_callgrind.widgets.calltable import (
-    COL_CALLS, COL_FUNCTION, COL_INCLUSIVE, COL_LOCATION, COL_SELF, COLUMN_COUNT,
-    FUNCTION_INDEX_ROLE, NUMERIC_COLUMNS, SORT_ROLE, WAITING_ROLE)
+    COL_CALLS, COL_FUNCTION, COL_INCLUSIVE, COL_LOCATION, COL_SELF, COLUMN_COUNT, COLUMNS)
+from spyder_callgrind.widgets.columns import Role
 from spyder_callgrind.widgets.profileview import (
     STDERR_ON_DARK, STDERR_ON_LIGHT, ProfileView)
 from tests.widgets.conftest import column_values, find_function
@@ -82,16 +82,16 @@ def test_numbers_fit_their_cells_and_are_right_aligned(make_view):
     table = view.table
     header = table.horizontalHeader()
     metrics = table.fontMetrics()
-    for column in NUMERIC_COLUMNS:
+    for column in [c for c, described in enumerate(COLUMNS) if described.numeric]:
         if header.isSectionHidden(column):
             continue
-        assert view.proxy.headerData(column, Qt.Horizontal, Qt.TextAlignmentRole) & \
+        assert view.model.headerData(column, Qt.Horizontal, Qt.TextAlignmentRole) & \
             Qt.AlignRight
-        for row in range(view.proxy.rowCount()):
-            index = view.proxy.index(row, column)
+        for row in range(view.model.rowCount()):
+            index = view.model.index(row, column)
             assert index.data(Qt.TextAlignmentRole) & Qt.AlignRight
             assert metrics.horizontalAdvance(index.data()) + 8 <= header.sectionSize(column)
-        title = view.proxy.headerData(column, Qt.Horizontal)
+        title = view.model.headerData(column, Qt.Horizontal)
         assert header.fontMetrics().horizontalAdvance(title) < header.sectionSize(column)
 
 
@@ -162,7 +162,7 @@ def test_state_round_trip_and_bad_state(qtbot, make_view):
     header = other.table.horizontalHeader()
     assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == \
         (COL_CALLS, Qt.DescendingOrder)
-    keys = column_values(other.proxy, COL_CALLS, SORT_ROLE)
+    keys = column_values(other.model, COL_CALLS, Role.SORT)
     assert keys == sorted(keys, reverse=True)
     assert other.table.isColumnHidden(COL_LOCATION)
     assert not other.edges_shown()
@@ -183,7 +183,7 @@ def test_first_click_on_a_number_sorts_largest_first(qtbot, make_view):
         qtbot.mouseClick(header.viewport(), Qt.LeftButton, pos=QPoint(x, 5))
         assert header.sortIndicatorSection() == column
         assert header.sortIndicatorOrder() == Qt.DescendingOrder
-        keys = column_values(view.proxy, column, SORT_ROLE)
+        keys = column_values(view.model, column, Role.SORT)
         assert keys == sorted(keys, reverse=True)
     x = header.sectionViewportPosition(COL_FUNCTION) + 20
     qtbot.mouseClick(header.viewport(), Qt.LeftButton, pos=QPoint(x, 5))
@@ -193,13 +193,13 @@ def test_first_click_on_a_number_sorts_largest_first(qtbot, make_view):
 def test_file_paths_elided_in_the_middle_with_the_full_path_as_tooltip(
         make_view, main_profile):
     view = make_view(LARGE)
-    index = view.proxy.index(0, COL_LOCATION)
+    index = view.model.index(0, COL_LOCATION)
     delegate = view.table.itemDelegateForColumn(COL_LOCATION)
     from qtpy.QtWidgets import QStyleOptionViewItem
     option = QStyleOptionViewItem()
     delegate.initStyleOption(option, index)
     assert option.textElideMode == Qt.ElideMiddle
-    function = view.profile().functions[index.data(FUNCTION_INDEX_ROLE)]
+    function = view.profile().functions[index.data(Role.FUNCTION_INDEX)]
     tip = index.data(Qt.ToolTipRole)
     assert tip == "Built-in function" or tip == f"{function.file}:{function.line}"
 
@@ -211,10 +211,10 @@ def test_waiting_functions_marked_and_hidden_on_demand(qtbot, make_view, main_pr
     work = find_function(data, "work")
     row = view.model.row_of(sleep)
     index = view.model.index(row, COL_FUNCTION)
-    assert index.data(WAITING_ROLE) is True
+    assert index.data(Role.WAITING) is True
     assert index.data(Qt.DecorationRole) is not None
     assert "Waiting" in index.data(Qt.ToolTipRole)
-    assert view.model.index(view.model.row_of(work), COL_FUNCTION).data(WAITING_ROLE) is False
+    assert view.model.index(view.model.row_of(work), COL_FUNCTION).data(Role.WAITING) is False
     with qtbot.waitSignal(view.waiting_filter_changed) as blocker:
         view.waiting_toggle.click()
     assert blocker.args == [True]

@@ -5,7 +5,7 @@ import pstats
 import pytest
 from qtpy.QtCore import Qt
 
-from spyder_callgrind.widgets.calltable import FUNCTION_INDEX_ROLE, SORT_ROLE
+from spyder_callgrind.widgets.columns import Role
 from spyder_callgrind.widgets.edges import (
     EDGE_CALLS, EDGE_COLUMN_COUNT, EDGE_FUNCTION, EDGE_LOCATION, EDGE_PERCENT, EDGE_SELF,
     EDGE_TIME, MODE_CALLEES, MODE_CALLERS, EdgeTableModel)
@@ -19,7 +19,7 @@ def rows_of(model):
     functions = model.profile().functions
     found = set()
     for row in range(model.rowCount()):
-        other = model.index(row, 0).data(FUNCTION_INDEX_ROLE)
+        other = model.index(row, 0).data(Role.FUNCTION_INDEX)
         edge = model.edge_at(row)
         found.add((functions[other].key, edge.primitive_calls, edge.total_calls,
                    edge.self_ns, edge.inclusive_ns))
@@ -81,10 +81,10 @@ def test_cells_and_percent_of_the_function(qtbot, main_profile):
     assert model.index(row, EDGE_LOCATION).data() == "busy_script.py:12"
     assert model.index(row, EDGE_LOCATION).data(Qt.ToolTipRole) == \
         f"{main_profile.script}:12"
-    assert model.index(row, EDGE_TIME).data(SORT_ROLE) == edge.inclusive_ns
-    assert model.index(row, EDGE_SELF).data(SORT_ROLE) == edge.self_ns
+    assert model.index(row, EDGE_TIME).data(Role.SORT) == edge.inclusive_ns
+    assert model.index(row, EDGE_SELF).data(Role.SORT) == edge.self_ns
     percent = 100.0 * edge.inclusive_ns / data.functions[work].inclusive_ns
-    assert model.index(row, EDGE_PERCENT).data(SORT_ROLE) == pytest.approx(percent)
+    assert model.index(row, EDGE_PERCENT).data(Role.SORT) == pytest.approx(percent)
     assert model.index(row, EDGE_PERCENT).data() == f"{percent:.1f} %"
     assert percent > 50  # the sleep dominates work()
 
@@ -97,7 +97,7 @@ def test_every_column_sorts_on_raw_values(qtbot, main_profile, column, order):
     model.set_profile(data, find_function(data, "work"))
     assert model.rowCount() >= 5
     model.sort(column, order)
-    keys = column_values(model, column, SORT_ROLE)
+    keys = column_values(model, column, Role.SORT)
     assert keys == sorted(keys, reverse=order == Qt.DescendingOrder)
 
 
@@ -105,7 +105,7 @@ def test_default_order_is_time_descending_and_function_can_change(qtbot, main_pr
     data = main_profile.data
     model = EdgeTableModel(MODE_CALLEES)
     model.set_profile(data, find_function(data, "work"))
-    times = column_values(model, EDGE_TIME, SORT_ROLE)
+    times = column_values(model, EDGE_TIME, Role.SORT)
     assert times == sorted(times, reverse=True)
     with qtbot.waitSignal(model.modelReset):
         model.set_function(find_function(data, "tiny"))

@@ -4,9 +4,10 @@ from qtpy.QtCore import QItemSelectionModel, Qt
 from qtpy.QtWidgets import QTableView
 
 from spyder_callgrind.engine.records import ProcessRecord, RunRecord
+from spyder_callgrind.widgets.columns import Role
 from spyder_callgrind.widgets.history import (
     HISTORY_DURATION, HISTORY_LABEL, HISTORY_SCRIPT, HISTORY_STARTED, HISTORY_STATUS,
-    RUN_ID_ROLE, RUN_ROLE, RunHistoryModel, format_duration, parse_started)
+    RunHistoryModel, format_duration, parse_started)
 
 
 def run(run_id, hour, **fields):
@@ -15,7 +16,7 @@ def run(run_id, hour, **fields):
 
 
 def ids(model):
-    return [model.index(row, 0).data(RUN_ID_ROLE) for row in range(model.rowCount())]
+    return [model.index(row, 0).data(Role.RUN_ID) for row in range(model.rowCount())]
 
 
 def test_columns(qtbot):
@@ -39,8 +40,8 @@ def test_columns(qtbot):
     assert "exit code 1" in tip and "ZeroDivisionError" in tip
     assert "worker 2 (pid 12): killed before saving" in tip
     assert cell(HISTORY_LABEL) == "baseline"
-    assert cell(HISTORY_LABEL, RUN_ROLE) is record
-    assert cell(HISTORY_STATUS, RUN_ID_ROLE) == "a"
+    assert cell(HISTORY_LABEL, Role.RUN) is record
+    assert cell(HISTORY_STATUS, Role.RUN_ID) == "a"
 
 
 def test_status_without_lost_processes_and_durations(qtbot):
@@ -65,14 +66,14 @@ def test_set_runs_keeps_the_selection_on_the_same_run(qtbot):
     view.setSelectionBehavior(QTableView.SelectRows)
     view.selectionModel().setCurrentIndex(
         model.index(1, 0), QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
-    assert view.currentIndex().data(RUN_ID_ROLE) == "b"
+    assert view.currentIndex().data(Role.RUN_ID) == "b"
 
     # a new run on top, "c" deleted, "b" relabelled
     model.set_runs([run("d", 11), run("b", 9, label="kept"), run("a", 8)])
     assert ids(model) == ["d", "b", "a"]
-    assert view.currentIndex().data(RUN_ID_ROLE) == "b"
+    assert view.currentIndex().data(Role.RUN_ID) == "b"
     selected = view.selectionModel().selectedRows()
-    assert [index.data(RUN_ID_ROLE) for index in selected] == ["b"]
+    assert [index.data(Role.RUN_ID) for index in selected] == ["b"]
     assert model.index(model.row_of_id("b"), HISTORY_LABEL).data() == "kept"
 
     # the selected run deleted: nothing selected, no stale row
@@ -87,9 +88,9 @@ def test_set_runs_reorders_without_losing_the_selection(qtbot):
     qtbot.addWidget(view)
     view.setModel(model)
     view.selectRow(1)
-    assert view.currentIndex().data(RUN_ID_ROLE) == "a"
+    assert view.currentIndex().data(Role.RUN_ID) == "a"
     # "a" restarted later: it moves to the top
     model.set_runs([run("b", 9), run("a", 12)])
     assert ids(model) == ["a", "b"]
-    assert view.currentIndex().data(RUN_ID_ROLE) == "a"
+    assert view.currentIndex().data(Role.RUN_ID) == "a"
     assert view.currentIndex().row() == 0

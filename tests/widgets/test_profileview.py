@@ -7,7 +7,8 @@ from qtpy.QtWidgets import QApplication
 from spyder_callgrind.engine.model import BUILTIN_FILE
 from spyder_callgrind.engine.profiles import merge_profiles
 from spyder_callgrind.widgets.calltable import (
-    COL_CALLS, COL_FUNCTION, COL_INCLUSIVE, FUNCTION_INDEX_ROLE, SORT_ROLE)
+    COL_CALLS, COL_FUNCTION, COL_INCLUSIVE, default_stdlib_dirs)
+from spyder_callgrind.widgets.columns import Role
 from spyder_callgrind.widgets.profileview import OUTPUT_MAX_LINES, ProfileView
 from tests.widgets.conftest import column_values, find_function
 
@@ -25,13 +26,13 @@ def view(qtbot, main_profile):
 
 def shown_names(widget):
     functions = widget.profile().functions
-    return [functions[i].name for i in column_values(widget.proxy, 0, FUNCTION_INDEX_ROLE)]
+    return [functions[i].name for i in column_values(widget.model, 0, Role.FUNCTION_INDEX)]
 
 
 def row_in_view(table, function_index):
     model = table.model()
     for row in range(model.rowCount()):
-        if model.index(row, 0).data(FUNCTION_INDEX_ROLE) == function_index:
+        if model.index(row, 0).data(Role.FUNCTION_INDEX) == function_index:
             return row
     raise AssertionError(f"function {function_index} not shown")
 
@@ -54,9 +55,9 @@ def test_layout_and_default_sort(view, main_profile):
     header = view.table.horizontalHeader()
     assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == \
         (COL_INCLUSIVE, Qt.DescendingOrder)
-    keys = column_values(view.proxy, COL_INCLUSIVE, SORT_ROLE)
+    keys = column_values(view.model, COL_INCLUSIVE, Role.SORT)
     assert keys == sorted(keys, reverse=True)
-    assert view.proxy.rowCount() == len(main_profile.stats)
+    assert view.model.rowCount() == len(main_profile.stats)
     assert [view.tabs.tabText(i) for i in range(view.tabs.count())] == \
         ["Calls", "Output", "Summary"]
 
@@ -65,7 +66,7 @@ def test_header_click_sorts_numerically(qtbot, view):
     header = view.table.horizontalHeader()
     qtbot.mouseClick(header.viewport(), Qt.LeftButton,
                      pos=header.rect().topLeft() + _section_center(header, COL_CALLS))
-    keys = column_values(view.proxy, COL_CALLS, SORT_ROLE)
+    keys = column_values(view.model, COL_CALLS, Role.SORT)
     assert len(set(keys)) > 2
     assert keys in (sorted(keys), sorted(keys, reverse=True))
 
@@ -88,18 +89,18 @@ def test_toggles_filter_and_report(qtbot, view, main_profile):
         view.builtins_toggle.click()
     assert blocker.args == [True, False, False]
     files = {view.profile().functions[i].file
-             for i in column_values(view.proxy, 0, FUNCTION_INDEX_ROLE)}
+             for i in column_values(view.model, 0, Role.FUNCTION_INDEX)}
     assert BUILTIN_FILE not in files
     view.stdlib_toggle.click()
     view.site_toggle.click()
     files = {view.profile().functions[i].file
-             for i in column_values(view.proxy, 0, FUNCTION_INDEX_ROLE)}
+             for i in column_values(view.model, 0, Role.FUNCTION_INDEX)}
     assert files == {main_profile.script}
 
     with qtbot.assertNotEmitted(view.filters_changed):
         view.set_filters(False, False, False)
     assert not view.builtins_toggle.isChecked()
-    assert view.proxy.rowCount() == len(main_profile.stats)
+    assert view.model.rowCount() == len(main_profile.stats)
 
 
 def test_selecting_a_row_fills_callers_and_callees(qtbot, view, main_profile):
@@ -108,9 +109,9 @@ def test_selecting_a_row_fills_callers_and_callees(qtbot, view, main_profile):
     view.table.selectRow(row_in_view(view.table, work))
     assert view.selected_function() == work
     callers = {data.functions[i].name
-               for i in column_values(view.callers_model, 0, FUNCTION_INDEX_ROLE)}
+               for i in column_values(view.callers_model, 0, Role.FUNCTION_INDEX)}
     callees = {data.functions[i].name
-               for i in column_values(view.callees_model, 0, FUNCTION_INDEX_ROLE)}
+               for i in column_values(view.callees_model, 0, Role.FUNCTION_INDEX)}
     assert callers == {"main"}
     assert {"tiny", "slow", "fib", "dumps", "helper"} <= callees
     assert view.callers_label.text() == "Callers of work"
@@ -139,7 +140,7 @@ def test_double_click_on_callee_jumps_and_navigates(qtbot, view, main_profile):
         double_click(qtbot, view.callees_view, row_in_view(view.callees_view, fib))
     assert blocker.args == [main_profile.script, 8]
     assert view.selected_function() == fib
-    assert view.table.currentIndex().data(FUNCTION_INDEX_ROLE) == fib
+    assert view.table.currentIndex().data(Role.FUNCTION_INDEX) == fib
     assert view.callees_label.text() == "Callees of fib"
 
 
@@ -152,7 +153,7 @@ def test_enter_on_caller_navigates(qtbot, view, main_profile):
     with qtbot.assertNotEmitted(view.jump_to_source):
         qtbot.keyClick(view.callers_view, Qt.Key_Return)
     assert view.selected_function() == main
-    assert view.table.currentIndex().data(FUNCTION_INDEX_ROLE) == main
+    assert view.table.currentIndex().data(Role.FUNCTION_INDEX) == main
 
 
 def test_navigating_to_a_function_hidden_by_the_search_clears_it(qtbot, view, main_profile):
@@ -161,7 +162,7 @@ def test_navigating_to_a_function_hidden_by_the_search_clears_it(qtbot, view, ma
     assert shown_names(view) == ["work"]
     view.select_function(find_function(data, "tiny"))
     assert view.search_edit.text() == ""
-    assert view.table.currentIndex().data(FUNCTION_INDEX_ROLE) == find_function(data, "tiny")
+    assert view.table.currentIndex().data(Role.FUNCTION_INDEX) == find_function(data, "tiny")
 
 
 def test_process_box_switches_the_table(qtbot, main_profile, worker_profile):
@@ -183,7 +184,7 @@ def test_process_box_switches_the_table(qtbot, main_profile, worker_profile):
     assert blocker.args == [456]
     assert widget.profile() is worker_profile.data
     assert "crunch" in shown_names(widget) and "fib" not in shown_names(widget)
-    assert widget.proxy.rowCount() == len(worker_profile.stats)
+    assert widget.model.rowCount() == len(worker_profile.stats)
     # callers/callees follow the process shown
     crunch = find_function(worker_profile.data, "crunch")
     widget.select_function(crunch)
@@ -204,15 +205,15 @@ def test_copy_selected_rows_as_tab_separated_text(qtbot, view, main_profile):
     view.table.setFocus()
     view.table.selectRow(0)
     view.table.selectionModel().select(
-        view.proxy.index(1, 0),
+        view.model.index(1, 0),
         view.table.selectionModel().Select | view.table.selectionModel().Rows)
     qtbot.keyClick(view.table, Qt.Key_C, Qt.ControlModifier)
     lines = QApplication.clipboard().text().split("\n")
     assert len(lines) == 2
     first = lines[0].split("\t")
-    shown = [c for c in range(view.proxy.columnCount()) if view.column_visible(c)]
+    shown = [c for c in range(view.model.columnCount()) if view.column_visible(c)]
     assert len(first) == len(shown) >= 5
-    assert first == [view.proxy.index(0, c).data() for c in shown]
+    assert first == [view.model.index(0, c).data() for c in shown]
     assert view.copy_selection_as_text() == "\n".join(lines)
 
 
@@ -229,7 +230,7 @@ def test_output_summary_and_clear(qtbot, view):
     view.set_summary("Total 12 ms")
     assert view.summary_edit.toPlainText() == "Total 12 ms"
     view.clear()
-    assert view.proxy.rowCount() == 0
+    assert view.model.rowCount() == 0
     assert view.output_text() == "" and view.summary_edit.toPlainText() == ""
     assert view.selected_function() is None
     assert view.callers_model.rowCount() == 0
@@ -239,5 +240,5 @@ def test_set_stdlib_dirs(qtbot, view, main_profile):
     view.set_stdlib_dirs(("/nowhere/",))
     view.set_filters(False, True, False)
     assert "dumps" in shown_names(view)
-    view.set_stdlib_dirs(view.proxy.__class__().stdlib_dirs())
+    view.set_stdlib_dirs(default_stdlib_dirs())
     assert "dumps" not in shown_names(view)
