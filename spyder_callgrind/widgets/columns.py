@@ -10,7 +10,7 @@ text, raw sort value, alignment and bar live side by side instead of in parallel
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, unique
 from operator import itemgetter
 from typing import Any, Callable, Dict, Optional, Sequence
 
@@ -24,6 +24,7 @@ from spyder_callgrind.widgets.i18n import _
 Getter = Callable[[Any, Any], Any]
 
 
+@unique
 class Role(IntEnum):
     """Custom item-data roles of every model of the pane."""
     #: The raw value a cell sorts by: a number for numeric columns, never formatted text.
@@ -79,21 +80,22 @@ class ColumnModelMixin:
 
     The model sets ``columns`` (a sequence of :class:`Column`), implements
     ``row_object(index)`` and may set ``row_roles``: roles answered for the whole row
-    whatever the column (e.g. :attr:`Role.FUNCTION_INDEX`), as role -> getter.
+    whatever the column (e.g. :attr:`Role.FUNCTION_INDEX`), as role -> getter. Put it
+    before the Qt model class in the bases, so that its methods are the ones Qt calls.
     """
 
     columns: Sequence[Column] = ()
     row_roles: Dict[int, Getter] = {}
+    #: tree models give every row the columns; tables have none below the root
+    children_have_columns = False
 
     def row_object(self, index: QModelIndex) -> Any:
         raise NotImplementedError
 
     def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() and not self.children_have_columns else \
-            len(self.columns)
-
-    #: tree models give every row the columns; tables have none below the root
-    children_have_columns = False
+        if parent.isValid() and not self.children_have_columns:
+            return 0
+        return len(self.columns)
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):
         if orientation != Qt.Horizontal or not 0 <= section < len(self.columns):
