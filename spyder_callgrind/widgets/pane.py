@@ -24,7 +24,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from qtpy.QtCore import QByteArray, QFileSystemWatcher, QPoint, Qt, QTimer, QUrl, Signal
 from qtpy.QtGui import QDesktopServices
@@ -51,7 +51,7 @@ from spyder_callgrind.widgets.loading import PREVIEW_POLL_SECONDS, RunLoader
 from spyder_callgrind.widgets.previous import PreviousRunLabel
 from spyder_callgrind.widgets.profileview import STREAM_INPUT, ProfileView
 from spyder_callgrind.widgets.runpicker import RunPicker, StdlibProbe, run_status_text
-from spyder_callgrind.widgets.runprocess import Measure, ProfileProcess
+from spyder_callgrind.widgets.runprocess import CommandProcess, Measure, ProfileProcess
 from spyder_callgrind.widgets.timeline import TimelineView
 
 logger = logging.getLogger(__name__)
@@ -83,10 +83,6 @@ class DictSettings:
         self.values[option] = value
 
 
-#: A task in progress: a profiled script or an import, both QProcesses of our command.
-Task = Union[ProfileProcess, ImportProcess]
-
-
 class ProfilePane(QWidget):
     """The runs of a store and the selected run's views."""
 
@@ -94,6 +90,8 @@ class ProfilePane(QWidget):
     edit_requested = Signal(str, int)
     #: (run id) a run finished and is in the store
     run_finished = Signal(str)
+    #: (run id, complete) the run shown has its first rows (complete False) or all of them
+    run_loaded = Signal(str, bool)
     #: (run id) an imported file is kept as that run
     imported = Signal(str)
     #: (target, succeeded, one line saying how it ended) an export ended
@@ -121,7 +119,7 @@ class ProfilePane(QWidget):
         self.set_conf = set_conf
         icons = icons or {}
         #: runs and imports in progress, by run id
-        self.processes: Dict[str, Task] = {}
+        self.processes: Dict[str, CommandProcess] = {}
         #: the export in progress
         self.export_process: Optional[ExportProcess] = None
         #: (stream, text) chunks of each running run's output, in arrival order
@@ -509,6 +507,7 @@ class ProfilePane(QWidget):
             self._process_data = {pid: d for _label, pid, d in processes}
             self._process_data[None] = data
             self._show_in_extra_views(data)
+        self.run_loaded.emit(run_id, complete)
 
     def _show_in_extra_views(self, data):
         self._extra_data = data
@@ -544,10 +543,9 @@ class ProfilePane(QWidget):
                                  keep=int(self.get_conf("keep_runs")), protect=protect,
                                  subprocesses=bool(self.get_conf("profile_subprocesses")),
                                  measure=self.measure(mode), parent=self)
-        self._follow(process, RunRecord(
+        self.follow(process, RunRecord(
             id=process.run_id, script=process.script, args=list(args), cwd=process.cwd,
             python=python or sys.executable, mode=process.measure.mode))
-        self._preview_timer.start()
         return process
 
     def _ensured_store(self) -> RunStore:
@@ -559,8 +557,9 @@ class ProfilePane(QWidget):
             raise
         return store
 
-    def _follow(self, process: Task, record: RunRecord) -> None:
-        """Start ``process`` and list it (as ``record``) until it ends."""
+    def follow(self, process: CommandProcess, record: RunRecord) -> None:
+        """Start ``process`` (a command that writes the run ``record.id``) and list it as
+        ``record`` until it ends; its first rows are shown as soon as they are written."""
         process.output.connect(self._on_output)
         process.elapsed.connect(self._on_elapsed)
         process.finished.connect(self._on_finished)
@@ -570,6 +569,7 @@ class ProfilePane(QWidget):
         record.started = datetime.now().astimezone().isoformat(timespec="seconds")
         self.running_records[process.run_id] = record
         process.start()
+        self._preview_timer.start()
         self._set_busy()
         self.refresh_history()
         self.select_run(process.run_id)
@@ -740,7 +740,7 @@ class ProfilePane(QWidget):
         shown when done (``imported``), or a warning says in one line why it was not."""
         store = self._ensured_store()
         process = ImportProcess(path, store=store.root, parent=self)
-        self._follow(process, RunRecord(id=process.run_id, script=process.script,
+        self.follow(process, RunRecord(id=process.run_id, script=process.script,
                                         cwd=process.cwd, source="import"))
         return process
 
