@@ -338,9 +338,16 @@ def bench_history(app, work: str, entry: Dict[str, Any], repeat: int,
     store, record, _seconds = make_store_run(work, entry["path"], entry["name"])
     runs = [record, copy_run(store, record)]
     pane = new_pane(store.root)
-    state = {"complete": None}
+    state = {"complete": None, "previous": None}
     pane.run_loaded.connect(lambda run_id, complete: state.update(
         complete=run_id if complete else state["complete"]))
+    # once a run is loaded, the pane compares it with the previous run in a thread
+    pane.previous_found.connect(lambda run_id, _change: state.update(previous=run_id))
+
+    def quiet():
+        """The run shown is loaded and compared: the pane is idle, as before a click."""
+        spin_until(app, lambda: state["previous"] == pane.current_id)
+
     pane.refresh_history()                        # shows one of them
     spin_until(app, lambda: state["complete"] is not None
                and state["complete"] == pane.current_id)
@@ -350,6 +357,7 @@ def bench_history(app, work: str, entry: Dict[str, Any], repeat: int,
     ops: Dict[str, List[float]] = {}
     for number in range(repeat):
         clicked = runs[number % 2]
+        quiet()
         settle(app)
         watch = PaintWatch(view.table.viewport())
         gap = GapWatch()
@@ -410,16 +418,18 @@ def bench_history(app, work: str, entry: Dict[str, Any], repeat: int,
         named = {name: median(values) for name, values in ops.items()}
         result["table_ops"] = {"ops_s": named, "max_s": max(named.values()),
                                "slowest": max(named, key=named.get)}
-        result["transfer_gap"] = bench_transfer_gaps(app, pane, record, work, repeat)
+        quiet()
+        result["transfer_gap"] = bench_transfer_gaps(app, pane, record, work, repeat, quiet)
     close_pane(app, pane)
     shutil.rmtree(store.root, ignore_errors=True)
     return result
 
 
-def bench_transfer_gaps(app, pane, record, work: str, repeat: int) -> Dict[str, Any]:
+def bench_transfer_gaps(app, pane, record, work: str, repeat: int,
+                        quiet: Callable[[], None]) -> Dict[str, Any]:
     """The longest GUI-thread gap while the pane imports the run's callgrind file, and
     while it exports the run to speedscope (building stacks from the whole table), each
-    from the start until the pane says it is done."""
+    from the start until the pane says it is done, from an idle pane (``quiet``)."""
     store = pane.store
     source = store.file_of(record, record.callgrind)
     gaps: Dict[str, List[float]] = {"import": [], "export": []}
@@ -435,6 +445,7 @@ def bench_transfer_gaps(app, pane, record, work: str, repeat: int) -> Dict[str, 
         spin_until(app, lambda: "import" in done, 600)
         seconds["import"].append(time.perf_counter() - started)
         gaps["import"].append(gap.stop(app))
+        quiet()                                   # the imported run is shown
         target = os.path.join(work, f"export-{number}.speedscope.json")
         gap = GapWatch()
         started = gap.start(app)

@@ -104,7 +104,9 @@ class ProfilePane(QWidget):
     history_menu_requested = Signal(QPoint)
     #: (shown) the list of runs was shown or hidden by the pane
     list_shown_changed = Signal(bool)
-    _previous_found = Signal(str, object)    # run id, engine.previous.Change or None
+    #: (run id, engine.previous.Change or None) the run shown compared with the previous
+    #: run of its script, once it is loaded
+    previous_found = Signal(str, object)
 
     def __init__(self, get_conf: Optional[Callable[..., Any]] = None,
                  set_conf: Optional[Callable[[str, Any], None]] = None, *,
@@ -176,7 +178,6 @@ class ProfilePane(QWidget):
         self._extra_data = None
         self._extra_filled: Dict[str, object] = {}
         self._compared_ids = ()
-        self._partial: Dict[str, str] = {}
 
         self.message_label = QLabel("", self)
         self.message_label.setWordWrap(True)
@@ -191,7 +192,7 @@ class ProfilePane(QWidget):
         self.previous_label = PreviousRunLabel(right)
         self.previous_label.compare_requested.connect(self.compare_ids)
         self._previous_for: Optional[str] = None
-        self._previous_found.connect(self._on_previous_found)
+        self.previous_found.connect(self._on_previous_found)
         right_layout.addWidget(self.previous_label)
         right_layout.addWidget(self.view, 1)
 
@@ -439,8 +440,8 @@ class ProfilePane(QWidget):
 
     def _find_previous(self, record: RunRecord):
         """How ``record`` changed since the previous run of its script, found in a thread
-        (it reads two profiles: about a second at 50,000 functions)."""
-        self.previous_label.set_change(None)
+        (it reads two profiles: about a second at 50,000 functions), once the run shown is
+        loaded: the thread would slow the load down."""
         self._previous_for = record.id
         store = self.store
 
@@ -451,7 +452,7 @@ class ProfilePane(QWidget):
                 logger.info("spyder-callgrind: no comparison with the previous run (%s)",
                             error)
                 change = None
-            self._previous_found.emit(record.id, change)
+            self.previous_found.emit(record.id, change)
         threading.Thread(target=find, daemon=True,
                          name="spyder-callgrind previous run").start()
 
@@ -479,16 +480,16 @@ class ProfilePane(QWidget):
             self.view.show_output()
             return
         self.picker.set_status(record)
-        self._find_previous(record)
+        self.previous_label.set_change(None)
+        self._previous_for = None
         stdlib = self._stdlib_probe.stdlib_dirs(record.python)
         if stdlib:
             self.view.set_stdlib_dirs(stdlib)
         store = self.store
-        self.view.set_output(_read_text(store.file_of(record, record.output)))
-        self.view.set_summary(_read_text(store.file_of(record, record.summary)))
         if record.status == STATUS_FAILED:
             self.show_message(run_status_text(record), error=True)
         if not record.callgrind:
+            self._after_load(record)
             self.view.show_output()
             return
         top = store.file_of(record, f"{TABLES_DIR}/{TOP_TABLE}")
@@ -507,7 +508,19 @@ class ProfilePane(QWidget):
             self._process_data = {pid: d for _label, pid, d in processes}
             self._process_data[None] = data
             self._show_in_extra_views(data)
+            self._after_load(self.selected_record())
         self.run_loaded.emit(run_id, complete)
+
+    def _after_load(self, record: Optional[RunRecord]):
+        """What the run shown needs once its rows are in: its output and summary (a
+        summary of 100,000 functions is megabytes of text) and the comparison with the
+        previous run."""
+        if record is None:
+            return
+        store = self.store
+        self.view.set_output(_read_text(store.file_of(record, record.output)))
+        self.view.set_summary(_read_text(store.file_of(record, record.summary)))
+        self._find_previous(record)
 
     def _show_in_extra_views(self, data):
         self._extra_data = data
@@ -516,6 +529,7 @@ class ProfilePane(QWidget):
     def _on_load_failed(self, run_id: str, message: str):
         if run_id == self.current_id:
             self.show_message(_("Cannot show this run: {}").format(message), error=True)
+            self._after_load(self.selected_record())
 
     def _on_process_changed(self, pid):
         data = self._process_data.get(pid)
@@ -598,6 +612,7 @@ class ProfilePane(QWidget):
         except ProfileError:
             return  # the finished run is loaded (and its problems reported) normally
         self.view.set_profile(data)
+        self.view.show_calls()       # the script has ended: its top functions are ready
         self.show_message(_("Writing the callgrind file; these are the top functions, "
                             "the full table follows."))
 
@@ -643,12 +658,12 @@ class ProfilePane(QWidget):
         if process is not None:
             process.deleteLater()  # its QProcess and timer are not needed any more
         self.running_records.pop(run_id, None)
+        if isinstance(process, ImportProcess) and process.stopping:
+            process.discard_pending()   # cancelled: nothing of it stays in the store
         if self._closing:         # stopped by Spyder's closing: kept, nothing to show
             return
         output = "".join(text for _stream, text in self.live_output.pop(run_id, []))
         self._set_busy()
-        if isinstance(process, ImportProcess) and process.stopping:
-            process.discard_pending()
         try:
             record = self.store.get(run_id)
         except StoreError:
@@ -670,6 +685,8 @@ class ProfilePane(QWidget):
         self.select_run(run_id)
         if was_shown and record.callgrind and record.status in (STATUS_OK, STATUS_STOPPED):
             self.view.show_calls()
+        elif was_shown:
+            self.view.show_output()  # it failed: its output says why
         if isinstance(process, ImportProcess):
             self.imported.emit(run_id)
             return

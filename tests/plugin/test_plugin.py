@@ -309,9 +309,19 @@ def test_what_to_measure_from_preferences_and_the_run_configuration(
     """Preferences > Callgrind "What to measure": sampled only is what the kept run says;
     a file's Run configuration overrides it; configurations stored before the option
     existed still load (as "as in Preferences")."""
+    from spyder_callgrind.plugin.confpage import CallgrindConfigPage
     from spyder_callgrind.plugin.run_conf import CallgrindRunOptions
-    plugin.set_conf("run_mode", "sample")
-    plugin.set_conf("sample_interval_ms", 2)
+    preferences = main_window.get_plugin("preferences")
+    preferences.open_dialog()
+    dialog = preferences.get_container().dialog
+    page = dialog.findChildren(CallgrindConfigPage)[0]
+    combos = {option: combo for combo, (_section, option, _default)
+              in page.comboboxes.items()}
+    assert combos["run_mode"].currentData() == "both"          # the default
+    combos["run_mode"].setCurrentIndex(combos["run_mode"].findData("sample"))
+    page.apply_changes()
+    dialog.close()
+    assert plugin.get_conf("run_mode") == "sample"
     script = write_script(tmp_path, "busy.py", BUSY)
     plugin.profile_path(script)
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=60000)
