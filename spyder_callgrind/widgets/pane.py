@@ -486,6 +486,7 @@ class ProfilePane(QWidget):
         if stdlib:
             self.view.set_stdlib_dirs(stdlib)
         store = self.store
+        self.view.set_output(_read_text(store.file_of(record, record.output)))
         if record.status == STATUS_FAILED:
             self.show_message(run_status_text(record), error=True)
         if not record.callgrind:
@@ -512,13 +513,11 @@ class ProfilePane(QWidget):
         self.run_loaded.emit(run_id, complete)
 
     def _after_load(self, record: Optional[RunRecord]):
-        """What the run shown needs once its rows are in: its output and summary (a
-        summary of 100,000 functions is megabytes of text) and the comparison with the
-        previous run."""
+        """What the run shown needs once its rows are in: its summary (of 100,000
+        functions: megabytes of text) and the comparison with the previous run."""
         if record is None:
             return
         store = self.store
-        self.view.set_output(_read_text(store.file_of(record, record.output)))
         self.view.set_summary(_read_text(store.file_of(record, record.summary)))
         self._find_previous(record)
 

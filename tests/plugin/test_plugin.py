@@ -310,7 +310,6 @@ def test_what_to_measure_from_preferences_and_the_run_configuration(
     a file's Run configuration overrides it; configurations stored before the option
     existed still load (as "as in Preferences")."""
     from spyder_callgrind.plugin.confpage import CallgrindConfigPage
-    from spyder_callgrind.plugin.run_conf import CallgrindRunOptions
     preferences = main_window.get_plugin("preferences")
     preferences.open_dialog()
     dialog = preferences.get_container().dialog
@@ -322,6 +321,14 @@ def test_what_to_measure_from_preferences_and_the_run_configuration(
     page.apply_changes()
     dialog.close()
     assert plugin.get_conf("run_mode") == "sample"
+    try:
+        _profile_sampled_then_exact(main_window, plugin, store_dir, tmp_path, qtbot)
+    finally:          # the preferences outlive this test's window: the next tests' default
+        plugin.set_conf("run_mode", "both")
+
+
+def _profile_sampled_then_exact(main_window, plugin, store_dir, tmp_path, qtbot):
+    from spyder_callgrind.plugin.run_conf import CallgrindRunOptions
     script = write_script(tmp_path, "busy.py", BUSY)
     plugin.profile_path(script)
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=60000)
