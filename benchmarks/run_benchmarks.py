@@ -8,13 +8,16 @@ Sections (see benchmarks/README.md for what each one means):
 
 * ``finished``    a finished profile to its first rows painted: our path (the running
                   ``spyder-callgrind run`` process converts as ``recording.convert_run``
-                  does, writing the top rows first; the pane shows them from the unfinished
-                  run folder) against Spyder 6.1's own Profiler widget
+                  does, writing the top rows first; the real pane, ``ProfilePane``, follows
+                  it and shows them from the unfinished run folder) against Spyder 6.1's own Profiler widget
                   (``ProfilerSubWidget.show_profile_buffer``) on the same .prof; the time
                   until the run is complete in the store is reported too;
-* ``history``     a click on a kept run to its first rows (RunLoader + top.json), and to all
-                  rows (the full table loaded by the thread and shown);
+* ``history``     a click on a kept run in the real pane (``ProfilePane.select_run``) to
+                  its first rows (RunLoader + the top table), and to all rows (the full
+                  table loaded by the thread and shown);
 * ``gui_gap``     longest gap between ticks of a 10 ms QTimer while that full load runs;
+                  on the largest file also while the pane imports the run's callgrind file
+                  and while it exports the run to speedscope (``transfer_gap``);
 * ``table_ops``   sorting by every column and searching / toggling filters on the full
                   table through the real ProfileView, until the table has painted;
 * ``conversion``  load_pstats + write_process_files against pyprof2calltree's
@@ -52,7 +55,7 @@ if ROOT not in sys.path:
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-SECTIONS = ("files", "finished", "history", "gui_gap", "table_ops", "conversion",
+SECTIONS = ("files", "finished", "history", "gui_gap", "table_ops", "transfer_gap", "conversion",
             "kcachegrind", "overhead", "targets")
 DEFAULT_SIZES = (1000, 10_000, 50_000, 100_000)
 SMOKE_SIZES = (300, 1000)
@@ -166,22 +169,61 @@ def make_store_run(work: str, prof: str, name: str):
     return store, record, seconds
 
 
-def new_profile_view():
-    from spyder_callgrind.widgets.profileview import ProfileView
-    view = ProfileView()
-    view.resize(1200, 800)
-    view.show()
-    return view
+def new_pane(store_root: str):
+    """The real pane (``widgets.pane.ProfilePane``, as the plugin wraps it) on a store."""
+    from spyder_callgrind.widgets.pane import DictSettings, ProfilePane
+    settings = DictSettings({"store_dir": store_root})
+    pane = ProfilePane(settings.get, settings.set)
+    pane.resize(1200, 800)
+    pane.show()
+    return pane
+
+
+def close_pane(app, pane) -> None:
+    pane.shutdown()
+    pane.close()
+    pane.deleteLater()
+    settle(app, 0.02)
+
+
+class GapWatch:
+    """The longest gap between ticks of a 10 ms QTimer: how long the GUI thread was
+    blocked at most while something ran."""
+
+    def __init__(self):
+        from qtpy.QtCore import QTimer
+        self.ticks: List[float] = []
+        self._timer = QTimer()
+        self._timer.setInterval(10)
+        self._timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+
+    def start(self, app) -> float:
+        self._timer.start()
+        settle(app, 0.05)
+        gc.collect()
+        started = time.perf_counter()
+        self.ticks.append(started)
+        self.started = started
+        return started
+
+    def stop(self, app) -> float:
+        settle(app, 0.03)
+        self._timer.stop()
+        ends = [t for t in self.ticks if t >= self.started]
+        ends.append(time.perf_counter())
+        self.count = len(ends)
+        return max(b - a for a, b in zip(ends, ends[1:]))
 
 
 # -- (a) finished run -> first rows, ours vs Spyder's Profiler --------------------------------
 
 _CONVERTER = r"""
 import os, shutil, sys
+root, prof, work, run_id, package = sys.argv[1:6]
+sys.path.insert(0, package)
 from spyder_callgrind.engine import recording
 from spyder_callgrind.engine.records import ProcessRecord, RunRecord
 from spyder_callgrind.engine.store import RunStore
-root, prof, work, run_id = sys.argv[1:5]
 store = RunStore(root)
 print("ready", flush=True)
 sys.stdin.readline()
@@ -197,61 +239,58 @@ print("done", flush=True)
 """
 
 
+def converter_process(root: str, prof: str, work: str):
+    """The end of a ``spyder-callgrind run`` as the pane follows it: a command (started,
+    modules imported) that converts the profile once told "go", writing the top rows first."""
+    from spyder_callgrind.engine.store import new_run_id
+    from spyder_callgrind.widgets.runprocess import CommandProcess
+
+    class ConverterProcess(CommandProcess):
+        def command(self):
+            return [sys.executable, "-c", _CONVERTER, root, prof, work, self.run_id, ROOT]
+
+        def go(self):
+            self._process.write(b"go\n")
+
+    return ConverterProcess(new_run_id(), work)
+
+
 def bench_finished(app, work: str, entry: Dict[str, Any], repeat: int) -> Dict[str, Any]:
     """The pane's own path: when the script ends, the ``spyder-callgrind run`` process that
-    ran it (already started, modules imported) converts the profile; the pane polls the
-    unfinished run folder and shows the top rows as soon as they are written."""
-    from spyder_callgrind.engine.profiles import ProfileError, load_table
-    from spyder_callgrind.engine.recording import TABLES_DIR, TOP_TABLE
-    from spyder_callgrind.engine.store import RunStore, new_run_id
-    from spyder_callgrind.widgets.loading import PREVIEW_POLL_SECONDS
+    ran it (already started, modules imported) converts the profile; the real pane
+    (``ProfilePane.follow``, its preview polling) shows the top rows as soon as they are
+    written, then the whole run when it is kept."""
+    from spyder_callgrind.engine.records import RunRecord
     from spyder.plugins.profiler.widgets.profiler_data_tree import ProfilerSubWidget
 
     ours, ours_convert, spyder = [], [], []
     buffer = open(entry["path"], "rb").read()
     for _ in range(repeat):
-        view = new_profile_view()
-        settle(app)
         root = tempfile.mkdtemp(prefix=f"store-{entry['name']}-", dir=work)
-        store, run_id = RunStore(root), new_run_id()
-        converter = subprocess.Popen(
-            [sys.executable, "-c", _CONVERTER, root, entry["path"], work, run_id],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
-            env=_env_for_children())
-        assert converter.stdout.readline().strip() == "ready"
+        pane = new_pane(root)
+        settle(app)
+        process = converter_process(root, entry["path"], work)
+        output: List[str] = []
+        process.output.connect(lambda _id, _stream, text, output=output: output.append(text))
+        done = {"kept": None, "loaded": False}
+        pane.run_finished.connect(lambda run_id, done=done: done.update(
+            kept=time.perf_counter()))
+        pane.run_loaded.connect(lambda run_id, complete, done=done: done.update(
+            loaded=complete and done["kept"] is not None))
+        pane.follow(process, RunRecord(id=process.run_id, script=entry["path"], cwd=work))
+        spin_until(app, lambda: "ready" in "".join(output))
+        view = pane.view
         watch = PaintWatch(view.table.viewport())
         gc.collect()
         started = time.perf_counter()
-        converter.stdin.write("go\n")
-        converter.stdin.flush()
-        candidates = [store.pending_file(run_id, TABLES_DIR, TOP_TABLE),
-                      os.path.join(root, run_id, TABLES_DIR, TOP_TABLE)]
-
-        def poll():  # as CallgrindWidget._poll_preview does, every PREVIEW_POLL_SECONDS
-            for path in candidates:
-                if os.path.isfile(path):
-                    try:
-                        view.set_profile(load_table(path))
-                        watch.painted = False
-                        return True
-                    except (ProfileError, OSError):
-                        return False
-            return False
-
-        shown = False
-        while not shown and time.perf_counter() - started < 300:
-            shown = poll()
-            if not shown:
-                settle(app, PREVIEW_POLL_SECONDS)
+        process.go()
         spin_until(app, lambda: view.model.rowCount() > 0 and watch.painted)
         ours.append(time.perf_counter() - started)
-        converter.stdout.readline()  # "done": the run is complete in the store
-        ours_convert.append(time.perf_counter() - started)
-        converter.wait()
-        view.close()
-        view.deleteLater()
+        spin_until(app, lambda: done["kept"] is not None)   # the run is complete in the store
+        ours_convert.append(done["kept"] - started)
+        spin_until(app, lambda: done["loaded"])
+        close_pane(app, pane)
         shutil.rmtree(root, ignore_errors=True)
-        settle(app, 0.02)
 
         # Spyder's Profiler pane: the widget the console's "show_profile_file" call fills
         widget = ProfilerSubWidget(None)
@@ -279,53 +318,59 @@ def bench_finished(app, work: str, entry: Dict[str, Any], repeat: int) -> Dict[s
 
 # -- (b) history click -> first rows; full load; GUI gaps; table operations ---------------------
 
+def copy_run(store, record):
+    """A second kept run with the same files (so that clicks alternate between two)."""
+    import dataclasses
+    from spyder_callgrind.engine.store import new_run_id
+    copy = dataclasses.replace(record, id=new_run_id())
+    shutil.copytree(store.path_of(record), store.path_of(copy))
+    store.save(copy)
+    return copy
+
+
 def bench_history(app, work: str, entry: Dict[str, Any], repeat: int,
                   table_ops: bool) -> Dict[str, Dict[str, Any]]:
-    from qtpy.QtCore import QTimer, Qt
-    from spyder_callgrind.engine.recording import TABLES_DIR, TOP_TABLE
+    """Clicks on kept runs in the real pane (``ProfilePane.select_run``): the run shown
+    alternates between two copies of the run, each click loads the other."""
+    from qtpy.QtCore import Qt
     from spyder_callgrind.widgets import calltable as ct
-    from spyder_callgrind.widgets.loading import RunLoader
 
     store, record, _seconds = make_store_run(work, entry["path"], entry["name"])
-    top = store.file_of(record, f"{TABLES_DIR}/{TOP_TABLE}")
+    runs = [record, copy_run(store, record)]
+    pane = new_pane(store.root)
+    state = {"complete": None, "previous": None}
+    pane.run_loaded.connect(lambda run_id, complete: state.update(
+        complete=run_id if complete else state["complete"]))
+    # once a run is loaded, the pane compares it with the previous run in a thread
+    pane.previous_found.connect(lambda run_id, _change: state.update(previous=run_id))
+
+    def quiet():
+        """The run shown is loaded and compared: the pane is idle, as before a click."""
+        spin_until(app, lambda: state["previous"] == pane.current_id)
+
+    pane.refresh_history()                        # shows one of them
+    spin_until(app, lambda: state["complete"] is not None
+               and state["complete"] == pane.current_id)
+    runs.sort(key=lambda run: run.id == pane.current_id)   # the other one is clicked first
+    view = pane.view
     first, full, gaps, ticks_seen = [], [], [], []
     ops: Dict[str, List[float]] = {}
-    for _ in range(repeat):
-        view = new_profile_view()
-        loader = RunLoader()
-        state = {"complete": False}
-
-        def on_loaded(_id, data, complete, procs, view=view, state=state):
-            view.set_profile(data, procs)
-            if complete:
-                state["complete"] = True
-
-        loader.loaded.connect(on_loaded)
+    for number in range(repeat):
+        clicked = runs[number % 2]
+        quiet()
         settle(app)
         watch = PaintWatch(view.table.viewport())
-        ticks: List[float] = []
-        timer = QTimer()
-        timer.setInterval(10)
-        timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-        timer.start()
-        settle(app, 0.05)
-        gc.collect()
-        started = time.perf_counter()
-        ticks.append(started)
+        gap = GapWatch()
+        started = gap.start(app)
         watch.painted = False
-        loader.load(record, store, top_table=top)   # "the click"
+        pane.select_run(clicked.id)               # "the click"
         spin_until(app, lambda: view.model.rowCount() > 0 and watch.painted)
         first.append(time.perf_counter() - started)
         watch.painted = False
-        spin_until(app, lambda: state["complete"] and watch.painted)
+        spin_until(app, lambda: state["complete"] == clicked.id and watch.painted)
         full.append(time.perf_counter() - started)
-        settle(app, 0.03)
-        timer.stop()
-        ends = [t for t in ticks if t >= started]
-        ends.append(time.perf_counter())
-        gaps.append(max(b - a for a, b in zip(ends, ends[1:])))
-        ticks_seen.append(len(ends))
-        loader.wait()
+        gaps.append(gap.stop(app))
+        ticks_seen.append(gap.count)
 
         if table_ops:
             columns = {"calls": ct.COL_CALLS, "self": ct.COL_SELF,
@@ -362,11 +407,7 @@ def bench_history(app, work: str, entry: Dict[str, Any], repeat: int,
             timed("toggle_stdlib_off", view.stdlib_toggle.click)
             timed("toggle_site_off", view.site_toggle.click)
             timed("search_clear_2", lambda: view.set_search_text(""))
-        view.close()
-        view.deleteLater()
-        settle(app, 0.02)
         gc.collect()
-    shutil.rmtree(store.root, ignore_errors=True)
     result = {
         "history": {"first_rows_s": median(first), "all_rows_s": median(full),
                     "first_rows_runs": first, "all_rows_runs": full},
@@ -377,7 +418,48 @@ def bench_history(app, work: str, entry: Dict[str, Any], repeat: int,
         named = {name: median(values) for name, values in ops.items()}
         result["table_ops"] = {"ops_s": named, "max_s": max(named.values()),
                                "slowest": max(named, key=named.get)}
+        quiet()
+        result["transfer_gap"] = bench_transfer_gaps(app, pane, record, work, repeat, quiet)
+    close_pane(app, pane)
+    shutil.rmtree(store.root, ignore_errors=True)
     return result
+
+
+def bench_transfer_gaps(app, pane, record, work: str, repeat: int,
+                        quiet: Callable[[], None]) -> Dict[str, Any]:
+    """The longest GUI-thread gap while the pane imports the run's callgrind file, and
+    while it exports the run to speedscope (building stacks from the whole table), each
+    from the start until the pane says it is done, from an idle pane (``quiet``)."""
+    store = pane.store
+    source = store.file_of(record, record.callgrind)
+    gaps: Dict[str, List[float]] = {"import": [], "export": []}
+    seconds: Dict[str, List[float]] = {"import": [], "export": []}
+    for number in range(repeat):
+        done: Dict[str, Any] = {}
+        pane.imported.connect(lambda run_id, done=done: done.setdefault("import", run_id))
+        pane.exported.connect(lambda target, ok, message, done=done: done.setdefault(
+            "export", (ok, message)))
+        gap = GapWatch()
+        started = gap.start(app)
+        pane.import_file(source)
+        spin_until(app, lambda: "import" in done, 600)
+        seconds["import"].append(time.perf_counter() - started)
+        gaps["import"].append(gap.stop(app))
+        quiet()                                   # the imported run is shown
+        target = os.path.join(work, f"export-{number}.speedscope.json")
+        gap = GapWatch()
+        started = gap.start(app)
+        pane.export_run(record, "speedscope", target)
+        spin_until(app, lambda: "export" in done, 600)
+        seconds["export"].append(time.perf_counter() - started)
+        gaps["export"].append(gap.stop(app))
+        if not done["export"][0]:
+            raise RuntimeError(f"the benchmark's export failed: {done['export'][1]}")
+        os.unlink(target)
+        pane.imported.disconnect()
+        pane.exported.disconnect()
+    return {kind: {"max_gap_s": median(gaps[kind]), "max_gap_runs": gaps[kind],
+                   "seconds": median(seconds[kind])} for kind in gaps}
 
 
 # -- (c) conversion: ours vs pyprof2calltree, each in a fresh process ---------------------------
@@ -801,6 +883,10 @@ def evaluate_targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
         results["table_ops"].get(largest, {}).get("max_s"), 0.2, "s")
     add("longest GUI-thread gap while loading (s)", largest,
         results["gui_gap"].get(largest, {}).get("max_gap_s"), 0.1, "s")
+    for kind in ("import", "export"):
+        add(f"longest GUI-thread gap while the pane {kind}s (s)", largest,
+            ((results.get("transfer_gap") or {}).get(largest) or {}).get(kind, {})
+            .get("max_gap_s"), 0.1, "s")
     overhead = results.get("overhead") or {}
     for version, one in (overhead.get("pythons") or {}).items():
         where = f"cpu_bound.py, Python {version}"
@@ -859,6 +945,11 @@ def print_report(results: Dict[str, Any]) -> None:
             f"{_fmt(conv.get('memory_ratio'), 2):>7} "
             f"{_fmt((kcg.get('ours') or {}).get('seconds'), 2):>8} "
             f"{_fmt((kcg.get('pyprof2calltree') or {}).get('seconds'), 2):>8}")
+    for name, transfer in (results.get("transfer_gap") or {}).items():
+        out.append(f"{name}: import {_fmt(transfer['import']['seconds'])} s, longest GUI gap "
+                   f"{_fmt(transfer['import']['max_gap_s'])} s; export speedscope "
+                   f"{_fmt(transfer['export']['seconds'])} s, longest GUI gap "
+                   f"{_fmt(transfer['export']['max_gap_s'])} s")
     out.append("")
     out.append("(seconds; fin = finished profile to first rows painted, ours written first "
                "by the conversion, which goes on; hist = past run click to first / all rows; gap = longest "
@@ -959,6 +1050,7 @@ def main(argv: List[str]) -> int:
                  "cpus": os.cpu_count(), "repeat": repeat, "smoke": args.smoke,
                  "time": time.strftime("%Y-%m-%dT%H:%M:%S")},
         "files": [], "finished": {}, "history": {}, "gui_gap": {}, "table_ops": {},
+        "transfer_gap": {},
         "conversion": {}, "kcachegrind": {}, "overhead": {}, "sampling": {}, "targets": []}
     try:
         log(f"preparing profiles in {work}")
@@ -978,6 +1070,7 @@ def main(argv: List[str]) -> int:
                 results["gui_gap"][name] = found["gui_gap"]
                 if "table_ops" in found:
                     results["table_ops"][name] = found["table_ops"]
+                    results["transfer_gap"][name] = found["transfer_gap"]
             if "conversion" not in skip:
                 log(f"{name}: conversion, ours vs pyprof2calltree")
                 results["conversion"][name] = bench_conversion(work, entry, repeat)

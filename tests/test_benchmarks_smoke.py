@@ -11,8 +11,8 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "benchmarks", "run_benchmarks.py")
-SECTIONS = ("meta", "files", "finished", "history", "gui_gap", "table_ops", "conversion",
-            "kcachegrind", "overhead", "targets")
+SECTIONS = ("meta", "files", "finished", "history", "gui_gap", "table_ops", "transfer_gap",
+            "conversion", "kcachegrind", "overhead", "targets")
 
 
 def test_benchmark_smoke_run_writes_every_section(tmp_path):
@@ -32,6 +32,8 @@ def test_benchmark_smoke_run_writes_every_section(tmp_path):
     for section in ("finished", "history", "gui_gap", "conversion"):
         assert set(results[section]) == set(names), section
     assert results["table_ops"]
+    # import and export by the real pane, on the largest file
+    assert set(next(iter(results["transfer_gap"].values()))) == {"import", "export"}
     assert results["kcachegrind"].get("skipped")
     assert "script_ratio" in results["overhead"]
     assert results["targets"]

@@ -486,7 +486,7 @@ def cmd_import(options: argparse.Namespace) -> int:
     from spyder_callgrind.engine.importing import import_file
 
     store = RunStore(options.store)
-    record = import_file(store, options.file, label=options.label or "")
+    record = import_file(store, options.file, label=options.label or "", run_id=options.id)
     print(f"Imported {options.file} as run {record.id} in {store.path_of(record)}")
     return 0
 
@@ -658,6 +658,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp = add("import", cmd_import, "keep an existing .prof or callgrind file as a run")
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--label")
+    imp.add_argument("--id", metavar="ID", help="id of the new run (default: a new one)")
 
     diff_cmd = add("diff", cmd_diff, "compare two runs, largest slowdown first")
     diff_cmd.add_argument("run_a", metavar="RUN_A")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from datetime import datetime
+from typing import Optional
 
 from spyder_callgrind.engine import callgrind, profiles
 from spyder_callgrind.engine.records import STATUS_OK, ProcessRecord, RunRecord
@@ -33,8 +34,10 @@ def looks_like_callgrind(path: str) -> bool:
                                      b"positions:", b"desc:"))
 
 
-def import_file(store: RunStore, path: str, label: str = "") -> RunRecord:
-    """Keep ``path`` as a new run of the store; raises ProfileError/CallgrindError/StoreError."""
+def import_file(store: RunStore, path: str, label: str = "",
+                run_id: Optional[str] = None) -> RunRecord:
+    """Keep ``path`` as a new run of the store (with the id ``run_id`` when given); raises
+    ProfileError/CallgrindError/StoreError."""
     path = os.path.abspath(path)
     if not os.path.isfile(path):
         raise StoreError(f"no such file: {path}")
@@ -45,7 +48,7 @@ def import_file(store: RunStore, path: str, label: str = "") -> RunRecord:
         datas = [profiles.load_pstats_isolated(path)]
         kind = "pstats"
     label = check_label(label)
-    pending = store.begin()
+    pending = store.begin(run_id)
     try:
         # Imported now, so it sorts as the newest run ("show last"); the file's own date
         # is kept apart.

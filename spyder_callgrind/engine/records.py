@@ -18,6 +18,8 @@ STATUS_ERROR = "error"      #: the script raised or exited non-zero; its profile
 STATUS_STOPPED = "stopped"  #: the user stopped it; the profile up to then is kept
 STATUS_FAILED = "failed"    #: the script could not start or no profile could be written
 STATUSES = (STATUS_OK, STATUS_ERROR, STATUS_STOPPED, STATUS_FAILED)
+#: A run (or an import) still in progress, as the pane lists it; never in a kept run.
+STATUS_RUNNING = "running"
 
 #: What a run records (``--mode``): cProfile's exact counts and times, stack samples
 #: alone, or both from the same run.

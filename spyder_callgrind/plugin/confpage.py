@@ -44,6 +44,34 @@ class CallgrindConfigPage(PluginConfigPage):
         layout.addWidget(subprocesses)
         layout.addWidget(after)
 
+        measure_group = QGroupBox(_("What to measure"))
+        mode = self.create_combobox(
+            _("Measure:"),
+            [(_("Exact and sampled (call counts, real stacks and lines)"), "both"),
+             (_("Exact only (call counts and times; about cProfile's cost)"), "exact"),
+             (_("Sampled only (real stacks and lines, no call counts; a few percent)"),
+              "sample")],
+            "run_mode",
+            tip=_("Exact: cProfile counts every call (slows call-heavy code about as much "
+                  "as cProfile). Sampled: a stack sampler looks every few milliseconds "
+                  "(costs a few percent). A file's Run configuration can override this."))
+        clock = self.create_combobox(
+            _("Sample clock:"),
+            [(_("Wall time (shows waiting: sleep, locks, I/O)"), "wall"),
+             (_("CPU time"), "cpu")],
+            "sample_clock")
+        interval = self.create_spinbox(
+            _("Sample every"), _("ms (the system may grant less often)"),
+            "sample_interval_ms", min_=1, max_=1000, step=1,
+            tip=_("The requested interval; the kernel may wake the sampler less often, "
+                  "the run records the interval achieved"))
+        threads = self.create_checkbox(
+            _("Exact time per thread on Python 3.12+ (slower: a Python-level dispatcher "
+              "on every call)"), "exact_threads")
+        layout = QVBoxLayout(measure_group)
+        for widget in (mode, clock, interval, threads):
+            layout.addWidget(widget)
+
         viewer_group = QGroupBox(_("External viewer"))
         viewer = self.create_browsefile(
             _("QCacheGrind/KCacheGrind executable (empty: find it)"), "viewer_path")
@@ -64,7 +92,8 @@ class CallgrindConfigPage(PluginConfigPage):
             _("Hide waiting functions (locks, sleep, select, queues, joins)"), "hide_waiting"))
 
         main = QVBoxLayout()
-        for group in (store_group, run_group, viewer_group, filter_group):
+        for group in (store_group, run_group, measure_group, viewer_group,
+                      filter_group):
             main.addWidget(group)
         main.addStretch(1)
         self.setLayout(main)

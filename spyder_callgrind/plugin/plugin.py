@@ -50,7 +50,7 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
     WIDGET_CLASS = CallgrindWidget
     CONF_SECTION = NAME
     CONF_FILE = True
-    CONF_VERSION = "1.2.0"
+    CONF_VERSION = "1.3.0"
     CONF_WIDGET_CLASS = CallgrindConfigPage
     CONF_DEFAULTS = [
         (CONF_SECTION, {
@@ -60,6 +60,10 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
             "after_run": "pane",            # "pane", "viewer" or "both"
             "profile_children": True,
             "profile_subprocesses": False,  # Pythons started with subprocess
+            "run_mode": "both",             # --mode: "both", "exact" or "sample"
+            "sample_clock": "wall",         # --sample-clock: "wall" or "cpu"
+            "sample_interval_ms": 4,        # --sample-interval
+            "exact_threads": False,         # --exact-threads (Python 3.12+)
             "hide_builtins": False,
             "hide_stdlib": False,
             "hide_site_packages": False,
@@ -109,7 +113,7 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
             for context in ("File", "Cell", "Selection")
             for extension in PYTHON_EXTENSIONS
         ]
-        self.console_profiling = ConsoleProfiling(lambda: self.get_widget().store.root,
+        self.console_profiling = ConsoleProfiling(lambda: self.get_widget().pane.store.root,
                                                   parent=self)
         self.tree_menus: List[TreeMenuIntegration] = []
         widget = self.get_widget()
@@ -175,14 +179,14 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
 
     def _on_console_runs(self, run_ids):
         widget = self.get_widget()
-        widget.refresh_history()
+        widget.pane.refresh_history()
         if run_ids:
-            widget.select_run(run_ids[-1])
+            widget.pane.select_run(run_ids[-1])
             if self.get_conf("after_run") != "viewer":
                 self.switch_to_plugin()
 
     def _on_console_message(self, text):
-        self.get_widget().show_message(text, error=True)
+        self.get_widget().pane.show_message(text, error=True)
         self.switch_to_plugin()
 
     @run_execute(context=RunContext.Cell)
@@ -325,7 +329,8 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
                      conf: ExtendedRunExecutionParameters) -> List[RunResult]:
         filename = input["run_input"]["path"]
         args, cwd = self._args_and_cwd(filename, conf["params"])
-        self.profile_path(filename, args=args, cwd=cwd)
+        self.profile_path(filename, args=args, cwd=cwd,
+                          mode=self._mode_of(conf["params"]))
         return []
 
     def _args_and_cwd(self, filename, params):
@@ -339,16 +344,28 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
             cwd = os.path.dirname(filename)
         return args, cwd or os.path.dirname(filename)
 
+    @staticmethod
+    def _mode_of(params):
+        """The file's "What to measure" override, or None for the preference."""
+        return CallgrindRunOptions.mode_of(params.get("executor_params") or {}) or None
+
     def configured_run(self, filename):
         """``(args, cwd)`` of a Files/Projects right-click: what the toolbar button would
-        use for this file.  The file's own Run configuration for this executor when the
-        file is open in the editor (where Spyder keeps per-file configurations), else the
-        default one (Preferences > Run); with neither, the file's folder and no arguments,
-        like Spyder's own "Run" in the Files pane."""
-        fallback = ([], os.path.dirname(filename))
+        use for this file (see :meth:`_configured_params`)."""
+        params = self._configured_params(filename)
+        if params is None:
+            return [], os.path.dirname(filename)
+        return self._args_and_cwd(filename, params)
+
+    def _configured_params(self, filename):
+        """The Run execution parameters the toolbar button would use for this file.  The
+        file's own Run configuration for this executor when the file is open in the editor
+        (where Spyder keeps per-file configurations), else the default one (Preferences >
+        Run); with neither, None: the file's folder and no arguments, like Spyder's own
+        "Run" in the Files pane."""
         run = self.get_plugin(Plugins.Run, error=False)
         if run is None:
-            return fallback
+            return None
         try:
             extension = os.path.splitext(filename)[1][1:].lower()
             stored = run.get_executor_configuration_parameters(
@@ -368,13 +385,11 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
                         chosen = stored.get(last.get("selected"))
             if chosen is None:
                 chosen = next((p for p in stored.values() if p.get("default")), None)
-            if chosen is None:
-                return fallback
-            return self._args_and_cwd(filename, chosen.get("params") or {})
+            return None if chosen is None else (chosen.get("params") or {})
         except Exception as error:   # Spyder's Run plugin changed: run as Spyder's Files do
             logger.info("spyder-callgrind: no run configuration for %s (%s: %s)",
                         filename, type(error).__name__, error)
-            return fallback
+            return None
 
     def _spyder_working_dir(self):
         """Spyder's current working directory, as its Run plugin sees it."""
@@ -401,7 +416,8 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
     def profile_tree_file(self, filename):
         """Right-click "Profile to callgrind" in the Files or Projects pane."""
         args, cwd = self.configured_run(filename)
-        self.profile_path(filename, args=args, cwd=cwd)
+        params = self._configured_params(filename) or {}
+        self.profile_path(filename, args=args, cwd=cwd, mode=self._mode_of(params))
 
     def _save_if_open(self, filename):
         """Save ``filename`` when it is open in the editor, as Spyder's Run does."""
@@ -416,11 +432,11 @@ class CallgrindPlugin(SpyderDockablePlugin, RunExecutor):
         except Exception as error:  # never let a save problem stop the run
             logger.info("spyder-callgrind: could not save %s (%s)", filename, error)
 
-    def profile_path(self, filename, args=(), cwd=None):
+    def profile_path(self, filename, args=(), cwd=None, mode=None):
         """Profile ``filename`` (from any entry point) and show the run in the pane."""
         self._save_if_open(filename)
         if self.get_conf("after_run") != "viewer":  # "viewer": the run goes to the viewer
             self.switch_to_plugin()
-        self.get_widget().start_run(filename, args=list(args),
+        self.get_widget().pane.start_run(filename, args=list(args),
                                     cwd=cwd or os.path.dirname(filename),
-                                    python=self.user_interpreter())
+                                    python=self.user_interpreter(), mode=mode)

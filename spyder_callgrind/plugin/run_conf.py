@@ -6,15 +6,19 @@ import shlex
 import sys
 from typing import List
 
-from qtpy.QtWidgets import QCheckBox, QGroupBox, QHBoxLayout, QLineEdit, QVBoxLayout
+from qtpy.QtWidgets import (
+    QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout)
 
 from spyder.api.translations import _
 from spyder.plugins.run.api import (
     Context, RunConfigurationMetadata, RunExecutorConfigurationGroup)
 
+from spyder_callgrind.engine.records import MODE_BOTH, MODE_EXACT, MODE_SAMPLE, MODES
+
 
 class CallgrindRunOptions(RunExecutorConfigurationGroup):
-    """Command line arguments of the profiled script."""
+    """Command line arguments of the profiled script, and what to measure in this file
+    ("mode": empty for the preference, else a ``--mode``)."""
 
     def __init__(self, parent, context: Context, input_extension: str,
                  input_metadata: RunConfigurationMetadata):
@@ -31,6 +35,16 @@ class CallgrindRunOptions(RunExecutorConfigurationGroup):
         row.addWidget(self.args_cb)
         row.addWidget(self.args_edit)
         group_layout.addLayout(row)
+        self.mode_combo = QComboBox(self)
+        for text, mode in ((_("As in Preferences"), ""),
+                           (_("Exact and sampled"), MODE_BOTH),
+                           (_("Exact only (cProfile's cost)"), MODE_EXACT),
+                           (_("Sampled only (a few percent)"), MODE_SAMPLE)):
+            self.mode_combo.addItem(text, mode)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(_("What to measure:")))
+        row.addWidget(self.mode_combo, 1)
+        group_layout.addLayout(row)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(group)
@@ -38,14 +52,24 @@ class CallgrindRunOptions(RunExecutorConfigurationGroup):
 
     @staticmethod
     def get_default_configuration() -> dict:
-        return {"args_enabled": False, "args": ""}
+        return {"args_enabled": False, "args": "", "mode": ""}
 
     def set_configuration(self, config: dict):
         self.args_cb.setChecked(bool(config.get("args_enabled")))
         self.args_edit.setText(config.get("args", ""))
+        index = self.mode_combo.findData(CallgrindRunOptions.mode_of(config) or "")
+        self.mode_combo.setCurrentIndex(max(0, index))
 
     def get_configuration(self) -> dict:
-        return {"args_enabled": self.args_cb.isChecked(), "args": self.args_edit.text()}
+        return {"args_enabled": self.args_cb.isChecked(), "args": self.args_edit.text(),
+                "mode": self.mode_combo.currentData() or ""}
+
+    @staticmethod
+    def mode_of(config: dict) -> str:
+        """This file's ``--mode``, or "" for the preference (also for configurations
+        stored before the option existed)."""
+        mode = (config or {}).get("mode")
+        return mode if mode in MODES else ""
 
     @staticmethod
     def arguments_of(config: dict) -> List[str]:

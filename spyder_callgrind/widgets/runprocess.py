@@ -1,4 +1,5 @@
-"""A profiling run driven from Qt: ``spyder-callgrind run`` in a QProcess.
+"""A profiling run driven from Qt: ``spyder-callgrind run`` in a QProcess
+(:class:`ProfileProcess`, on :class:`CommandProcess`, which imports and exports share).
 
 The pane never profiles or converts in Spyder's own process: it starts the command line
 (with Spyder's interpreter), which starts the script in the user's interpreter, converts the
@@ -13,16 +14,43 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
 from qtpy.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from spyder_callgrind.engine.isolated import module_command
+from spyder_callgrind.engine.records import MODE_BOTH, MODES
 from spyder_callgrind.engine.store import new_run_id
 
 
-class ProfileProcess(QObject):
-    """One run in progress. ``start()``, then wait for ``finished``."""
+@dataclass
+class Measure:
+    """What a run measures: ``spyder-callgrind run``'s ``--mode``, ``--sample-clock``,
+    ``--sample-interval`` and ``--exact-threads`` (Preferences, or a file's Run
+    configuration for the mode)."""
+
+    mode: str = MODE_BOTH              #: "exact", "sample" or "both"
+    sample_clock: str = "wall"         #: "wall" or "cpu"
+    sample_interval_ms: float = 4.0
+    exact_threads: bool = False
+
+    def arguments(self) -> List[str]:
+        mode = self.mode if self.mode in MODES else MODE_BOTH
+        args = ["--mode", mode]
+        if mode != "exact":
+            clock = self.sample_clock if self.sample_clock in ("wall", "cpu") else "wall"
+            interval = self.sample_interval_ms if self.sample_interval_ms > 0 else 4.0
+            args += ["--sample-clock", clock, "--sample-interval", f"{interval:g}"]
+        if self.exact_threads and mode != "sample":
+            args.append("--exact-threads")
+        return args
+
+
+class CommandProcess(QObject):
+    """One ``spyder-callgrind`` command in a QProcess (a run, an import, an export): its
+    output and end arrive through Qt's event loop. ``start()``, then wait for ``finished``;
+    subclasses give :meth:`command` and may redefine :meth:`stop`."""
 
     #: (run id, stream name "stdout"/"stderr", text)
     output = Signal(str, str, str)
@@ -31,23 +59,11 @@ class ProfileProcess(QObject):
     #: (run id, exit code of the command, or -1 when it could not start / crashed)
     finished = Signal(str, int)
 
-    def __init__(self, script: str, args: Sequence[str] = (), *, store: str,
-                 cwd: Optional[str] = None, python: Optional[str] = None,
-                 children: bool = True, keep: int = 50, protect: Sequence[str] = (),
-                 subprocesses: bool = False,
-                 parent: Optional[QObject] = None, driver_python: Optional[str] = None):
+    def __init__(self, run_id: str, cwd: str, parent: Optional[QObject] = None,
+                 driver_python: Optional[str] = None):
         super().__init__(parent)
-        self.run_id = new_run_id()
-        self.script = os.path.abspath(script)
-        self.args = list(args)
-        self.store = store
-        self.cwd = cwd or os.path.dirname(self.script)
-        self.python = python
-        self.children = children
-        self.subprocesses = subprocesses
-        self.keep = keep
-        #: runs that retention must not prune (e.g. the one shown in the pane)
-        self.protect = [p for p in protect if p]
+        self.run_id = run_id
+        self.cwd = cwd
         self.started_at: Optional[float] = None
         self.stopping = False
         self.error_message = ""
@@ -63,24 +79,13 @@ class ProfileProcess(QObject):
         self._done = False
 
     def command(self) -> List[str]:
-        """The command line started for this run (interpreter first)."""
-        args = ["run", "--store", self.store, "--id", self.run_id,
-                "--control-stdin", "--keep", str(self.keep), "--top", "0",
-                # the pane shows the change since the previous run itself
-                "--no-compare",
-                "--cwd", self.cwd]
-        if self.python:
-            args += ["--python", self.python]
-        if not self.children:
-            args.append("--no-children")
-        elif self.subprocesses:
-            args.append("--subprocesses")
-        for run_id in self.protect:
-            args += ["--protect", run_id]
+        """The command line started (interpreter first)."""
+        raise NotImplementedError
+
+    def _command_of(self, args: List[str]) -> List[str]:
         # Isolated (-I): a module in the script's folder named like one the command imports
         # (argparse.py, secrets.py...) must not replace it (see engine.isolated).
-        return module_command(self._driver_python, "spyder_callgrind",
-                              args + ["--", self.script, *self.args])
+        return module_command(self._driver_python, "spyder_callgrind", args)
 
     def start(self) -> None:
         env = QProcessEnvironment.systemEnvironment()
@@ -103,35 +108,17 @@ class ProfileProcess(QObject):
         return not self._done and self._process.state() != QProcess.NotRunning
 
     def stop(self) -> None:
-        """Ask for a stop: the script gets SIGINT, its profile up to then is kept."""
-        if not self.running or self.stopping:
-            return
-        self.stopping = True
-        self._process.write(b"stop\n")
-        # If the command itself hangs, end it; the store never sees a half-written run.
-        QTimer.singleShot(15000, self._kill_if_running)
-
-    def send_input(self, text: str) -> None:
-        """Send one line to the script's stdin (a newline is added); its ``input()`` gets it.
-        Text with newlines is sent as several lines."""
-        if not self.running:
-            return
-        for line in text.split("\n"):
-            self._process.write(b"input " + line.encode("utf-8", "replace") + b"\n")
-
-    def send_eof(self) -> None:
-        """End the script's stdin (its ``input()`` raises EOFError, ``read()`` returns)."""
-        if self.running:
-            self._process.write(b"eof\n")
+        """Cancel: end the command now."""
+        if self.running and not self.stopping:
+            self.stopping = True
+            self._process.kill()
 
     def kill(self) -> None:
-        """Stop now (Spyder is closing): close stdin so the command stops the script."""
+        """Stop now and wait (Spyder is closing)."""
         if self.running:
-            self._process.write(b"stop\n")
-            self._process.closeWriteChannel()
-            if not self._process.waitForFinished(8000):
-                self._process.kill()
-                self._process.waitForFinished(2000)
+            self.stopping = True
+            self._process.kill()
+            self._process.waitForFinished(2000)
 
     def seconds(self) -> float:
         return 0.0 if self.started_at is None else time.monotonic() - self.started_at
@@ -171,3 +158,75 @@ class ProfileProcess(QObject):
                                   f"{self._process.errorString()}")
             self.output.emit(self.run_id, "stderr", self.error_message + "\n")
             self.finished.emit(self.run_id, -1)
+
+
+class ProfileProcess(CommandProcess):
+    """One run in progress. ``start()``, then wait for ``finished``."""
+
+    def __init__(self, script: str, args: Sequence[str] = (), *, store: str,
+                 cwd: Optional[str] = None, python: Optional[str] = None,
+                 children: bool = True, keep: int = 50, protect: Sequence[str] = (),
+                 subprocesses: bool = False, measure: Optional[Measure] = None,
+                 parent: Optional[QObject] = None, driver_python: Optional[str] = None):
+        script = os.path.abspath(script)
+        super().__init__(new_run_id(), cwd or os.path.dirname(script), parent,
+                         driver_python)
+        self.script = script
+        self.args = list(args)
+        self.store = store
+        self.python = python
+        self.children = children
+        self.subprocesses = subprocesses
+        self.keep = keep
+        self.measure = measure or Measure()
+        #: runs that retention must not prune (e.g. the one shown in the pane)
+        self.protect = [p for p in protect if p]
+
+    def command(self) -> List[str]:
+        """The command line started for this run (interpreter first)."""
+        args = ["run", "--store", self.store, "--id", self.run_id,
+                "--control-stdin", "--keep", str(self.keep), "--top", "0",
+                # the pane shows the change since the previous run itself
+                "--no-compare",
+                "--cwd", self.cwd]
+        if self.python:
+            args += ["--python", self.python]
+        if not self.children:
+            args.append("--no-children")
+        elif self.subprocesses:
+            args.append("--subprocesses")
+        for run_id in self.protect:
+            args += ["--protect", run_id]
+        args += self.measure.arguments()
+        return self._command_of(args + ["--", self.script, *self.args])
+
+    def stop(self) -> None:
+        """Ask for a stop: the script gets SIGINT, its profile up to then is kept."""
+        if not self.running or self.stopping:
+            return
+        self.stopping = True
+        self._process.write(b"stop\n")
+        # If the command itself hangs, end it; the store never sees a half-written run.
+        QTimer.singleShot(15000, self._kill_if_running)
+
+    def send_input(self, text: str) -> None:
+        """Send one line to the script's stdin (a newline is added); its ``input()`` gets it.
+        Text with newlines is sent as several lines."""
+        if not self.running:
+            return
+        for line in text.split("\n"):
+            self._process.write(b"input " + line.encode("utf-8", "replace") + b"\n")
+
+    def send_eof(self) -> None:
+        """End the script's stdin (its ``input()`` raises EOFError, ``read()`` returns)."""
+        if self.running:
+            self._process.write(b"eof\n")
+
+    def kill(self) -> None:
+        """Stop now (Spyder is closing): close stdin so the command stops the script."""
+        if self.running:
+            self._process.write(b"stop\n")
+            self._process.closeWriteChannel()
+            if not self._process.waitForFinished(8000):
+                self._process.kill()
+                self._process.waitForFinished(2000)

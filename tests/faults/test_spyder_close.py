@@ -26,7 +26,7 @@ def test_closing_spyder_stops_the_run_and_keeps_it(main_window, plugin, store_di
     widget = plugin.get_widget()
     script = write_script(tmp_path, "busy.py", BUSY.replace("\n    ", "\n").lstrip())
     pid_file = tmp_path / "script.pid"
-    process = widget.start_run(script, args=[str(pid_file)], cwd=str(tmp_path))
+    process = widget.pane.start_run(script, args=[str(pid_file)], cwd=str(tmp_path))
     qtbot.waitUntil(pid_file.exists, timeout=60000)
     script_pid = int(pid_file.read_text())
     runner_pid = int(process._process.processId())
@@ -49,13 +49,13 @@ def test_store_deleted_while_the_pane_is_open(main_window, plugin, store_dir, tm
     widget = plugin.get_widget()
     script = write_script(tmp_path, "quick.py", "def f():\n    return 1\nf()\n")
     with qtbot.waitSignal(widget.sig_run_finished, timeout=60000):
-        widget.start_run(script, cwd=str(tmp_path))
-    assert widget.history_model.rowCount() == 1 and widget.current_id
+        widget.pane.start_run(script, cwd=str(tmp_path))
+    assert widget.pane.history_model.rowCount() == 1 and widget.pane.current_id
     shutil.rmtree(store_dir)
-    widget.refresh_history()                            # nothing to show, no error
-    assert widget.history_model.rowCount() == 0 and widget.current_id is None
+    widget.pane.refresh_history()                            # nothing to show, no error
+    assert widget.pane.history_model.rowCount() == 0 and widget.pane.current_id is None
     with qtbot.waitSignal(widget.sig_run_finished, timeout=60000) as finished:
-        widget.start_run(script, cwd=str(tmp_path))      # the next run recreates the store
+        widget.pane.start_run(script, cwd=str(tmp_path))      # the next run recreates the store
     [run] = _complete_runs(store_dir)
     assert run["id"] == finished.args[0] and run["status"] == "ok"
-    assert widget.history_model.rowCount() == 1
+    assert widget.pane.history_model.rowCount() == 1

@@ -63,9 +63,9 @@ def dock_at(window, plugin, qtbot, size):
 
 
 def profile(widget, qtbot, store_dir, script, count=1):
-    widget.start_run(script, cwd=str(script.rsplit("/", 1)[0]))
+    widget.pane.start_run(script, cwd=str(script.rsplit("/", 1)[0]))
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == count, timeout=60000)
-    qtbot.waitUntil(lambda: not widget.processes and widget._extra_data is not None,
+    qtbot.waitUntil(lambda: not widget.pane.processes and widget.pane._extra_data is not None,
                     timeout=30000)
 
 
@@ -74,7 +74,7 @@ def test_docked_pane_shows_rows_columns_search_and_run(main_window, plugin, stor
     widget = dock_at(main_window, plugin, qtbot, PANE)
     script = write_script(tmp_path, "many_steps.py", SCRIPT)
     profile(widget, qtbot, store_dir, script)
-    view = widget.view
+    view = widget.pane.view
     table = view.table
     assert widget.isVisible() and view.tabs.currentWidget() is view.calls_page
     assert fully_visible_rows(table) >= 8, widget.size()
@@ -86,8 +86,8 @@ def test_docked_pane_shows_rows_columns_search_and_run(main_window, plugin, stor
     bar = view.tabs.tabBar()
     assert all(bar.tabRect(i).right() <= bar.width() for i in range(bar.count()))
     # the run picker names the run: script, start, duration, outcome
-    combo = widget.picker.combo
-    assert combo.isVisible() and not widget.history.isVisible()
+    combo = widget.pane.picker.combo
+    assert combo.isVisible() and not widget.pane.history.isVisible()
     assert combo.currentText().startswith("many_steps.py  ")
     assert "  ok  " in combo.currentText()
     # closed, it shows script, duration and outcome whole (the list adds the start)
@@ -97,7 +97,7 @@ def test_docked_pane_shows_rows_columns_search_and_run(main_window, plugin, stor
         combo.iconSize().width() < combo.width()
     # the status line says the rest, whole: what the numbers are (the usual, one process
     # with children followed, goes unsaid)
-    status = widget.picker.status_label
+    status = widget.pane.picker.status_label
     assert status.isVisible() and status.text() == "exact + sampled"
     assert status.elided_text() == status.text()
     # the plugin's own icon, not Spyder's Profile one
@@ -117,27 +117,27 @@ def test_maximized_pane_shows_the_runs_list_and_everything(main_window, plugin, 
     script = write_script(tmp_path, "many_steps.py", SCRIPT)
     profile(widget, qtbot, store_dir, script)
     layouts = main_window.get_plugin("layout")
-    widget.view.table.setFocus()
+    widget.pane.view.table.setFocus()
     layouts._last_plugin = plugin
     layouts.maximize_dockwidget()
     qtbot.waitUntil(lambda: widget.width() > 1200, timeout=5000)
-    qtbot.waitUntil(lambda: widget.history.isVisible(), timeout=5000)
-    assert not widget.picker.combo.isVisible()
-    assert widget.view.edges_shown()
-    table = widget.view.table
+    qtbot.waitUntil(lambda: widget.pane.history.isVisible(), timeout=5000)
+    assert not widget.pane.picker.combo.isVisible()
+    assert widget.pane.view.edges_shown()
+    table = widget.pane.view.table
     shown = [c for c in range(table.model().columnCount()) if not table.isColumnHidden(c)]
     assert len(shown) >= table.model().columnCount() - 1   # at most Per call waits
     assert all(column_inside(table, c) for c in shown)
     layouts.maximize_dockwidget(restore=True)
     qtbot.waitUntil(lambda: widget.width() < 900, timeout=5000)
-    qtbot.waitUntil(lambda: not widget.history.isVisible(), timeout=5000)
-    assert widget.picker.combo.isVisible()
+    qtbot.waitUntil(lambda: not widget.pane.history.isVisible(), timeout=5000)
+    assert widget.pane.picker.combo.isVisible()
 
 
 def test_toggles_layout_and_comparisons_follow_the_user(main_window, plugin, store_dir,
                                                         tmp_path, qtbot):
     widget = dock_at(main_window, plugin, qtbot, PANE)
-    view = widget.view
+    view = widget.pane.view
     # A flipped toggle is the preference from now on (it persists across restarts).
     assert not plugin.get_conf("hide_builtins") and not plugin.get_conf("hide_waiting")
     view.builtins_toggle.click()
@@ -148,16 +148,16 @@ def test_toggles_layout_and_comparisons_follow_the_user(main_window, plugin, sto
 
     # The layout is kept in the preferences and comes back.
     view.set_column_hidden(COL_CALLS, True)
-    widget.save_layout()
+    widget.pane.save_layout()
     assert plugin.get_conf("pane_state")
     view.set_column_hidden(COL_CALLS, False)
     assert not view.table.isColumnHidden(COL_CALLS)
-    widget.restore_layout()
+    widget.pane.restore_layout()
     assert view.table.isColumnHidden(COL_CALLS)
     view.set_column_hidden(COL_CALLS, False)
     for damaged in ("not a layout", '{"version": 1}', "[]"):
         plugin.set_conf("pane_state", damaged)
-        widget.restore_layout()                      # the default layout, no error
+        widget.pane.restore_layout()                      # the default layout, no error
         assert not view.table.isColumnHidden(COL_CALLS)
 
     # Compare two runs, then pick another run: the comparison does not stay in front.
@@ -165,21 +165,21 @@ def test_toggles_layout_and_comparisons_follow_the_user(main_window, plugin, sto
     profile(widget, qtbot, store_dir, script, 1)
     profile(widget, qtbot, store_dir, script, 2)
     profile(widget, qtbot, store_dir, script, 3)
-    history = widget.history
+    history = widget.pane.history
     widget.list_action.setChecked(True)                # Options > Show list of runs
     assert history.isVisible()
     selection = history.selectionModel()
 
     def click(row, flags):
         # a click (flags ClearAndSelect) or a Ctrl+click (Select) on a row
-        selection.setCurrentIndex(widget.history_model.index(row, 0), flags | selection.Rows)
+        selection.setCurrentIndex(widget.pane.history_model.index(row, 0), flags | selection.Rows)
 
     def compare_rows_1_and_2():
         click(1, selection.ClearAndSelect)
         click(2, selection.Select)
-        widget.compare_selected()
-        compare = widget._extra_views["compare"]
-        assert widget.tabs.currentWidget() is compare
+        widget.pane.compare_selected()
+        compare = widget.pane._extra_views["compare"]
+        assert widget.pane.tabs.currentWidget() is compare
         return compare
 
     compare = compare_rows_1_and_2()
@@ -187,12 +187,12 @@ def test_toggles_layout_and_comparisons_follow_the_user(main_window, plugin, sto
     # Same unchanged script: no function "added" or "vanished" because of addresses.
     assert {r.status for r in compare.model.rows()} == {"changed"}
     click(0, selection.ClearAndSelect)                  # another run
-    assert widget.tabs.indexOf(compare) < 0
-    assert widget.tabs.currentWidget() is view.calls_page
+    assert widget.pane.tabs.indexOf(compare) < 0
+    assert widget.pane.tabs.currentWidget() is view.calls_page
     compare_rows_1_and_2()
     click(1, selection.ClearAndSelect)                  # one of the two compared
-    assert widget.tabs.currentWidget() is view.calls_page
-    assert widget.tabs.indexOf(compare) >= 0
+    assert widget.pane.tabs.currentWidget() is view.calls_page
+    assert widget.pane.tabs.indexOf(compare) >= 0
 
 
 ASKS = """\
@@ -209,8 +209,8 @@ def test_input_line_sends_to_the_running_script(main_window, plugin, store_dir, 
     line like a console, and shows the input line only while the script runs."""
     widget = dock_at(main_window, plugin, qtbot, PANE)
     script = write_script(tmp_path, "asks.py", ASKS)
-    process = widget.start_run(script, cwd=str(tmp_path))
-    view = widget.view
+    process = widget.pane.start_run(script, cwd=str(tmp_path))
+    view = widget.pane.view
     assert view.tabs.currentWidget() is view.output_page and view.input_row.isVisible()
     if not hasattr(process, "send_input"):
         # This run cannot take input yet: the line says so and sends nothing.
@@ -218,7 +218,7 @@ def test_input_line_sends_to_the_running_script(main_window, plugin, store_dir, 
         sent = []
         process.send_input = sent.append            # what the run will offer
         process.send_eof = lambda: sent.append(None)
-        widget.show_run(widget.selected_record())   # shown again: the line is enabled
+        widget.pane.show_run(widget.pane.selected_record())   # shown again: the line is enabled
     else:
         sent = None
     assert view.input_edit.isEnabled()
@@ -229,8 +229,8 @@ def test_input_line_sends_to_the_running_script(main_window, plugin, store_dir, 
     assert not view.input_edit.isEnabled()           # input closed
     if sent is not None:
         assert sent == ["Ada", None]
-        widget.stop_current_run()
+        widget.pane.stop_current_run()
     else:
         qtbot.waitUntil(lambda: "hello Ada" in view.output_text(), timeout=30000)
-    qtbot.waitUntil(lambda: not widget.processes, timeout=60000)
+    qtbot.waitUntil(lambda: not widget.pane.processes, timeout=60000)
     assert not view.input_row.isVisible()

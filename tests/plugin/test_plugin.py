@@ -110,13 +110,13 @@ def test_files_pane_right_click_profiles_a_script(main_window, plugin, store_dir
     # Not open in the editor, never configured: like Spyder's own "Run" in the Files pane.
     assert (record["args"], record["cwd"]) == ([], str(tmp_path))
     widget = plugin.get_widget()
-    qtbot.waitUntil(lambda: not widget.processes, timeout=30000)
+    qtbot.waitUntil(lambda: not widget.pane.processes, timeout=30000)
     # The pane shows the finished run and its call table.
-    qtbot.waitUntil(lambda: widget.view.model.rowCount() > 0, timeout=30000)
-    names = {widget.view.model.profile().functions[i].name
-             for i in range(len(widget.view.model.profile().functions))}
+    qtbot.waitUntil(lambda: widget.pane.view.model.rowCount() > 0, timeout=30000)
+    names = {widget.pane.view.model.profile().functions[i].name
+             for i in range(len(widget.pane.view.model.profile().functions))}
     assert "slow_part" in names
-    assert "result" in widget.view.output_text()
+    assert "result" in widget.pane.view.output_text()
 
 
 def test_projects_pane_right_click_shows_entry_only_for_one_python_file(
@@ -171,14 +171,14 @@ def test_toolbar_button_profiles_the_editor_file(main_window, plugin, store_dir,
 def test_double_click_jumps_to_source(main_window, plugin, store_dir, tmp_path, qtbot):
     script = write_script(tmp_path, "jump.py", SCRIPT)
     widget = plugin.get_widget()
-    widget.start_run(script, cwd=str(tmp_path))
+    widget.pane.start_run(script, cwd=str(tmp_path))
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=60000)
-    qtbot.waitUntil(lambda: widget.view.model.rowCount() > 5, timeout=30000)
-    model = widget.view.model
+    qtbot.waitUntil(lambda: widget.pane.view.model.rowCount() > 5, timeout=30000)
+    model = widget.pane.view.model
     data = model.profile()
     target = next(i for i, f in enumerate(data.functions) if f.name == "slow_part")
-    widget.view.select_function(target)
-    table = widget.view.table
+    widget.pane.view.select_function(target)
+    table = widget.pane.view.table
     index = table.currentIndex()
     assert index.isValid()
     table.doubleClicked.emit(index)
@@ -198,27 +198,27 @@ while True:
     tick()
 """)
     widget = plugin.get_widget()
-    process = widget.start_run(script, cwd=str(tmp_path))
-    qtbot.waitUntil(lambda: "running" in widget.view.output_text(), timeout=30000)
+    process = widget.pane.start_run(script, cwd=str(tmp_path))
+    qtbot.waitUntil(lambda: "running" in widget.pane.view.output_text(), timeout=30000)
     # While it runs: elapsed time, the input line; Stop is enabled.
-    qtbot.waitUntil(lambda: "running for" in widget.status_label.toolTip(), timeout=10000)
-    assert widget.history_model.run_at(0).status == "running"
+    qtbot.waitUntil(lambda: "running for" in widget.pane.status_label.toolTip(), timeout=10000)
+    assert widget.pane.history_model.run_at(0).status == "running"
     assert widget.stop_action.isEnabled()
-    assert widget.view.input_row.isVisible()
-    assert widget.view.input_edit.isEnabled() == hasattr(process, "send_input")
+    assert widget.pane.view.input_row.isVisible()
+    assert widget.pane.view.input_edit.isEnabled() == hasattr(process, "send_input")
     widget.stop_action.trigger()
     qtbot.waitUntil(lambda: not process.running, timeout=30000)
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=10000)
     assert complete_runs(store_dir)[0]["status"] == "stopped"
     qtbot.waitUntil(lambda: any(f.name == "tick"
-                                for f in widget.view.model.profile().functions),
+                                for f in widget.pane.view.model.profile().functions),
                     timeout=30000)
     # The status says "stopped" once, with what else there is to say, parts separated.
-    status = widget.status_label.toolTip()
+    status = widget.pane.status_label.toolTip()
     assert status.lower().count("stopped") == 1, status
     from spyder_callgrind.widgets.runpicker import SEPARATOR
     assert status.startswith("forever.py" + SEPARATOR), status
-    assert not widget.view.input_row.isVisible()
+    assert not widget.pane.view.input_row.isVisible()
 
 
 def test_editor_right_click_menu_has_the_entry(main_window, plugin, tmp_path, qtbot):
@@ -260,7 +260,7 @@ def test_run_configuration_arguments_and_working_directory(main_window, plugin, 
 
     # The Files pane's right-click on the same file does the same thing as the button.
     widget = plugin.get_widget()
-    qtbot.waitUntil(lambda: not widget.processes, timeout=30000)
+    qtbot.waitUntil(lambda: not widget.pane.processes, timeout=30000)
     tree = main_window.get_plugin("explorer").get_widget().treewidget
     select_in_tree(qtbot, tree, script)
     {a.text(): a for a in tree_menu_actions(tree)}["Profile to callgrind"].trigger()
@@ -299,6 +299,60 @@ def test_current_working_directory_option_from_the_button_and_the_files_pane(
     assert plugin.configured_run(script) == ([], current)
 
 
+BUSY = """\
+import time
+end = time.time() + 0.5
+while time.time() < end:
+    sum(i * i for i in range(1000))
+"""
+
+
+def test_what_to_measure_from_preferences_and_the_run_configuration(
+        main_window, plugin, store_dir, tmp_path, qtbot):
+    """Preferences > Callgrind "What to measure": sampled only is what the kept run says;
+    a file's Run configuration overrides it; configurations stored before the option
+    existed still load (as "as in Preferences")."""
+    from spyder_callgrind.plugin.confpage import CallgrindConfigPage
+    preferences = main_window.get_plugin("preferences")
+    preferences.open_dialog()
+    dialog = preferences.get_container().dialog
+    page = dialog.findChildren(CallgrindConfigPage)[0]
+    combos = {option: combo for combo, (_section, option, _default)
+              in page.comboboxes.items()}
+    assert combos["run_mode"].currentData() == "both"          # the default
+    combos["run_mode"].setCurrentIndex(combos["run_mode"].findData("sample"))
+    page.apply_changes()
+    dialog.close()
+    assert plugin.get_conf("run_mode") == "sample"
+    try:
+        _profile_sampled_then_exact(main_window, plugin, store_dir, tmp_path, qtbot)
+    finally:          # the preferences outlive this test's window: the next tests' default
+        plugin.set_conf("run_mode", "both")
+
+
+def _profile_sampled_then_exact(main_window, plugin, store_dir, tmp_path, qtbot):
+    from spyder_callgrind.plugin.run_conf import CallgrindRunOptions
+    script = write_script(tmp_path, "busy.py", BUSY)
+    plugin.profile_path(script)
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=60000)
+    first = complete_runs(store_dir)[0]
+    assert first["mode"] == "sample"
+    assert plugin.get_widget().pane.store.get(first["id"]).exact_counts is False
+
+    widget = plugin.get_widget()
+    qtbot.waitUntil(lambda: not widget.pane.processes, timeout=30000)
+    dialog = open_run_configuration(main_window, qtbot, script)
+    options = dialog.current_widget
+    options.set_configuration({"args_enabled": False, "args": ""})    # an old one
+    assert options.mode_combo.currentData() == ""
+    assert CallgrindRunOptions.mode_of({"args_enabled": False, "args": ""}) == ""
+    options.mode_combo.setCurrentIndex(options.mode_combo.findData("exact"))
+    dialog.run_btn_clicked()
+    qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 2, timeout=60000)
+    second = [r for r in complete_runs(store_dir) if r["id"] != first["id"]][0]
+    assert second["mode"] == "exact"
+
+
 def test_runs_use_the_consoles_interpreter(main_window, plugin, store_dir, tmp_path, qtbot):
     """Preferences > Python interpreter: the script runs in that interpreter."""
     other = "/root/.pyenv/versions/3.12.1/bin/python"
@@ -324,10 +378,11 @@ def test_runs_use_the_consoles_interpreter(main_window, plugin, store_dir, tmp_p
     assert line.split("=", 1)[1] == os.environ.get("PYTHONPATH", "")
     # "Hide standard library" judges files by that interpreter's standard library.
     widget = plugin.get_widget()
-    qtbot.waitUntil(lambda: widget.current_id == record["id"], timeout=30000)
-    qtbot.waitUntil(lambda: any("3.12" in d for d in widget.view.model.row_filter.stdlib_dirs),
+    qtbot.waitUntil(lambda: widget.pane.current_id == record["id"], timeout=30000)
+    qtbot.waitUntil(lambda: any("3.12" in d for d in
+                                widget.pane.view.model.row_filter.stdlib_dirs),
                     timeout=30000)
-    assert not any("3.11" in d for d in widget.view.model.row_filter.stdlib_dirs)
+    assert not any("3.11" in d for d in widget.pane.view.model.row_filter.stdlib_dirs)
 
 
 def test_pool_run_shows_every_process_in_the_pane(main_window, plugin, store_dir, tmp_path,
@@ -344,7 +399,7 @@ if __name__ == "__main__":
         print("total", sum(pool.map(work, [2000] * 30, chunksize=1)))
 """)
     widget = plugin.get_widget()
-    widget.start_run(script, cwd=str(tmp_path))
+    widget.pane.start_run(script, cwd=str(tmp_path))
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=90000)
     record = complete_runs(store_dir)[0]
     # The main process and the workers that started (on a loaded machine the pool can
@@ -353,7 +408,7 @@ if __name__ == "__main__":
     processes = record["processes"]
     assert processes[0]["role"] == "main" and 2 <= len(processes) <= 4
     assert all(p["profiled"] for p in processes)
-    view = widget.view
+    view = widget.pane.view
     qtbot.waitUntil(lambda: view.process_combo.count() == len(processes) + 1,
                     timeout=30000)
     assert view.process_combo.isVisibleTo(widget)
@@ -373,15 +428,15 @@ if __name__ == "__main__":
 def test_two_runs_at_once_of_the_same_script(main_window, plugin, store_dir, tmp_path, qtbot):
     script = write_script(tmp_path, "twice.py", SCRIPT)
     widget = plugin.get_widget()
-    first = widget.start_run(script, cwd=str(tmp_path))
-    second = widget.start_run(script, args=["second"], cwd=str(tmp_path))
+    first = widget.pane.start_run(script, cwd=str(tmp_path))
+    second = widget.pane.start_run(script, args=["second"], cwd=str(tmp_path))
     assert first.run_id != second.run_id
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 2, timeout=90000)
-    qtbot.waitUntil(lambda: not widget.processes, timeout=30000)
+    qtbot.waitUntil(lambda: not widget.pane.processes, timeout=30000)
     records = complete_runs(store_dir)
     assert sorted(r["args"] for r in records) == [[], ["second"]]
     assert all(r["status"] == "ok" for r in records)
-    assert widget.history_model.rowCount() == 2
+    assert widget.pane.history_model.rowCount() == 2
 
 
 def test_shortcut_is_registered(main_window, plugin):
@@ -403,15 +458,15 @@ def test_command_line_runs_show_in_the_pane_and_deletions_are_noticed(
     script = write_script(tmp_path, "from_cli.py", SCRIPT)
     assert cli_in_store(store_dir, "run", script).returncode == 0
     widget = plugin.get_widget()
-    widget.refresh_history()
-    qtbot.waitUntil(lambda: widget.history_model.rowCount() == 1, timeout=10000)
-    run_id = widget.history_model.run_at(0).id
-    qtbot.waitUntil(lambda: widget.current_id == run_id, timeout=10000)
-    qtbot.waitUntil(lambda: widget.view.model.rowCount() > 0, timeout=30000)
+    widget.pane.refresh_history()
+    qtbot.waitUntil(lambda: widget.pane.history_model.rowCount() == 1, timeout=10000)
+    run_id = widget.pane.history_model.run_at(0).id
+    qtbot.waitUntil(lambda: widget.pane.current_id == run_id, timeout=10000)
+    qtbot.waitUntil(lambda: widget.pane.view.model.rowCount() > 0, timeout=30000)
     assert cli_in_store(store_dir, "rm", run_id).returncode == 0
-    widget.refresh_history()
-    assert widget.history_model.rowCount() == 0
-    assert "deleted" in widget.message_label.text()
+    widget.pane.refresh_history()
+    assert widget.pane.history_model.rowCount() == 0
+    assert "deleted" in widget.pane.message_label.text()
 
 
 def test_import_label_and_delete_from_the_pane(main_window, plugin, store_dir, tmp_path,
@@ -424,24 +479,32 @@ def test_import_label_and_delete_from_the_pane(main_window, plugin, store_dir, t
     subprocess.run([sys.executable, "-m", "cProfile", "-o", prof, script], check=True,
                    capture_output=True)
     widget = plugin.get_widget()
-    record = widget.import_file(prof)
+    # Read and converted in a child process, listed as in progress (Stop cancels it).
+    with qtbot.waitSignal(widget.pane.imported, timeout=60000) as imported:
+        widget.pane.import_file(prof)
+        assert widget.pane.history_model.run_at(0).status == "running"
+        assert widget.stop_action.isEnabled()
+    record = widget.pane.store.get(imported.args[0])
     assert record is not None and record.source == "import"
-    qtbot.waitUntil(lambda: widget.view.model.rowCount() > 0, timeout=30000)
-    assert any(f.name == "slow_part" for f in widget.view.model.profile().functions)
+    assert widget.pane.current_id == record.id
+    qtbot.waitUntil(lambda: widget.pane.view.model.rowCount() > 0, timeout=30000)
+    assert any(f.name == "slow_part" for f in widget.pane.view.model.profile().functions)
     # A bad file is refused with a message box, not an exception.
     bad = tmp_path / "bad.prof"
     bad.write_bytes(b"not a profile at all")
     shown = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
-    assert widget.import_file(str(bad)) is None
-    assert shown and "Traceback" not in shown[0]
+    widget.pane.import_file(str(bad))
+    qtbot.waitUntil(lambda: bool(shown) and not widget.pane.processes, timeout=60000)
+    assert "Traceback" not in shown[0] and "\n" not in shown[0].strip()
+    assert widget.pane.history_model.rowCount() == 1
     # Label it (the dialog answered as a user would), then delete it (confirmed).
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("baseline", True))
-    widget.label_selected()
-    assert widget.store.get(record.id).label == "baseline"
+    widget.pane.label_selected()
+    assert widget.pane.store.get(record.id).label == "baseline"
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
-    widget.delete_selected()
-    assert widget.history_model.rowCount() == 0
+    widget.pane.delete_selected()
+    assert widget.pane.history_model.rowCount() == 0
     assert not os.path.exists(os.path.join(str(store_dir), record.id))
 
 
@@ -462,12 +525,12 @@ if __name__ == "__main__":
         pool.map(work, [200000] * 8, chunksize=1)
 """)
     widget = plugin.get_widget()
-    widget.start_run(script, cwd=str(tmp_path))
+    widget.pane.start_run(script, cwd=str(tmp_path))
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=90000)
     record = complete_runs(store_dir)[0]
-    qtbot.waitUntil(lambda: widget.view.model.rowCount() > 3, timeout=30000)
-    timeline = widget.timeline_view
-    widget.tabs.setCurrentWidget(timeline)
+    qtbot.waitUntil(lambda: widget.pane.view.model.rowCount() > 3, timeout=30000)
+    timeline = widget.pane.timeline_view
+    widget.pane.tabs.setCurrentWidget(timeline)
     qtbot.waitUntil(lambda: timeline.canvas.timeline is not None, timeout=30000)
     lanes = timeline.canvas.timeline.lanes
     workers = {lane.pid for lane in lanes if lane.role.startswith("worker")}
@@ -484,8 +547,8 @@ if __name__ == "__main__":
     x = canvas.x_of((busy.start_ns + busy.end_ns) // 2)
     qtbot.mouseClick(canvas, Qt.LeftButton,
                      pos=QPoint(x, AXIS_HEIGHT + index * LANE_HEIGHT + LANE_HEIGHT // 2))
-    qtbot.waitUntil(lambda: widget.tabs.currentWidget() is not timeline, timeout=10000)
-    view = widget.view
+    qtbot.waitUntil(lambda: widget.pane.tabs.currentWidget() is not timeline, timeout=10000)
+    view = widget.pane.view
     assert view.profile().functions[view.selected_function()].name == "work"
 
 
@@ -494,20 +557,20 @@ def test_previous_run_line_and_its_compare_link(main_window, plugin, store_dir, 
     """A second run of the same script says how it changed, and 'Compare' opens both."""
     script = write_script(tmp_path, "again.py", SCRIPT)
     widget = plugin.get_widget()
-    widget.start_run(script, cwd=str(tmp_path))
+    widget.pane.start_run(script, cwd=str(tmp_path))
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=60000)
     with open(script, "w", encoding="utf-8") as stream:
         stream.write(SCRIPT.replace("20000", "600000"))
-    widget.start_run(script, cwd=str(tmp_path))
+    widget.pane.start_run(script, cwd=str(tmp_path))
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 2, timeout=60000)
-    label = widget.previous_label
+    label = widget.pane.previous_label
     qtbot.waitUntil(lambda: label.isVisible() and label.change() is not None, timeout=30000)
     change = label.change()
     assert change.verdict == "slower" and "slower than the previous run" in label.text()
     assert any(row.name == "slow_part" for row in change.movers)
     first, second = sorted(complete_runs(store_dir), key=lambda r: r["started"])
     label.compare_requested.emit(change.previous.id, change.record.id)
-    assert widget._compared_ids == (first["id"], second["id"])
+    assert widget.pane._compared_ids == (first["id"], second["id"])
 
 
 def test_lines_tab_follows_the_call_table(main_window, plugin, store_dir, tmp_path, qtbot):
@@ -522,7 +585,7 @@ def work():
 
 work()
 """)
-    widget = plugin.get_widget()
+    widget = plugin.get_widget().pane
     widget.start_run(script, cwd=str(tmp_path))
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=90000)
     qtbot.waitUntil(lambda: widget._extra_data is not None, timeout=30000)
