@@ -445,7 +445,7 @@ class SampledStacks:
             return None
         if total <= 0:
             return []
-        shares = [Share(f, inclusive_ns * t // total, inclusive_ns * own // total, 0)
+        shares = [Share(f, inclusive_ns * t // total, inclusive_ns * own // total, None)
                   for f, (t, own) in by_callee.items()
                   if f != function and f not in above and t > 0]
         shares.sort(key=lambda share: -share.inclusive_ns)

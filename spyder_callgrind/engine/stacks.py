@@ -52,7 +52,9 @@ class Share(NamedTuple):
     function: int       #: index into ``ProfileData.functions``
     inclusive_ns: int   #: time of this share
     self_ns: int        #: own time of the function within this share
-    calls: int          #: calls within this share (scaled like the time; approximate)
+    #: calls within this share (scaled like the time; approximate); None when the share
+    #: comes from sampled stacks, which count no calls
+    calls: Optional[int]
 
 
 class StackNode:
@@ -136,7 +138,7 @@ def callee_shares(data: ProfileData, function: int, inclusive_ns: int,
 
     When ``data`` has sampled stacks that saw ``function``, the split is theirs: the
     callees it really had in the samples whose stacks hold every function of ``exclude``
-    (the path above, as the call tree passes it); calls are then 0 (not counted).
+    (the path above, as the call tree passes it); calls are then None (not counted).
     """
     sampled = sampled_stacks_of(data)
     if sampled is not None:

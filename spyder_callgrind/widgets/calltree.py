@@ -92,10 +92,14 @@ COLUMNS = (
     Column(_("Self"), lambda _m, item: format_ns(item.self_ns),
            sort_key=lambda _m, item: item.self_ns, numeric=True),
     Column(_("Calls"),
-           lambda m, item: f"{item.calls:,}" if m.counts_measured else NOT_MEASURED,
-           sort_key=lambda m, item: item.calls if m.counts_measured else 0, numeric=True,
-           cell_tooltip=lambda m, _item: None if m.counts_measured
-           else not_measured_tooltip()),
+           lambda m, item: f"{item.calls:,}" if m.counts_measured and item.calls is not None
+           else NOT_MEASURED,
+           sort_key=lambda m, item: item.calls if m.counts_measured and item.calls is not None
+           else 0, numeric=True,
+           cell_tooltip=lambda m, item: not_measured_tooltip() if not m.counts_measured
+           else None if item.calls is not None
+           else _("Calls are not counted per stack (these rows come from the stack "
+                  "samples): see the call table")),
     Column(_("File:line"),
            lambda m, item: display_location(m.profile().functions[item.function]),
            cell_tooltip=_function_tooltip),
@@ -202,7 +206,7 @@ class CallTreeModel(ColumnModelMixin, QAbstractItemModel):
         item = self._item(parent)
         if item.children is not None:
             return
-        shares = [s for s in self._shares(item) if s.inclusive_ns > 0 or s.calls > 0]
+        shares = [s for s in self._shares(item) if s.inclusive_ns > 0 or s.calls]
         if not shares:
             item.children = []
             return

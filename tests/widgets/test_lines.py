@@ -4,7 +4,7 @@ samples and functions without source say why, double-click asks for the line."""
 import os
 
 import pytest
-from qtpy.QtCore import Qt
+from qtpy.QtCore import QModelIndex, Qt
 
 from spyder_callgrind.engine.store import RunStore
 from spyder_callgrind.widgets.lines import INCLUSIVE, OWN, LinesView
@@ -141,3 +141,33 @@ def test_views_say_what_their_stacks_are(qtbot, runs):
     assert "approximate" in flame.note_label.text() and "approximate" in tree.note_label.text()
     work = next(n for n in flame.canvas.tree().walk() if n.name == "work")
     assert "Calls: 1" in flame.canvas.describe(work)["text"]
+
+
+def test_call_tree_rows_from_samples_show_no_count(qtbot, runs):
+    """Rows of the call tree split by the samples say their calls are not counted; the
+    entry points keep cProfile's exact counts."""
+    from spyder_callgrind.engine.recording import load_run_profile
+    from spyder_callgrind.widgets.calltree import CallTreeView
+    store, both, _exact, _script = runs
+    tree = CallTreeView()
+    qtbot.addWidget(tree)
+    tree.set_profile(load_run_profile(store, both))
+    model = tree.model
+    calls = next(c for c, col in enumerate(model.columns) if col.header == "Calls")
+    top = model.index(0, calls)
+    assert top.data().replace(",", "").isdigit()            # exact, from cProfile
+
+    def find(name, parent, depth=0):
+        model.fetchMore(parent)
+        for row in range(model.rowCount(parent)):
+            index = model.index(row, 0, parent)
+            if index.data() == name:
+                return index
+            found = depth < 4 and find(name, index, depth + 1)
+            if found:
+                return found
+        return None
+    work = find("work", QModelIndex())       # under <module>, which the samples saw
+    child = work.sibling(work.row(), calls)
+    assert child.data() == "\u2014"
+    assert "not counted per stack" in child.data(Qt.ToolTipRole)
