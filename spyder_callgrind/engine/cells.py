@@ -16,13 +16,14 @@ from typing import List, Tuple
 
 from spyder_callgrind.engine.records import (
     MODE_EXACT, MODES, STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
+from spyder_callgrind.engine.interpreters import paths_in_meta
 from spyder_callgrind.engine.recording import (
-    OUTPUT_FILE, PROFILES_DIR, convert_run, in_run_folder)
-from spyder_callgrind.engine.runner import build_records, read_metas, run_notes
+    OUTPUT_FILE, PROFILES_DIR, convert_run, in_run_folder, with_interpreter)
+from spyder_callgrind.engine.runner import build_records, main_meta, read_metas, run_notes
 from spyder_callgrind.engine.store import (
     INCOMPLETE_PREFIX, PendingRun, RunStore, StoreError)
 from spyder_callgrind.engine.atomic import atomic_write
-from spyder_callgrind.engine.workers._spyder_callgrind_kernel import CELL_FILE, CELL_FORMAT
+from spyder_callgrind.engine.workers._spyder_callgrind_protocol import CELL_FILE, CELL_FORMAT
 
 _STATUSES = {"ok": STATUS_OK, "error": STATUS_ERROR, "stopped": STATUS_STOPPED}
 
@@ -82,6 +83,7 @@ def _finish(store: RunStore, run_id: str, cell_path: str) -> RunRecord:
         mode=next((str(m.get("mode")) for m in metas if m.get("kind") == "process"
                    and m.get("mode") in MODES), MODE_EXACT),
         notes=[str(n) for n in cell.get("notes") or []] + run_notes(metas))
+    with_interpreter(record, paths_in_meta(main_meta(metas)))
     if not any(p.profiled for p in processes):
         record.status = STATUS_FAILED
         record.message = record.message or "no profile was saved"

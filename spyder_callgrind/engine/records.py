@@ -90,6 +90,12 @@ class RunRecord:
     sample_interval_ns: int = 0          #: interval between samples achieved (mean)
     #: per thread, its sampled time: {"pid", "role", "thread", "ns", "share" (%)}
     sampled_threads: List[Dict[str, Any]] = field(default_factory=list)
+    #: standard library folders of the interpreter that ran the code, as it named them
+    #: when the run started (each ending in a separator); [] for runs kept before
+    stdlib_dirs: List[str] = field(default_factory=list)
+    #: its ``sys.prefix``, ``sys.base_prefix``, ``sys.exec_prefix`` (as pyinstrument's
+    #: ``sys_prefixes``); [] for runs kept before
+    sys_prefixes: List[str] = field(default_factory=list)
     schema: int = SCHEMA_VERSION
 
     @property
@@ -163,8 +169,11 @@ _FIELD_TYPES: Dict[str, tuple] = {
     "source": (str,), "children": (bool,), "schema": (int,), "file_date": (str,),
     "origin": (str,), "notes": (list,), "mode": (str,), "sample_clock": (str,),
     "sample_count": (int,), "sample_interval_ns": (int,), "sampled_threads": (list,),
-    "samples": (str, type(None)),
+    "samples": (str, type(None)), "stdlib_dirs": (list,), "sys_prefixes": (list,),
 }
+
+#: The fields holding lists of strings.
+_STRING_LISTS = ("args", "notes", "stdlib_dirs", "sys_prefixes")
 
 
 def _checked_fields(cls, data: Dict[str, Any], what: str) -> Dict[str, Any]:
@@ -178,7 +187,7 @@ def _checked_fields(cls, data: Dict[str, Any], what: str) -> Dict[str, Any]:
         kinds = _FIELD_TYPES[name]
         if type(value) not in kinds:     # type(), not isinstance(): JSON true is no pid
             raise RecordError(f"{what} has a bad '{name}' field")
-        if name in ("args", "notes") and not all(type(a) is str for a in value):
+        if name in _STRING_LISTS and not all(type(a) is str for a in value):
             raise RecordError(f"{what} has a bad '{name}' field")
         if name == "sampled_threads" and not all(type(a) is dict for a in value):
             raise RecordError(f"{what} has a bad '{name}' field")

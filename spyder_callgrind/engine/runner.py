@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
+from spyder_callgrind.engine.interpreters import InterpreterPaths, paths_in_meta
 from spyder_callgrind.engine.records import (
     ROLE_MAIN, STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, ProcessRecord)
 from spyder_callgrind.engine.workers import WORKERS_DIR
@@ -67,6 +68,9 @@ class RunOutcome:
     threads: List[ProcessRecord] = field(default_factory=list)
     #: What the user must know to read the numbers (see :func:`run_notes`).
     notes: List[str] = field(default_factory=list)
+    #: The folders of the interpreter that ran the script, as its main process recorded
+    #: them (None: it recorded none).
+    interpreter: Optional[InterpreterPaths] = None
 
 
 #: Said of a run on Python 3.12+ whose processes had threads, profiled the default way.
@@ -425,8 +429,7 @@ class ScriptRunner:
     # -- outcome ---------------------------------------------------------------------------------
     def _describe(self, code: Optional[int]) -> RunOutcome:
         metas = read_metas(self.profile_dir)
-        main = next((m for m in metas if m.get("kind") == "process"
-                     and m.get("role") == ROLE_MAIN), None)
+        main = main_meta(metas)
         processes, threads = build_records(metas, self.profile_dir,
                                            killed=self._hard_killed)
         status, message = self._status(code, main, processes)
@@ -434,7 +437,8 @@ class ScriptRunner:
         return RunOutcome(exit_code=code, status=status, message=message,
                           started=self._started, duration=self._duration or 0.0,
                           python=self.python, python_version=version,
-                          processes=processes, threads=threads, notes=run_notes(metas))
+                          processes=processes, threads=threads, notes=run_notes(metas),
+                          interpreter=paths_in_meta(main))
 
     def _status(self, code, main, processes):
         main_status = (main or {}).get("status")
@@ -496,6 +500,12 @@ def read_metas(profile_dir: str) -> List[dict]:
             data["_meta"] = os.path.basename(path)
             metas.append(data)
     return metas
+
+
+def main_meta(metas: List[dict]) -> Optional[dict]:
+    """The meta of the run's main process (None: it never wrote one)."""
+    return next((m for m in metas if m.get("kind") == "process"
+                 and m.get("role") == ROLE_MAIN), None)
 
 
 def run_notes(metas: List[dict]) -> List[str]:

@@ -569,7 +569,7 @@ class CallgrindWidget(PluginMainWidget):
             return
         self.picker.set_status(record)
         self._find_previous(record)
-        stdlib = self._stdlib_probe.stdlib_dirs(record.python)
+        stdlib = record.stdlib_dirs or self._stdlib_probe.stdlib_dirs(record.python)
         if stdlib:
             self.view.set_stdlib_dirs(stdlib)
         store = self.store

@@ -19,3 +19,11 @@ INCOMPLETE_PREFIX = ".incomplete-"
 OWNER_FILE = ".owner"
 #: Sub-folder of a run holding the metas and ``.prof`` files.
 PROFILES_DIR = "profiles"
+#: Written last into a console run's folder by ``_spyder_callgrind_kernel``: its presence
+#: means "ready to convert" (``engine/cells.py``).
+CELL_FILE = "cell.json"
+CELL_FORMAT = "spyder-callgrind-cell/1"
+#: Keys of the main process' meta naming its interpreter's standard library folders and
+#: its ``sys.prefix``, ``sys.base_prefix``, ``sys.exec_prefix``.
+META_STDLIB_DIRS = "stdlib_dirs"
+META_SYS_PREFIXES = "sys_prefixes"
