@@ -19,8 +19,7 @@ from typing import Any, Dict, NamedTuple, Optional, Tuple
 
 from spyder_callgrind.engine.workers import WORKERS_DIR
 from spyder_callgrind.engine.workers._spyder_callgrind_interpreter import interpreter_folders
-from spyder_callgrind.engine.workers._spyder_callgrind_protocol import (
-    META_STDLIB_DIRS, META_SYS_PREFIXES)
+from spyder_callgrind.engine.workers._spyder_callgrind_protocol import STDLIB_DIRS, SYS_PREFIXES
 
 #: Seconds an interpreter may take to answer before it is given up on.
 ASK_TIMEOUT = 20.0
@@ -61,10 +60,10 @@ def current_paths() -> InterpreterPaths:
 def paths_in_meta(meta: Optional[Dict[str, Any]]) -> Optional[InterpreterPaths]:
     """The folders a main process' meta recorded, or None (a meta written before metas
     recorded them, or none at all)."""
-    stdlib = _folders((meta or {}).get(META_STDLIB_DIRS))
+    stdlib = _folders((meta or {}).get(STDLIB_DIRS))
     if not stdlib:
         return None
-    return InterpreterPaths(stdlib, _folders(meta.get(META_SYS_PREFIXES)))
+    return InterpreterPaths(stdlib, _folders(meta.get(SYS_PREFIXES)))
 
 
 def cached_paths(executable: str) -> Optional[InterpreterPaths]:

@@ -9,25 +9,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional
 
+from spyder_callgrind.engine.workers._spyder_callgrind_protocol import (  # noqa: F401
+    MODE_BOTH, MODE_EXACT, MODE_SAMPLE, MODES, ROLE_MAIN, STATUS_ERROR, STATUS_FAILED,
+    STATUS_OK, STATUS_STOPPED)
+
 #: Version of the ``run.json`` layout written by this code.
 SCHEMA_VERSION = 1
 
-#: Outcome of a run.
-STATUS_OK = "ok"            #: the script ended normally (exit code 0)
-STATUS_ERROR = "error"      #: the script raised or exited non-zero; its profile is kept
-STATUS_STOPPED = "stopped"  #: the user stopped it; the profile up to then is kept
-STATUS_FAILED = "failed"    #: the script could not start or no profile could be written
+#: Outcome of a run, the words its processes' metas use too: ``STATUS_OK`` the script
+#: ended normally (exit code 0); ``STATUS_ERROR`` it raised or exited non-zero, its profile
+#: is kept; ``STATUS_STOPPED`` the user stopped it, the profile up to then is kept;
+#: ``STATUS_FAILED`` it could not start or no profile could be written.
 STATUSES = (STATUS_OK, STATUS_ERROR, STATUS_STOPPED, STATUS_FAILED)
-
-#: What a run records (``--mode``): cProfile's exact counts and times, stack samples
-#: alone, or both from the same run.
-MODE_EXACT = "exact"
-MODE_SAMPLE = "sample"
-MODE_BOTH = "both"
-MODES = (MODE_EXACT, MODE_SAMPLE, MODE_BOTH)
-
-#: Role of the main process of a run.
-ROLE_MAIN = "main"
 
 
 class RecordError(ValueError):

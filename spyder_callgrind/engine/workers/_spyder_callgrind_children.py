@@ -24,14 +24,14 @@ import sys
 
 import _spyder_callgrind_sampler as sampling
 from _spyder_callgrind_multiprocessing import patch
-from _spyder_callgrind_protocol import SUBPROCESS_ENV
+from _spyder_callgrind_protocol import MODE_EXACT, ROLE_MAIN, SUBPROCESS_ENV
 from _spyder_callgrind_signals import install_sigint_handler, install_sigterm_handler
 from _spyder_callgrind_state import current
 from _spyder_callgrind_subprocesses import patch_subprocess
 from _spyder_callgrind_tracker import Tracker, interpreter_meta, patch_os_exit, save_at_exit
 
 
-def start_main(out_dir, follow=True, role="main", exact_threads=False, mode="exact",
+def start_main(out_dir, follow=True, role=ROLE_MAIN, exact_threads=False, mode=MODE_EXACT,
                sample_clock="wall", sample_interval=sampling.DEFAULT_INTERVAL):
     """Set up the tracker of the profiled script's process (meta written, not profiling yet).
 

@@ -77,7 +77,7 @@ class ConsoleRun:
         self.origin = origin
         self.file = file
         self.first_line = first_line
-        self.status, self.message, self.exit_code = "ok", "", 0
+        self.status, self.message, self.exit_code = protocol.STATUS_OK, "", 0
         self.started = time.time()
         self.tracker = None
         self.error = None           # what the profiled code raised
@@ -88,13 +88,14 @@ class ConsoleRun:
             f.write(str(os.getpid()))
         # Exact counts and stack samples, as a script's default run has them.
         self.tracker = self.tracking.Tracker(os.path.join(self.folder, protocol.PROFILES_DIR),
-                                             follow=True, mode="both")
+                                             follow=True, mode=protocol.MODE_BOTH)
         # The kernel's own threads (its output, heartbeat, history) are not the code's.
         main = threading.main_thread()
         self.tracker.skip_threads = [t.ident for t in threading.enumerate() if t is not main]
         extra = {"argv": [self.origin]}
         extra.update(self.tracking.interpreter_meta())
-        self.tracker.begin_process("main", "MainProcess", start_profile=False, extra=extra)
+        self.tracker.begin_process(protocol.ROLE_MAIN, "MainProcess", start_profile=False,
+                                   extra=extra)
         self.threads.patch_threads()
         self.state.tracker = self.tracker         # threads started from now are followed
         return self
@@ -118,18 +119,22 @@ class ConsoleRun:
         if error is None:
             return
         if isinstance(error, KeyboardInterrupt):
-            self.status, self.message, self.exit_code = "stopped", "interrupted", 130
+            self._interrupted()
         elif isinstance(error, SystemExit):
             if error.code:
-                self.status, self.message, self.exit_code = "error", "SystemExit", 1
+                self.status, self.message, self.exit_code = protocol.STATUS_ERROR, "SystemExit", 1
         else:
             first = str(error).splitlines()
-            self.status, self.exit_code = "error", 1
+            self.status, self.exit_code = protocol.STATUS_ERROR, 1
             self.message = type(error).__name__ + (": " + first[0] if first else "")
+
+    def _interrupted(self):
+        self.status, self.message = protocol.STATUS_STOPPED, "interrupted"
+        self.exit_code = protocol.EXIT_INTERRUPTED
 
     def __exit__(self, kind, error, tb):
         if kind is not None and issubclass(kind, KeyboardInterrupt):
-            self.status, self.message, self.exit_code = "stopped", "interrupted", 130
+            self._interrupted()
         try:
             self.tracker.end_process(self.status, self.exit_code, self.message)
         except OSError as problem:
@@ -142,7 +147,7 @@ class ConsoleRun:
             "first_line": self.first_line, "cwd": os.getcwd(), "status": self.status,
             "message": self.message, "exit_code": self.exit_code, "started": self.started,
             "duration": time.time() - self.started, "python": sys.executable,
-            "python_version": "%d.%d.%d" % sys.version_info[:3],
+            "python_version": self.tracking.python_version(),
             "notes": [NO_WORKERS_NOTE] + ([KERNEL_THREADS_NOTE]
                                           if self.tracker.profilers.shared else []),
         }

@@ -15,6 +15,8 @@ import atexit
 import os
 import sys
 
+from _spyder_callgrind_protocol import (
+    NAME, PPID, ROLE_FORK, ROLE_WORKER, STATUS_ERROR, STATUS_OK)
 from _spyder_callgrind_signals import (
     CAN_HOLD, hold_sigterm_at_child_start, install_sigterm_handler, release_sigterm,
     user_blocks_sigterm)
@@ -75,10 +77,10 @@ def install_in_spawned_child(out_dir, name="", early=True, release=False,
         return
     install_sigterm_handler()
     # Start now, so a spawned child's re-import of the main module is in its profile.
-    st.begin_process("worker", name)
+    st.begin_process(ROLE_WORKER, name)
     # A spawned child can be interrupted before its bootstrap (e.g. SIGINT while it imports
     # the main module): it still leaves through sys.exit, so save what it did then.
-    st.outcome = ("error", None, "ended before its bootstrap finished")
+    st.outcome = (STATUS_ERROR, None, "ended before its bootstrap finished")
     atexit.register(save_at_exit)
     release_sigterm()
 
@@ -97,7 +99,7 @@ def _after_fork_in_child():
         return
     try:
         install_sigterm_handler(watch=False)
-        st.begin_process("fork", extra={"ppid": st.pid})
+        st.begin_process(ROLE_FORK, extra={PPID: st.pid})
     except Exception:
         pass
 
@@ -110,13 +112,13 @@ def _begin_child(process):
     # The process that created it, not the forkserver that forked it.
     parent = getattr(process, "_parent_pid", None) or os.getppid()
     if st.pid == os.getpid():          # spawned child: began when the stowaway landed
-        st.set_meta(name=process.name, ppid=parent)
+        st.set_meta(**{NAME: process.name, PPID: parent})
         release_sigterm()
         return st
     # Handler first: a forkserver child starts with the default SIGTERM action, and a
     # terminate() between writing the meta and installing it would lose the process.
     install_sigterm_handler()
-    st.begin_process("worker", process.name, extra={"ppid": parent})
+    st.begin_process(ROLE_WORKER, process.name, extra={PPID: parent})
     release_sigterm()                 # a terminate() that came meanwhile is handled now
     return st
 
@@ -135,7 +137,7 @@ def _patched_bootstrap(original):
         finally:
             if st is not None:
                 try:
-                    st.end_process("ok" if code == 0 else "error",
+                    st.end_process(STATUS_OK if code == 0 else STATUS_ERROR,
                                    code if isinstance(code, int) else 1)
                 except Exception:
                     pass
@@ -159,6 +161,7 @@ def _patched_start(original):
 
 def patch():
     """Patch multiprocessing and threading in this process (once)."""
+    # Here, not at the top: a run with --no-children (and the console) never loads it.
     import multiprocessing.process as mp_process
     if getattr(mp_process, PATCHED_MARKER, False):
         return
@@ -167,7 +170,7 @@ def patch():
     base.start = _patched_start(base.start)
     patch_threads()
     try:
-        from multiprocessing import spawn
+        from multiprocessing import spawn    # may be missing where it cannot work
         original_prep = spawn.get_preparation_data
     except (ImportError, AttributeError):
         pass

@@ -21,6 +21,7 @@ import signal
 import threading
 import time
 
+from _spyder_callgrind_protocol import STATUS_TERMINATED
 from _spyder_callgrind_state import current
 
 
@@ -40,7 +41,7 @@ def _on_sigterm(signum, frame):
         return
     if not st.main.done:
         try:
-            st.end_process("terminated", -signum, "terminated by SIGTERM")
+            st.end_process(STATUS_TERMINATED, -signum, "terminated by SIGTERM")
         except Exception:
             pass
     die_of(signum)
@@ -101,7 +102,7 @@ def _hold_sigterm_while(owner, name, tracker_first=False):
     def held(*args, **kwargs):
         if tracker_first:
             try:
-                from multiprocessing import resource_tracker
+                from multiprocessing import resource_tracker    # POSIX only
                 resource_tracker.ensure_running()
             except Exception:
                 pass
@@ -126,6 +127,7 @@ def hold_sigterm_at_child_start():
     forked children inherit its mask."""
     if not CAN_HOLD:
         return
+    # Imported here: POSIX-only modules, loaded only once multiprocessing is patched.
     try:
         from multiprocessing import popen_fork
         _hold_sigterm_while(popen_fork.Popen, "_launch")
@@ -187,7 +189,7 @@ def _watch_sigterm():
         os.register_at_fork(before=_pause_watcher, after_in_parent=_resume_watcher,
                             after_in_child=_mute_inherited_wakeup)
     current.watcher.update(pid=os.getpid(), r=r, w=w, main=_thread.get_ident(), done=None,
-                    terminating=False)
+                           terminating=False)
     _start_watcher()
 
 
@@ -237,17 +239,18 @@ def _os_threads():
 def _pause_watcher():
     """Before a fork: end the watcher thread, so the process forks with the threads it
     would have without us (Python 3.12+ warns when a process with threads forks)."""
-    done = current.watcher.get("done")
-    if done is None or current.watcher.get("pid") != os.getpid() or current.watcher.get("terminating"):
+    watcher = current.watcher
+    done = watcher.get("done")
+    if done is None or watcher.get("pid") != os.getpid() or watcher.get("terminating"):
         return
     before = _os_threads()
     try:
-        os.write(current.watcher["w"], _STOP_WATCHER)
+        os.write(watcher["w"], _STOP_WATCHER)
     except OSError:
         return
     if not done.acquire(timeout=1.0):
         return
-    current.watcher["done"] = None
+    watcher["done"] = None
     # The thread's function has returned; wait (briefly) for the system thread to end too.
     deadline = time.monotonic() + 0.2
     while before is not None and time.monotonic() < deadline:
@@ -307,5 +310,3 @@ def guard_timer_signal():
             return real_alarm(seconds)
         alarm.__wrapped__ = real_alarm
         signal.alarm = alarm
-
-

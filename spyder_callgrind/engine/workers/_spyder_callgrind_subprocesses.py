@@ -10,6 +10,7 @@ import os
 import sys
 
 import _spyder_callgrind_sampler as sampling
+from _spyder_callgrind_protocol import ROLE_SUBPROCESS, WORKER_FILE, worker_options
 from _spyder_callgrind_state import PATCHED_MARKER, WORKERS_DIR
 
 
@@ -42,15 +43,10 @@ def wrap_python_command(args, out_dir, follow=True, exact_threads=False,
     script = os.fsdecode(args[1]) if isinstance(args[1], (bytes, os.PathLike)) else args[1]
     if not isinstance(script, str) or script.startswith("-"):
         return args
-    worker = os.path.join(WORKERS_DIR, "profile_script.py")
-    wrapped = [args[0], worker, "--out", out_dir, "--role", "subprocess"]
-    if not follow:
-        wrapped.append("--no-children")
-    if exact_threads:
-        wrapped.append("--exact-threads")
     mode, clock, interval = sampling_options
-    wrapped += ["--mode", mode, "--sample-clock", clock, "--sample-interval", repr(interval)]
-    return wrapped + ["--"] + args[1:]
+    options = worker_options(out_dir, follow, exact_threads, mode, clock, interval,
+                             role=ROLE_SUBPROCESS)
+    return [args[0], os.path.join(WORKERS_DIR, WORKER_FILE), *options, "--", *args[1:]]
 
 
 def patch_subprocess(out_dir, exact_threads=False,

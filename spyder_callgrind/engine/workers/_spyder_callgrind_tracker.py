@@ -30,15 +30,16 @@ import time
 import _spyder_callgrind_sampler as sampling
 from _spyder_callgrind_interpreter import interpreter_folders
 from _spyder_callgrind_profilers import Profilers
-from _spyder_callgrind_protocol import META_FORMAT, META_STDLIB_DIRS, META_SYS_PREFIXES
+from _spyder_callgrind_protocol import (
+    EXIT_CODE, FORMAT, INDEX, KIND, KIND_LAUNCHED, KIND_PROCESS, KIND_THREAD, MESSAGE,
+    META_FORMAT, MODE, MODES, MODE_BOTH, MODE_EXACT, MODE_SAMPLE, NAME, PID, PPID, PROFILE,
+    PYTHON, ROLE, SAMPLES, STARTED, STATUS, STATUS_ERROR, STATUS_OK, STATUS_PARTIAL,
+    STATUS_RUNNING, STDLIB_DIRS, SYS_PREFIXES, THREADS, THREAD_TIMES, THREAD_TIMES_SHARED)
 from _spyder_callgrind_signals import die_of, guard_timer_signal
 from _spyder_callgrind_state import current
 
-#: What a run records: cProfile's exact counts, stack samples, or both (the default).
-MODES = ("exact", "sample", "both")
 
-
-def _python_version():
+def python_version():
     return "%d.%d.%d" % sys.version_info[:3]
 
 
@@ -46,7 +47,7 @@ def interpreter_meta():
     """The meta fields of a main process naming its interpreter's folders, so a run keeps
     them (asking the interpreter later fails once it has changed or is gone)."""
     stdlib, prefixes = interpreter_folders()
-    return {META_STDLIB_DIRS: stdlib, META_SYS_PREFIXES: prefixes}
+    return {STDLIB_DIRS: stdlib, SYS_PREFIXES: prefixes}
 
 
 def write_atomic(path, write):
@@ -140,25 +141,31 @@ class _Record:
             else:
                 prof.dump_stats(tmp)
         write_atomic(self.path(".prof"), write)
-        self.meta.update(status=status, profile=profile_name, ended=time.time())
+        self.meta[PROFILE] = profile_name
+        self.end(status, exit_code, message)
+
+    def end(self, status, exit_code=None, message=""):
+        """Mark the meta ended with ``status`` and write it."""
+        self.done = True
+        self.meta.update({STATUS: status, "ended": time.time()})
         if exit_code is not None:
-            self.meta["exit_code"] = exit_code
+            self.meta[EXIT_CODE] = exit_code
         if message:
-            self.meta["message"] = message
+            self.meta[MESSAGE] = message
         self.write_meta()
 
 
 class Tracker:
     """The profiling state of one process: its main record and its threads' records."""
 
-    def __init__(self, out_dir, follow=True, exact_threads=False, mode="exact",
+    def __init__(self, out_dir, follow=True, exact_threads=False, mode=MODE_EXACT,
                  sample_clock="wall", sample_interval=sampling.DEFAULT_INTERVAL):
         self.out_dir = out_dir
         self.follow = follow
         self.exact_threads = exact_threads
-        self.mode = mode if mode in MODES else "both"
+        self.mode = mode if mode in MODES else MODE_BOTH
         #: cProfile runs (modes "exact" and "both")
-        self.exact = self.mode != "sample"
+        self.exact = self.mode != MODE_SAMPLE
         self.sample_clock = sample_clock
         self.sample_interval = sample_interval
         self.sampler = None
@@ -188,12 +195,12 @@ class Tracker:
         self.outcome = None
         self.sampler = None                    # a forked child's copy is its parent's
         meta = {
-            "format": META_FORMAT, "kind": "process", "pid": self.pid, "ppid": os.getppid(),
-            "role": role, "name": name, "python": _python_version(),
-            "executable": sys.executable, "status": "running", "profile": None,
-            "started": time.time(), "thread": threading.current_thread().name,
-            "thread_times": "shared" if self.profilers.shared else "exact",
-            "mode": self.mode,
+            FORMAT: META_FORMAT, KIND: KIND_PROCESS, PID: self.pid, PPID: os.getppid(),
+            ROLE: role, NAME: name, PYTHON: python_version(),
+            "executable": sys.executable, STATUS: STATUS_RUNNING, PROFILE: None,
+            STARTED: time.time(), "thread": threading.current_thread().name,
+            THREAD_TIMES: THREAD_TIMES_SHARED if self.profilers.shared else "exact",
+            MODE: self.mode,
         }
         if extra:
             meta.update(extra)
@@ -204,7 +211,7 @@ class Tracker:
 
     def start_profile(self):
         # The sampler first: its set-up calls are then outside the profile.
-        if self.mode != "exact" and self.sampler is None:
+        if self.mode != MODE_EXACT and self.sampler is None:
             # A process-wide cProfile (3.12+) would see a sampling thread's calls.
             self.sampler = sampling.Sampler(
                 self.sample_clock, self.sample_interval,
@@ -230,7 +237,7 @@ class Tracker:
     def _save_samples(self, rec):
         """Stop sampling and write ``<base>.samples`` (named in the meta)."""
         sampler = self.sampler_here()
-        if sampler is None or rec.meta.get("samples"):
+        if sampler is None or rec.meta.get(SAMPLES):
             return
         sampler.stop()
         name = rec.base + ".samples"
@@ -239,7 +246,7 @@ class Tracker:
         except OSError as error:
             report_save_error("the stack samples could not be saved", error)
             return
-        rec.meta["samples"] = name
+        rec.meta[SAMPLES] = name
 
     def stop_profile(self, keep_for_threads=True):
         """The main code has ended: stop profiling the main thread (its profile is saved
@@ -298,20 +305,14 @@ class Tracker:
                 rec.stopped = True
             self._save_samples(rec)        # once the profiler no longer records
             if self.profilers.shared:
-                rec.meta["threads"] = self.thread_count
+                rec.meta[THREADS] = self.thread_count
                 running = _other_threads_alive()
                 if running:
                     rec.meta["threads_running"] = running
             if rec.prof is not None:
                 rec.save(status, exit_code, message, snapshot=snapshot)
             else:
-                rec.done = True
-                rec.meta.update(status=status, ended=time.time())
-                if exit_code is not None:
-                    rec.meta["exit_code"] = exit_code
-                if message:
-                    rec.meta["message"] = message
-                rec.write_meta()
+                rec.end(status, exit_code, message)
             self.save_running_threads()
         finally:
             self.saving = False
@@ -324,8 +325,8 @@ class Tracker:
         if not isinstance(pid, int) or self.pid != os.getpid():
             return
         write_json(os.path.join(self.out_dir, "%d.launched.json" % pid), {
-            "format": META_FORMAT, "kind": "launched", "pid": pid, "ppid": self.pid,
-            "name": getattr(process, "name", "") or "", "started": time.time()})
+            FORMAT: META_FORMAT, KIND: KIND_LAUNCHED, PID: pid, PPID: self.pid,
+            NAME: getattr(process, "name", "") or "", STARTED: time.time()})
 
     def sampling_options(self):
         """(mode, clock, interval), as a child process is given them."""
@@ -343,10 +344,10 @@ class Tracker:
             return None                  # the process' profiler (or sampler) sees this thread
         ident = _thread.get_ident()
         meta = {
-            "format": META_FORMAT, "kind": "thread", "pid": self.pid, "ppid": os.getppid(),
-            "role": "thread %s" % thread.name, "name": thread.name, "index": self.thread_count,
-            "python": _python_version(), "executable": sys.executable, "status": "running",
-            "profile": None, "started": time.time(), "daemon": bool(thread.daemon),
+            FORMAT: META_FORMAT, KIND: KIND_THREAD, PID: self.pid, PPID: os.getppid(),
+            ROLE: "thread %s" % thread.name, NAME: thread.name, INDEX: self.thread_count,
+            PYTHON: python_version(), "executable": sys.executable, STATUS: STATUS_RUNNING,
+            PROFILE: None, STARTED: time.time(), "daemon": bool(thread.daemon),
         }
         rec = _Record(self, self._claim("%d-t%d" % (self.pid, self.thread_count), meta),
                       meta, ident)
@@ -357,7 +358,7 @@ class Tracker:
     def end_thread(self, rec):
         self.profilers.stop(rec.prof)
         self.threads.pop(rec.ident, None)
-        rec.save("ok")
+        rec.save(STATUS_OK)
 
     def save_running_threads(self):
         """Save what threads still running (daemon threads at exit) did so far."""
@@ -367,7 +368,7 @@ class Tracker:
             self.profilers.stop(rec.prof, ident)
             self.threads.pop(ident, None)
             try:
-                rec.save("partial", message="a daemon thread still running when its "
+                rec.save(STATUS_PARTIAL, message="a daemon thread still running when its "
                          "process ended: what it did up to then", snapshot=True)
             except Exception:
                 pass
@@ -411,10 +412,11 @@ def save_at_exit():
     Python has joined its non-daemon threads."""
     st = current.tracker
     if st is not None and st.pid == os.getpid() and st.main is not None and not st.main.done:
-        status, exit_code, message = st.outcome or ("error", None, "ended unexpectedly")
+        ended = (STATUS_ERROR, None, "ended unexpectedly")
+        status, exit_code, message = st.outcome or ended
         if status is None:                    # left through SystemExit(exit_code)
             exit_code = _exit_code(exit_code)
-            status = "ok" if exit_code == 0 else "error"
+            status = STATUS_OK if exit_code == 0 else STATUS_ERROR
         try:
             st.end_process(status, exit_code, message)
         except OSError as error:
@@ -450,7 +452,7 @@ def patch_os_exit():
         if st is not None and st.pid == os.getpid() and st.main is not None \
                 and not st.main.done:
             try:
-                st.end_process("ok" if status == 0 else "error", status,
+                st.end_process(STATUS_OK if status == 0 else STATUS_ERROR, status,
                                "" if status == 0 else "left through os._exit(%s)" % status)
             except Exception:
                 pass

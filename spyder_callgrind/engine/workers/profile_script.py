@@ -44,10 +44,12 @@ from importlib.machinery import SourceFileLoader  # noqa: E402
 
 # sys.path[0] is this file's folder until main() gives it to the script.
 from _spyder_callgrind_children import start_main  # noqa: E402
-from _spyder_callgrind_protocol import EXIT_CANNOT_START, EXIT_INTERRUPTED  # noqa: E402
+from _spyder_callgrind_protocol import (  # noqa: E402
+    EXIT_CANNOT_START, EXIT_INTERRUPTED, MODE_BOTH, MODES, ROLE_MAIN, STATUS_ERROR,
+    STATUS_FAILED, STATUS_OK, STATUS_STOPPED)
 from _spyder_callgrind_shadowed import forget_shadowed  # noqa: E402
 from _spyder_callgrind_state import current  # noqa: E402
-from _spyder_callgrind_tracker import MODES, report_save_error  # noqa: E402
+from _spyder_callgrind_tracker import report_save_error  # noqa: E402
 
 USAGE = ("usage: profile_script.py --out DIR [--no-children] [--exact-threads] "
          "[--role ROLE] [--mode exact|sample|both] [--sample-clock wall|cpu] "
@@ -59,8 +61,8 @@ _OUR_FILES = {os.path.normcase(os.path.abspath(__file__))}
 def _parse(argv):
     """``(out_dir, follow, exact_threads, role, sampling, script, args)`` with
     ``sampling`` = (mode, clock, interval); a usage line and exit 2 when malformed."""
-    out, follow, exact, role = None, True, False, "main"
-    mode, clock, interval = "both", "wall", 0.004
+    out, follow, exact, role = None, True, False, ROLE_MAIN
+    mode, clock, interval = MODE_BOTH, "wall", 0.004
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -172,7 +174,7 @@ def main(argv):
     try:
         code = _load(abs_script)
     except _CannotStart as error:
-        _end(state, "failed", EXIT_CANNOT_START, error.message)
+        _end(state, STATUS_FAILED, EXIT_CANNOT_START, error.message)
         try:
             state.set_meta(error_line=error.line)
         except OSError:
@@ -203,16 +205,16 @@ def main(argv):
     except KeyboardInterrupt as error:
         state.pause_profile()
         _print_exception(error)
-        state.finish_at_exit("stopped", EXIT_INTERRUPTED, "KeyboardInterrupt")
+        state.finish_at_exit(STATUS_STOPPED, EXIT_INTERRUPTED, "KeyboardInterrupt")
         return EXIT_INTERRUPTED
     except BaseException as error:
         state.pause_profile()
         first = str(error).splitlines()
         message = type(error).__name__ + (": " + first[0] if first else "")
         _print_exception(error)
-        state.finish_at_exit("error", 1, message)
+        state.finish_at_exit(STATUS_ERROR, 1, message)
         return 1
-    state.finish_at_exit("ok", 0)
+    state.finish_at_exit(STATUS_OK, 0)
     return 0
 
 
