@@ -16,15 +16,18 @@ from typing import List, Tuple
 
 from spyder_callgrind.engine.records import (
     MODE_EXACT, MODES, STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
+from spyder_callgrind.engine.interpreters import paths_in_meta
 from spyder_callgrind.engine.recording import (
-    OUTPUT_FILE, PROFILES_DIR, convert_run, in_run_folder)
-from spyder_callgrind.engine.runner import build_records, read_metas, run_notes
+    OUTPUT_FILE, PROFILES_DIR, convert_run, in_run_folder, with_interpreter)
+from spyder_callgrind.engine.runner import build_records, main_meta, read_metas, run_notes
 from spyder_callgrind.engine.store import (
     INCOMPLETE_PREFIX, PendingRun, RunStore, StoreError)
 from spyder_callgrind.engine.atomic import atomic_write
-from spyder_callgrind.engine.workers._spyder_callgrind_kernel import CELL_FILE, CELL_FORMAT
+from spyder_callgrind.engine.workers._spyder_callgrind_protocol import (
+    CELL_FILE, CELL_FORMAT, KIND, KIND_PROCESS, MODE)
 
-_STATUSES = {"ok": STATUS_OK, "error": STATUS_ERROR, "stopped": STATUS_STOPPED}
+#: What a console run's ``cell.json`` may say of how it ended (anything else: an error).
+_STATUSES = (STATUS_OK, STATUS_ERROR, STATUS_STOPPED)
 
 
 def pending_console_runs(store: RunStore) -> List[str]:
@@ -76,12 +79,13 @@ def _finish(store: RunStore, run_id: str, cell_path: str) -> RunRecord:
         started=started.isoformat(timespec="milliseconds"),
         duration=round(float(cell.get("duration") or 0.0), 3),
         exit_code=cell.get("exit_code") if isinstance(cell.get("exit_code"), int) else None,
-        status=_STATUSES.get(cell.get("status"), STATUS_ERROR),
+        status=cell.get("status") if cell.get("status") in _STATUSES else STATUS_ERROR,
         message=str(cell.get("message") or ""), processes=processes, source="console",
         origin=str(cell.get("origin") or "console"), children=False,
-        mode=next((str(m.get("mode")) for m in metas if m.get("kind") == "process"
-                   and m.get("mode") in MODES), MODE_EXACT),
+        mode=next((str(m.get(MODE)) for m in metas if m.get(KIND) == KIND_PROCESS
+                   and m.get(MODE) in MODES), MODE_EXACT),
         notes=[str(n) for n in cell.get("notes") or []] + run_notes(metas))
+    with_interpreter(record, paths_in_meta(main_meta(metas)))
     if not any(p.profiled for p in processes):
         record.status = STATUS_FAILED
         record.message = record.message or "no profile was saved"

@@ -1,9 +1,11 @@
 """What an interpreter calls its standard library, asked of the interpreter itself.
 
 "Hide standard library" must judge a profiled file by the interpreter that ran the script
-(a venv, another Python version), not by the one running Spyder. :func:`interpreter_paths`
-asks that interpreter once (``-I``: no site, no user environment variables) and remembers
-the answer for the life of the process.
+(a venv, another Python version), not by the one running Spyder.  A run records them
+(:func:`paths_in_meta`: the main worker writes them when the script starts); for runs kept
+before that, :func:`interpreter_paths` asks the interpreter once (``-I``: no site, no user
+environment variables) and remembers the answer for the life of the process.  What the
+folders are is defined once, in ``workers/_spyder_callgrind_interpreter.py``.
 """
 
 from __future__ import annotations
@@ -12,16 +14,18 @@ import json
 import os
 import subprocess
 import sys
-import sysconfig
 import threading
-from typing import Dict, NamedTuple, Optional, Tuple
+from typing import Any, Dict, NamedTuple, Optional, Tuple
+
+from spyder_callgrind.engine.workers import WORKERS_DIR
+from spyder_callgrind.engine.workers._spyder_callgrind_interpreter import interpreter_folders
+from spyder_callgrind.engine.workers._spyder_callgrind_protocol import STDLIB_DIRS, SYS_PREFIXES
 
 #: Seconds an interpreter may take to answer before it is given up on.
 ASK_TIMEOUT = 20.0
 
-_PROBE = ("import json, sys, sysconfig; p = sysconfig.get_paths(); "
-          "print(json.dumps({'stdlib': [p.get('stdlib'), p.get('platstdlib')], "
-          "'prefixes': [sys.prefix, sys.base_prefix, sys.exec_prefix]}))")
+#: Run by the interpreter asked: prints ``[stdlib folders, prefixes]`` as JSON.
+_PROBE = os.path.join(WORKERS_DIR, "_spyder_callgrind_interpreter.py")
 
 
 class InterpreterPaths(NamedTuple):
@@ -37,7 +41,9 @@ _lock = threading.Lock()
 
 def _folders(paths) -> Tuple[str, ...]:
     found = []
-    for path in paths or ():
+    if not isinstance(paths, (list, tuple)):
+        return ()
+    for path in paths:
         if isinstance(path, str) and path:
             path = os.path.join(os.path.normpath(path), "")
             if path not in found:
@@ -47,9 +53,17 @@ def _folders(paths) -> Tuple[str, ...]:
 
 def current_paths() -> InterpreterPaths:
     """The folders of the interpreter running this code (no subprocess)."""
-    paths = sysconfig.get_paths()
-    return InterpreterPaths(_folders([paths.get("stdlib"), paths.get("platstdlib")]),
-                            _folders([sys.prefix, sys.base_prefix, sys.exec_prefix]))
+    stdlib, prefixes = interpreter_folders()
+    return InterpreterPaths(_folders(stdlib), _folders(prefixes))
+
+
+def paths_in_meta(meta: Optional[Dict[str, Any]]) -> Optional[InterpreterPaths]:
+    """The folders a main process' meta recorded, or None (a meta written before metas
+    recorded them, or none at all)."""
+    stdlib = _folders((meta or {}).get(STDLIB_DIRS))
+    if not stdlib:
+        return None
+    return InterpreterPaths(stdlib, _folders(meta.get(SYS_PREFIXES)))
 
 
 def cached_paths(executable: str) -> Optional[InterpreterPaths]:
@@ -81,7 +95,7 @@ def interpreter_paths(executable: Optional[str]) -> Optional[InterpreterPaths]:
 
 def _ask(executable: str) -> Optional[InterpreterPaths]:
     try:
-        done = subprocess.run([executable, "-I", "-c", _PROBE], capture_output=True,
+        done = subprocess.run([executable, "-I", _PROBE], capture_output=True,
                               timeout=ASK_TIMEOUT, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError, ValueError):
         return None
@@ -92,9 +106,9 @@ def _ask(executable: str) -> Optional[InterpreterPaths]:
                             .splitlines()[-1])
     except (ValueError, IndexError):
         return None
-    if not isinstance(answer, dict):
+    if not isinstance(answer, list) or len(answer) != 2:
         return None
-    stdlib = _folders(answer.get("stdlib"))
+    stdlib = _folders(answer[0])
     if not stdlib:
         return None
-    return InterpreterPaths(stdlib, _folders(answer.get("prefixes")))
+    return InterpreterPaths(stdlib, _folders(answer[1]))

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from spyder_callgrind.engine.atomic import atomic_write
+from spyder_callgrind.engine.interpreters import InterpreterPaths
 from spyder_callgrind.engine.workers import WORKERS_DIR
 from spyder_callgrind.engine.workers._spyder_callgrind_protocol import PROFILES_DIR
 from spyder_callgrind.engine.records import (
@@ -156,6 +157,7 @@ class Recording:
         record.python_version = outcome.python_version
         record.notes = list(outcome.notes)
         record.processes = in_run_folder(outcome.processes)
+        with_interpreter(record, outcome.interpreter)
         if not os.path.exists(self.pending.file(OUTPUT_FILE)):
             atomic_write(self.pending.file(OUTPUT_FILE), "")
         return record
@@ -169,6 +171,13 @@ def in_run_folder(processes: List[ProcessRecord]) -> List[ProcessRecord]:
         if process.samples:
             process.samples = f"{PROFILES_DIR}/{process.samples}"
     return list(processes)
+
+
+def with_interpreter(record: RunRecord, paths: Optional[InterpreterPaths]) -> None:
+    """Keep on ``record`` the folders its interpreter recorded (if it did)."""
+    if paths is not None:
+        record.stdlib_dirs = list(paths.stdlib_dirs)
+        record.sys_prefixes = list(paths.prefixes)
 
 
 def preload_conversion() -> None:

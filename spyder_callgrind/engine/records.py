@@ -9,27 +9,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional
 
+from spyder_callgrind.engine.workers._spyder_callgrind_protocol import (  # noqa: F401
+    MODE_BOTH, MODE_EXACT, MODE_SAMPLE, MODES, ROLE_MAIN, STATUS_ERROR, STATUS_FAILED,
+    STATUS_OK, STATUS_STOPPED)
+
 #: Version of the ``run.json`` layout written by this code.
 SCHEMA_VERSION = 1
 
-#: Outcome of a run.
-STATUS_OK = "ok"            #: the script ended normally (exit code 0)
-STATUS_ERROR = "error"      #: the script raised or exited non-zero; its profile is kept
-STATUS_STOPPED = "stopped"  #: the user stopped it; the profile up to then is kept
-STATUS_FAILED = "failed"    #: the script could not start or no profile could be written
+#: Outcome of a run, the words its processes' metas use too: ``STATUS_OK`` the script
+#: ended normally (exit code 0); ``STATUS_ERROR`` it raised or exited non-zero, its profile
+#: is kept; ``STATUS_STOPPED`` the user stopped it, the profile up to then is kept;
+#: ``STATUS_FAILED`` it could not start or no profile could be written.
 STATUSES = (STATUS_OK, STATUS_ERROR, STATUS_STOPPED, STATUS_FAILED)
 #: A run (or an import) still in progress, as the pane lists it; never in a kept run.
 STATUS_RUNNING = "running"
-
-#: What a run records (``--mode``): cProfile's exact counts and times, stack samples
-#: alone, or both from the same run.
-MODE_EXACT = "exact"
-MODE_SAMPLE = "sample"
-MODE_BOTH = "both"
-MODES = (MODE_EXACT, MODE_SAMPLE, MODE_BOTH)
-
-#: Role of the main process of a run.
-ROLE_MAIN = "main"
 
 
 class RecordError(ValueError):
@@ -92,6 +85,12 @@ class RunRecord:
     sample_interval_ns: int = 0          #: interval between samples achieved (mean)
     #: per thread, its sampled time: {"pid", "role", "thread", "ns", "share" (%)}
     sampled_threads: List[Dict[str, Any]] = field(default_factory=list)
+    #: standard library folders of the interpreter that ran the code, as it named them
+    #: when the run started (each ending in a separator); [] for runs kept before
+    stdlib_dirs: List[str] = field(default_factory=list)
+    #: its ``sys.prefix``, ``sys.base_prefix``, ``sys.exec_prefix`` (as pyinstrument's
+    #: ``sys_prefixes``); [] for runs kept before
+    sys_prefixes: List[str] = field(default_factory=list)
     schema: int = SCHEMA_VERSION
 
     @property
@@ -165,8 +164,11 @@ _FIELD_TYPES: Dict[str, tuple] = {
     "source": (str,), "children": (bool,), "schema": (int,), "file_date": (str,),
     "origin": (str,), "notes": (list,), "mode": (str,), "sample_clock": (str,),
     "sample_count": (int,), "sample_interval_ns": (int,), "sampled_threads": (list,),
-    "samples": (str, type(None)),
+    "samples": (str, type(None)), "stdlib_dirs": (list,), "sys_prefixes": (list,),
 }
+
+#: The fields holding lists of strings.
+_STRING_LISTS = ("args", "notes", "stdlib_dirs", "sys_prefixes")
 
 
 def _checked_fields(cls, data: Dict[str, Any], what: str) -> Dict[str, Any]:
@@ -180,7 +182,7 @@ def _checked_fields(cls, data: Dict[str, Any], what: str) -> Dict[str, Any]:
         kinds = _FIELD_TYPES[name]
         if type(value) not in kinds:     # type(), not isinstance(): JSON true is no pid
             raise RecordError(f"{what} has a bad '{name}' field")
-        if name in ("args", "notes") and not all(type(a) is str for a in value):
+        if name in _STRING_LISTS and not all(type(a) is str for a in value):
             raise RecordError(f"{what} has a bad '{name}' field")
         if name == "sampled_threads" and not all(type(a) is dict for a in value):
             raise RecordError(f"{what} has a bad '{name}' field")

@@ -16,6 +16,7 @@ import codecs
 import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,14 +26,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
-from spyder_callgrind.engine.records import (
-    ROLE_MAIN, STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, ProcessRecord)
+from spyder_callgrind.engine.interpreters import InterpreterPaths, paths_in_meta
+from spyder_callgrind.engine.records import ProcessRecord
 from spyder_callgrind.engine.workers import WORKERS_DIR
 from spyder_callgrind.engine.workers._spyder_callgrind_protocol import (  # noqa: F401
-    EXIT_CANNOT_START, EXIT_INTERRUPTED, META_FORMAT, SUBPROCESS_ENV)
+    EXIT_CANNOT_START, EXIT_INTERRUPTED, FORMAT, INDEX, KIND, KIND_LAUNCHED, KIND_PROCESS,
+    KIND_THREAD, MESSAGE, META_FORMAT, MODE, MODE_BOTH, MODE_SAMPLE, NAME, PID, PPID, PROFILE,
+    PYTHON, ROLE, ROLE_FORK, ROLE_MAIN, ROLE_SUBPROCESS, ROLE_WORKER, SAMPLES, STARTED, STATUS,
+    STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_PARTIAL, STATUS_RUNNING, STATUS_STOPPED,
+    SUBPROCESS_ENV, THREADS, THREAD_TIMES, THREAD_TIMES_SHARED, WORKER_FILE, worker_options)
 
 #: The worker script run by path in the user's interpreter.
-WORKER_SCRIPT = os.path.join(WORKERS_DIR, "profile_script.py")
+WORKER_SCRIPT = os.path.join(WORKERS_DIR, WORKER_FILE)
 
 _WINDOWS = sys.platform == "win32"
 
@@ -67,6 +72,9 @@ class RunOutcome:
     threads: List[ProcessRecord] = field(default_factory=list)
     #: What the user must know to read the numbers (see :func:`run_notes`).
     notes: List[str] = field(default_factory=list)
+    #: The folders of the interpreter that ran the script, as its main process recorded
+    #: them (None: it recorded none).
+    interpreter: Optional[InterpreterPaths] = None
 
 
 #: Said of a run on Python 3.12+ whose processes had threads, profiled the default way.
@@ -92,7 +100,7 @@ class ScriptRunner:
     variables added to (or, with value None, removed from) our environment;
     ``exact_threads``: on Python 3.12+, time each thread separately (a Python call per
     profiler event: several times cProfile's cost on call-heavy code; see the worker's
-    ``_Profilers``); ``mode``: "exact" (cProfile), "sample" (stack sampler alone) or
+    ``Profilers``); ``mode``: "exact" (cProfile), "sample" (stack sampler alone) or
     "both"; ``sample_clock``: "wall" or "cpu"; ``sample_interval``: requested seconds
     between samples.
     ``argv0``: the script's path as the user typed it (its ``sys.argv[0]``).
@@ -112,7 +120,7 @@ class ScriptRunner:
                  on_output: Optional[Callable[[str, str], None]] = None,
                  env: Optional[Mapping[str, Optional[str]]] = None,
                  subprocesses: bool = False, exact_threads: bool = False,
-                 input_pipe: bool = False, mode: str = "both",
+                 input_pipe: bool = False, mode: str = MODE_BOTH,
                  sample_clock: str = "wall", sample_interval: float = 0.004,
                  argv0: Optional[str] = None):
         self.cwd = os.path.abspath(cwd or os.getcwd())
@@ -172,14 +180,9 @@ class ScriptRunner:
         except OSError as error:
             raise StartError(f"cannot write {error.filename}: {error.strerror}") from None
 
-        cmd = [self.python, WORKER_SCRIPT, "--out", self.profile_dir]
-        if not self.children:
-            cmd.append("--no-children")
-        if self.exact_threads:
-            cmd.append("--exact-threads")
-        cmd += ["--mode", self.mode, "--sample-clock", self.sample_clock,
-                "--sample-interval", repr(float(self.sample_interval))]
-        cmd += ["--", self.argv0, *self.args]
+        options = worker_options(self.profile_dir, self.children, self.exact_threads,
+                                 self.mode, self.sample_clock, self.sample_interval)
+        cmd = [self.python, WORKER_SCRIPT, *options, "--", self.argv0, *self.args]
         env = dict(os.environ)
         for key, value in self.env.items():
             if value is None:
@@ -425,21 +428,21 @@ class ScriptRunner:
     # -- outcome ---------------------------------------------------------------------------------
     def _describe(self, code: Optional[int]) -> RunOutcome:
         metas = read_metas(self.profile_dir)
-        main = next((m for m in metas if m.get("kind") == "process"
-                     and m.get("role") == ROLE_MAIN), None)
+        main = main_meta(metas)
         processes, threads = build_records(metas, self.profile_dir,
                                            killed=self._hard_killed)
         status, message = self._status(code, main, processes)
-        version = (main or {}).get("python") or ""
+        version = (main or {}).get(PYTHON) or ""
         return RunOutcome(exit_code=code, status=status, message=message,
                           started=self._started, duration=self._duration or 0.0,
                           python=self.python, python_version=version,
-                          processes=processes, threads=threads, notes=run_notes(metas))
+                          processes=processes, threads=threads, notes=run_notes(metas),
+                          interpreter=paths_in_meta(main))
 
     def _status(self, code, main, processes):
-        main_status = (main or {}).get("status")
-        main_message = (main or {}).get("message") or ""
-        if main_status == "failed":
+        main_status = (main or {}).get(STATUS)
+        main_message = (main or {}).get(MESSAGE) or ""
+        if main_status == STATUS_FAILED:
             return STATUS_FAILED, _failed_message(main_message)
         if self._stop_requested:
             if self._hard_killed:
@@ -451,11 +454,11 @@ class ScriptRunner:
             return STATUS_FAILED, "the profiler could not start in this interpreter"
         if not any(p.profiled for p in processes):
             return STATUS_FAILED, (_exit_message(code) + "; no profile was saved").lstrip("; ")
-        if main_status == "stopped" or code == -getattr(signal, "SIGINT", 2):
+        if main_status == STATUS_STOPPED or code == -getattr(signal, "SIGINT", 2):
             return STATUS_STOPPED, "interrupted (KeyboardInterrupt)"
         if code == 0:
             return STATUS_OK, ""
-        if main_status == "error" and main_message:
+        if main_status == STATUS_ERROR and main_message:
             return STATUS_ERROR, main_message
         return STATUS_ERROR, _exit_message(code)
 
@@ -474,7 +477,6 @@ def _exit_message(code: Optional[int]) -> str:
 
 def _failed_message(message: str) -> str:
     """'SyntaxError: invalid syntax (/p/x.py, line 3)' -> 'SyntaxError at /p/x.py line 3: ...'."""
-    import re
     match = re.match(r"^(\w+): (.*) \((.+), line (\d+)\)$", message)
     if match:
         kind, text, path, line = match.groups()
@@ -491,17 +493,23 @@ def read_metas(profile_dir: str) -> List[dict]:
                 data = json.load(f)
         except (OSError, ValueError):
             continue
-        if isinstance(data, dict) and data.get("format") == META_FORMAT \
-                and isinstance(data.get("pid"), int):
+        if isinstance(data, dict) and data.get(FORMAT) == META_FORMAT \
+                and isinstance(data.get(PID), int):
             data["_meta"] = os.path.basename(path)
             metas.append(data)
     return metas
 
 
+def main_meta(metas: List[dict]) -> Optional[dict]:
+    """The meta of the run's main process (None: it never wrote one)."""
+    return next((m for m in metas if m.get(KIND) == KIND_PROCESS
+                 and m.get(ROLE) == ROLE_MAIN), None)
+
+
 def run_notes(metas: List[dict]) -> List[str]:
     """Notes on how to read a run's numbers, from its processes' metas."""
-    shared = [m for m in metas if m.get("kind") == "process"
-              and m.get("thread_times") == "shared" and (m.get("threads") or 0) > 0]
+    shared = [m for m in metas if m.get(KIND) == KIND_PROCESS
+              and m.get(THREAD_TIMES) == THREAD_TIMES_SHARED and (m.get(THREADS) or 0) > 0]
     return [SHARED_THREADS_NOTE] if shared else []
 
 
@@ -520,43 +528,43 @@ def build_records(metas: List[dict], profile_dir: str, killed: bool = False):
     Pythons started through ``subprocess``, "fork N" for bare ``os.fork()`` children).  A process whose
     threads were profiled gets ``<pid>-all.prof``, its main thread and threads merged.
     """
-    procs = [m for m in metas if m.get("kind") == "process"]
-    thread_metas = [m for m in metas if m.get("kind") == "thread"]
-    seen = {m["pid"] for m in procs}
+    procs = [m for m in metas if m.get(KIND) == KIND_PROCESS]
+    thread_metas = [m for m in metas if m.get(KIND) == KIND_THREAD]
+    seen = {m[PID] for m in procs}
     for launched in metas:
         # Started by its parent, but it died before it could write its own meta (stopped
         # or killed while its interpreter started): report it, never drop it.
-        if launched.get("kind") == "launched" and launched["pid"] not in seen:
-            seen.add(launched["pid"])
-            procs.append(dict(launched, kind="process", role="worker", status="running",
-                              profile=None, never_started=True))
-    procs.sort(key=lambda m: (m.get("role") != ROLE_MAIN, m.get("started") or 0, m["pid"]))
-    thread_metas.sort(key=lambda m: (m.get("started") or 0, m.get("index") or 0))
+        if launched.get(KIND) == KIND_LAUNCHED and launched[PID] not in seen:
+            seen.add(launched[PID])
+            procs.append({**launched, KIND: KIND_PROCESS, ROLE: ROLE_WORKER,
+                          STATUS: STATUS_RUNNING, PROFILE: None, "never_started": True})
+    procs.sort(key=lambda m: (m.get(ROLE) != ROLE_MAIN, m.get(STARTED) or 0, m[PID]))
+    thread_metas.sort(key=lambda m: (m.get(STARTED) or 0, m.get(INDEX) or 0))
 
     processes: List[ProcessRecord] = []
     threads: List[ProcessRecord] = []
     by_base: Dict[str, ProcessRecord] = {}
     worker = subprocess_count = fork_count = 0
     for meta in procs:
-        if meta.get("role") == ROLE_MAIN:
+        if meta.get(ROLE) == ROLE_MAIN:
             role = ROLE_MAIN
-        elif meta.get("role") == "subprocess":
+        elif meta.get(ROLE) == ROLE_SUBPROCESS:
             subprocess_count += 1
             role = f"subprocess {subprocess_count}"
-        elif meta.get("role") == "fork":
+        elif meta.get(ROLE) == ROLE_FORK:
             fork_count += 1
             role = f"fork {fork_count}"
         else:
             worker += 1
             role = f"worker {worker}"
         record = _record(meta, role, profile_dir, killed)
-        if meta.get("status") == "failed":
+        if meta.get(STATUS) == STATUS_FAILED:
             record.profiled = False
-            record.note = meta.get("message") or "could not start"
+            record.note = meta.get(MESSAGE) or "could not start"
         processes.append(record)
         by_base[meta["_meta"][:-len(".json")]] = record
     for meta in thread_metas:
-        threads.append(_record(meta, meta.get("role") or "thread", profile_dir, killed))
+        threads.append(_record(meta, meta.get(ROLE) or "thread", profile_dir, killed))
 
     for base, record in by_base.items():
         parts = [t.profile for t in threads
@@ -569,22 +577,22 @@ def build_records(metas: List[dict], profile_dir: str, killed: bool = False):
 
 
 def _record(meta: dict, role: str, profile_dir: str, killed: bool) -> ProcessRecord:
-    profile = meta.get("profile")
-    samples = meta.get("samples")
+    profile = meta.get(PROFILE)
+    samples = meta.get(SAMPLES)
     if not (isinstance(samples, str) and os.path.isfile(os.path.join(profile_dir, samples))):
         samples = None
     profiled = bool(profile) and os.path.isfile(os.path.join(profile_dir, profile))
-    if not profiled and samples and meta.get("mode") == "sample":
+    if not profiled and samples and meta.get(MODE) == MODE_SAMPLE:
         profiled = True                      # sampled alone: its samples are its profile
         profile = None
     note = ""
-    if not profiled and meta.get("status") != "failed":
+    if not profiled and meta.get(STATUS) != STATUS_FAILED:
         profile = None
         note = _lost_note(meta, killed)
-    elif meta.get("status") == "partial":
-        note = meta.get("message") or ""
-    return ProcessRecord(pid=meta["pid"], role=role, ppid=meta.get("ppid"),
-                         name=meta.get("name") or "", profile=profile, profiled=profiled,
+    elif meta.get(STATUS) == STATUS_PARTIAL:
+        note = meta.get(MESSAGE) or ""
+    return ProcessRecord(pid=meta[PID], role=role, ppid=meta.get(PPID),
+                         name=meta.get(NAME) or "", profile=profile, profiled=profiled,
                          note=note, samples=samples)
 
 

@@ -503,7 +503,8 @@ class ProfilePane(QWidget):
         self.picker.set_status(record)
         self.previous_label.set_change(None)
         self._previous_for = None
-        stdlib = self._stdlib_probe.stdlib_dirs(record.python)
+        # the folders the run's interpreter reported; asked of it only for older runs
+        stdlib = record.stdlib_dirs or self._stdlib_probe.stdlib_dirs(record.python)
         if stdlib:
             self.view.set_stdlib_dirs(stdlib)
         store = self.store

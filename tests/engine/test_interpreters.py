@@ -4,8 +4,11 @@ import os
 import sys
 import sysconfig
 
+import pytest
+
 from spyder_callgrind.engine import interpreters
-from spyder_callgrind.engine.interpreters import cached_paths, interpreter_paths
+from spyder_callgrind.engine.interpreters import cached_paths, interpreter_paths, paths_in_meta
+from spyder_callgrind.engine.records import RecordError, RunRecord
 
 
 def test_this_interpreter_answers_without_a_process():
@@ -35,3 +38,26 @@ def test_broken_interpreters_give_none(tmp_path):
     fake.write_text("#!/bin/sh\necho not json\n")
     fake.chmod(0o755)
     assert interpreter_paths(str(fake)) is None
+
+
+def test_paths_in_meta_takes_only_lists_of_folders():
+    meta = {"stdlib_dirs": ["/py/lib/python3.9", "/py/lib/python3.9/", None, 3],
+            "sys_prefixes": ["/py", "/py"]}
+    paths = paths_in_meta(meta)
+    assert paths.stdlib_dirs == (os.path.join("/py/lib/python3.9", ""),)
+    assert paths.prefixes == (os.path.join("/py", ""),)
+    assert paths_in_meta({"stdlib_dirs": "/py/lib"}) is None        # not a list
+    assert paths_in_meta({"stdlib_dirs": []}) is None
+    assert paths_in_meta({}) is None and paths_in_meta(None) is None
+
+
+def test_records_keep_the_folders_and_old_records_load_without_them():
+    old = {"schema": 1, "id": "20240101-000000-ab12", "script": "/x.py"}
+    assert RunRecord.from_json(old).stdlib_dirs == [] == RunRecord.from_json(old).sys_prefixes
+    record = RunRecord(id="20240101-000000-ab12", script="/x.py",
+                       stdlib_dirs=["/py/lib/python3.9/"], sys_prefixes=["/py/"])
+    again = RunRecord.from_json(record.to_json())
+    assert (again.stdlib_dirs, again.sys_prefixes) == (["/py/lib/python3.9/"], ["/py/"])
+    for bad in ("/py/lib", [1], [None]):
+        with pytest.raises(RecordError, match="stdlib_dirs"):
+            RunRecord.from_json(dict(old, stdlib_dirs=bad))

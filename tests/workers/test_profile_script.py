@@ -83,6 +83,27 @@ def test_user_module_named_like_ours_is_not_shadowed(python, tmp_path):
     assert proc.stdout.strip() == "user", proc.stderr
 
 
+def test_main_meta_records_the_interpreters_folders(python, tmp_path):
+    # What the run keeps is what asking the interpreter afterwards gives (the fallback for
+    # runs kept before), normalised the same way.
+    from spyder_callgrind.engine.interpreters import _ask, paths_in_meta
+    script = write(tmp_path / "s.py", "print('ran')\n")
+    proc, out, metas = run(python, script)
+    assert proc.returncode == 0, proc.stderr
+    recorded = paths_in_meta(main_meta(metas))
+    assert recorded is not None and recorded == _ask(python)
+    version = "python%d.%d" % tuple(int(x) for x in main_meta(metas)["python"].split(".")[:2])
+    assert any(d.rstrip(os.sep).endswith(version) for d in recorded.stdlib_dirs)
+
+
+def test_users_sysconfig_is_not_shadowed_by_ours(python, tmp_path):
+    # The worker imports sysconfig (to record the folders) before the script runs.
+    write(tmp_path / "sysconfig.py", "WHO = 'user'\n")
+    script = write(tmp_path / "s.py", "import sysconfig\nprint(sysconfig.WHO)\n")
+    proc, out, metas = run(python, script)
+    assert proc.stdout.strip() == "user", proc.stderr
+
+
 @pytest.mark.parametrize("code, expected", [("sys.exit(3)", 3), ("sys.exit()", 0),
                                             ("sys.exit('bye')", 1), ("raise SystemExit(0)", 0)])
 def test_sys_exit_keeps_profile(python, tmp_path, code, expected):

@@ -13,7 +13,7 @@ the console may run another environment, without spyder-callgrind installed).
 
 Each profiled execution is written as an unfinished run of the store, the layout a script's
 run has while it runs (``.incomplete-<id>/``, its ``.owner`` naming this kernel's pid):
-``profiles/`` holds the metas and ``.prof`` files of ``_spyder_callgrind_children`` and, last,
+``profiles/`` holds the metas and ``.prof`` files of ``_spyder_callgrind_tracker`` and, last,
 ``cell.json`` says where the code came from and how it ended.  Spyder (or the command line)
 turns a folder with a ``cell.json`` into a kept run (``engine/cells.py``).
 
@@ -22,7 +22,7 @@ that lives on after the cell is not safe, and the run says so.  An interrupt (th
 stop button, Ctrl+C) keeps the profile made up to then.
 """
 
-import json
+import importlib
 import os
 import secrets
 import shlex
@@ -30,13 +30,6 @@ import sys
 import threading
 import time
 
-#: Written last into a console run's folder; its presence means "ready to convert".
-CELL_FILE = "cell.json"
-CELL_FORMAT = "spyder-callgrind-cell/1"
-#: Folder of the run store that holds runs being written, and its owner file.
-INCOMPLETE_PREFIX = ".incomplete-"
-OWNER_FILE = ".owner"
-PROFILES_DIR = "profiles"
 #: Said of every console run.
 NO_WORKERS_NOTE = ("multiprocessing workers are not followed in the console (a kernel that "
                    "lives on cannot be patched safely): profile the file to follow them")
@@ -49,18 +42,20 @@ KERNEL_THREADS_NOTE = ("on Python 3.12+ one profiler sees every thread of the ke
 _WORKERS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def _import_children():
-    """Our tracker module, imported from its folder without leaving it on ``sys.path``
-    (and without picking up a module of the console's working folder)."""
-    if "_spyder_callgrind_children" in sys.modules:
-        return sys.modules["_spyder_callgrind_children"]
+def _import_ours(name):
+    """One of our worker modules, imported from its folder without leaving it on
+    ``sys.path`` (and without picking up a module of the console's working folder)."""
+    if name in sys.modules:
+        return sys.modules[name]
     path = sys.path[:]
     sys.path[:] = [_WORKERS_DIR] + [p for p in path if p not in ("", os.getcwd())]
     try:
-        import _spyder_callgrind_children
+        return importlib.import_module(name)
     finally:
         sys.path[:] = path
-    return _spyder_callgrind_children
+
+
+protocol = _import_ours("_spyder_callgrind_protocol")
 
 
 def new_run_id():
@@ -72,32 +67,37 @@ class ConsoleRun:
     """One profiled execution in this kernel, written into the store as it goes."""
 
     def __init__(self, store, origin, file="", first_line=1):
-        self.children = _import_children()
+        # Imported at the first profiled execution, not when the magics are installed: a
+        # console that never profiles does not load the profilers.
+        self.tracking = _import_ours("_spyder_callgrind_tracker")
+        self.state = _import_ours("_spyder_callgrind_state").current
+        self.threads = _import_ours("_spyder_callgrind_threads")
         self.id = new_run_id()
-        self.folder = os.path.join(store, INCOMPLETE_PREFIX + self.id)
+        self.folder = os.path.join(store, protocol.INCOMPLETE_PREFIX + self.id)
         self.origin = origin
         self.file = file
         self.first_line = first_line
-        self.status, self.message, self.exit_code = "ok", "", 0
+        self.status, self.message, self.exit_code = protocol.STATUS_OK, "", 0
         self.started = time.time()
         self.tracker = None
         self.error = None           # what the profiled code raised
 
     def __enter__(self):
-        os.makedirs(os.path.join(self.folder, PROFILES_DIR))
-        with open(os.path.join(self.folder, OWNER_FILE), "w") as f:
+        os.makedirs(os.path.join(self.folder, protocol.PROFILES_DIR))
+        with open(os.path.join(self.folder, protocol.OWNER_FILE), "w") as f:
             f.write(str(os.getpid()))
-        children = self.children
         # Exact counts and stack samples, as a script's default run has them.
-        self.tracker = children.Tracker(os.path.join(self.folder, PROFILES_DIR), follow=True,
-                                        mode="both")
+        self.tracker = self.tracking.Tracker(os.path.join(self.folder, protocol.PROFILES_DIR),
+                                             follow=True, mode=protocol.MODE_BOTH)
         # The kernel's own threads (its output, heartbeat, history) are not the code's.
         main = threading.main_thread()
         self.tracker.skip_threads = [t.ident for t in threading.enumerate() if t is not main]
-        self.tracker.begin_process("main", "MainProcess", start_profile=False,
-                                   extra={"argv": [self.origin]})
-        children.patch_threads()
-        children._state = self.tracker            # threads started from now are followed
+        extra = {"argv": [self.origin]}
+        extra.update(self.tracking.interpreter_meta())
+        self.tracker.begin_process(protocol.ROLE_MAIN, "MainProcess", start_profile=False,
+                                   extra=extra)
+        self.threads.patch_threads()
+        self.state.tracker = self.tracker         # threads started from now are followed
         return self
 
     def exec_function(self, code, glob=None, loc=None):
@@ -119,39 +119,42 @@ class ConsoleRun:
         if error is None:
             return
         if isinstance(error, KeyboardInterrupt):
-            self.status, self.message, self.exit_code = "stopped", "interrupted", 130
+            self._interrupted()
         elif isinstance(error, SystemExit):
             if error.code:
-                self.status, self.message, self.exit_code = "error", "SystemExit", 1
+                self.status, self.message, self.exit_code = protocol.STATUS_ERROR, "SystemExit", 1
         else:
             first = str(error).splitlines()
-            self.status, self.exit_code = "error", 1
+            self.status, self.exit_code = protocol.STATUS_ERROR, 1
             self.message = type(error).__name__ + (": " + first[0] if first else "")
 
+    def _interrupted(self):
+        self.status, self.message = protocol.STATUS_STOPPED, "interrupted"
+        self.exit_code = protocol.EXIT_INTERRUPTED
+
     def __exit__(self, kind, error, tb):
-        children = self.children
         if kind is not None and issubclass(kind, KeyboardInterrupt):
-            self.status, self.message, self.exit_code = "stopped", "interrupted", 130
+            self._interrupted()
         try:
             self.tracker.end_process(self.status, self.exit_code, self.message)
         except OSError as problem:
-            children.report_save_error("the profile could not be saved", problem)
+            self.tracking.report_save_error("the profile could not be saved", problem)
         finally:
-            if children._state is self.tracker:
-                children._state = None
+            if self.state.tracker is self.tracker:
+                self.state.tracker = None
         cell = {
-            "format": CELL_FORMAT, "origin": self.origin, "file": self.file,
+            "format": protocol.CELL_FORMAT, "origin": self.origin, "file": self.file,
             "first_line": self.first_line, "cwd": os.getcwd(), "status": self.status,
             "message": self.message, "exit_code": self.exit_code, "started": self.started,
             "duration": time.time() - self.started, "python": sys.executable,
-            "python_version": "%d.%d.%d" % sys.version_info[:3],
+            "python_version": self.tracking.python_version(),
             "notes": [NO_WORKERS_NOTE] + ([KERNEL_THREADS_NOTE]
                                           if self.tracker.profilers.shared else []),
         }
         try:
-            children._write_json(os.path.join(self.folder, CELL_FILE), cell)
+            self.tracking.write_json(os.path.join(self.folder, protocol.CELL_FILE), cell)
         except OSError as problem:
-            children.report_save_error("the run could not be saved", problem)
+            self.tracking.report_save_error("the run could not be saved", problem)
         return False
 
 

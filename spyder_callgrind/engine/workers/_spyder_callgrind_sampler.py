@@ -1,6 +1,6 @@
 """Sample the Python stack of every thread of a profiled process, at a steady rate.
 
-Imported by ``_spyder_callgrind_children`` in the user's interpreter (Python 3.9-3.13,
+Imported by ``_spyder_callgrind_tracker`` in the user's interpreter (Python 3.9-3.13,
 stdlib only).  cProfile keeps per-function totals only; these samples keep whole stacks
 (code object and current line of every frame), so the views can show real call stacks
 and per-line costs.
@@ -15,7 +15,7 @@ How it samples:
   signal, a sampling thread (``_thread``, so neither profiled nor joined at exit) does
   the same.  A script that installs its own SIGALRM handler or timer later takes the
   signal over: ``hand_over_signal`` (called from the patched ``signal`` functions, see
-  ``_spyder_callgrind_children.guard_timer_signal``) moves sampling to the thread first.
+  ``_spyder_callgrind_signals.guard_timer_signal``) moves sampling to the thread first.
 * Except beside cProfile on Python 3.12+: its one profiler per process sees every thread
   and would count the sampling thread's calls (and time) as the script's.  There the
   sampler moves to ``ITIMER_PROF`` (CPU time) instead, or, with no timer signal free

@@ -12,15 +12,15 @@ together.  ``--sample-clock`` ``wall`` (default: waiting shows) or ``cpu``;
 ``--sample-interval`` the requested seconds between samples (default 0.004).
 
 ``--exact-threads`` (Python 3.12+) times each thread separately, at several times
-cProfile's cost (see ``_spyder_callgrind_children._Profilers``).
+cProfile's cost (see ``_spyder_callgrind_profilers.Profilers``).
 ``--role subprocess`` marks a Python that the profiled script started itself through
-``subprocess`` (see ``_spyder_callgrind_children.patch_subprocess``).
+``subprocess`` (see ``_spyder_callgrind_subprocesses``).
 
 Runs by file path (stdlib only, Python 3.9-3.13).  Unlike ``python -m cProfile`` the script
 runs as the real ``__main__`` module, so ``if __name__ == "__main__":`` blocks run and
 functions defined in it can be pickled by multiprocessing; ``sys.argv`` and ``sys.path[0]``
 are what ``python SCRIPT ARGS`` gives.  The profile is saved as ``DIR/<pid>.prof`` whatever
-happens, with a meta ``DIR/<pid>.json`` (see ``_spyder_callgrind_children``).
+happens, with a meta ``DIR/<pid>.json`` (see ``_spyder_callgrind_tracker``).
 
 Exit codes and meta status of the main process:
 
@@ -43,9 +43,14 @@ import types  # noqa: E402
 from importlib.machinery import SourceFileLoader  # noqa: E402
 
 # sys.path[0] is this file's folder until main() gives it to the script.
-import _spyder_callgrind_children as children  # noqa: E402
+from _spyder_callgrind_children import start_main  # noqa: E402
+from _spyder_callgrind_protocol import (  # noqa: E402
+    EXIT_CANNOT_START, EXIT_INTERRUPTED, MODE_BOTH, MODES, ROLE_MAIN, STATUS_ERROR,
+    STATUS_FAILED, STATUS_OK, STATUS_STOPPED)
+from _spyder_callgrind_shadowed import forget_shadowed  # noqa: E402
+from _spyder_callgrind_state import current  # noqa: E402
+from _spyder_callgrind_tracker import report_save_error  # noqa: E402
 
-from _spyder_callgrind_protocol import EXIT_CANNOT_START, EXIT_INTERRUPTED  # noqa: E402
 USAGE = ("usage: profile_script.py --out DIR [--no-children] [--exact-threads] "
          "[--role ROLE] [--mode exact|sample|both] [--sample-clock wall|cpu] "
          "[--sample-interval SECONDS] -- SCRIPT [ARGS...]")
@@ -56,8 +61,8 @@ _OUR_FILES = {os.path.normcase(os.path.abspath(__file__))}
 def _parse(argv):
     """``(out_dir, follow, exact_threads, role, sampling, script, args)`` with
     ``sampling`` = (mode, clock, interval); a usage line and exit 2 when malformed."""
-    out, follow, exact, role = None, True, False, "main"
-    mode, clock, interval = "both", "wall", 0.004
+    out, follow, exact, role = None, True, False, ROLE_MAIN
+    mode, clock, interval = MODE_BOTH, "wall", 0.004
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -66,7 +71,7 @@ def _parse(argv):
             if out is None or not rest:
                 break
             return out, follow, exact, role, (mode, clock, interval), rest[0], rest[1:]
-        if arg == "--mode" and i + 1 < len(argv) and argv[i + 1] in children.MODES:
+        if arg == "--mode" and i + 1 < len(argv) and argv[i + 1] in MODES:
             mode = argv[i + 1]
             i += 2
             continue
@@ -154,22 +159,22 @@ def main(argv):
     # and imports what plain Python would.
     sys.argv = [script] + list(args)
     folder = os.path.dirname(os.path.realpath(script))
-    children._script_folder = folder
+    current.script_folder = folder
     try:
-        state = children.start_main(out_dir, follow, role=role, exact_threads=exact_threads,
-                                    mode=sampling[0], sample_clock=sampling[1],
-                                    sample_interval=sampling[2])
+        state = start_main(out_dir, follow, role=role, exact_threads=exact_threads,
+                           mode=sampling[0], sample_clock=sampling[1],
+                           sample_interval=sampling[2])
     except OSError as error:
-        children.report_save_error("cannot write the profile", error)
+        report_save_error("cannot write the profile", error)
         return EXIT_CANNOT_START
     del sys.path[0]
     sys.path.insert(0, folder)
-    children.forget_shadowed(folder, _AT_START)
+    forget_shadowed(folder, _AT_START)
     abs_script = os.path.abspath(script)
     try:
         code = _load(abs_script)
     except _CannotStart as error:
-        _end(state, "failed", EXIT_CANNOT_START, error.message)
+        _end(state, STATUS_FAILED, EXIT_CANNOT_START, error.message)
         try:
             state.set_meta(error_line=error.line)
         except OSError:
@@ -200,16 +205,16 @@ def main(argv):
     except KeyboardInterrupt as error:
         state.pause_profile()
         _print_exception(error)
-        state.finish_at_exit("stopped", EXIT_INTERRUPTED, "KeyboardInterrupt")
+        state.finish_at_exit(STATUS_STOPPED, EXIT_INTERRUPTED, "KeyboardInterrupt")
         return EXIT_INTERRUPTED
     except BaseException as error:
         state.pause_profile()
         first = str(error).splitlines()
         message = type(error).__name__ + (": " + first[0] if first else "")
         _print_exception(error)
-        state.finish_at_exit("error", 1, message)
+        state.finish_at_exit(STATUS_ERROR, 1, message)
         return 1
-    state.finish_at_exit("ok", 0)
+    state.finish_at_exit(STATUS_OK, 0)
     return 0
 
 
@@ -218,7 +223,7 @@ def _end(state, status, exit_code, message=""):
     try:
         state.end_process(status, exit_code, message)
     except OSError as error:
-        children.report_save_error("the profile could not be saved", error)
+        report_save_error("the profile could not be saved", error)
 
 
 def _print_exception(error):
