@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional
 
+from spyder_callgrind.engine.runfolder import OUTPUT_FILE, SUMMARY_FILE
+
 #: Version of the ``run.json`` layout written by this code.
 SCHEMA_VERSION = 1
 
@@ -73,8 +75,8 @@ class RunRecord:
     processes: List[ProcessRecord] = field(default_factory=list)
     callgrind: Optional[str] = None      #: main callgrind file (all processes, merged)
     profile: Optional[str] = None        #: main ``.prof`` (all processes, merged)
-    output: Optional[str] = "output.txt"
-    summary: Optional[str] = "summary.txt"
+    output: Optional[str] = OUTPUT_FILE
+    summary: Optional[str] = SUMMARY_FILE
     label: str = ""
     source: str = "run"                  #: "run", "import" (a file) or "console" (a cell)
     #: where console code came from: "analysis.py: cell 'load'", "console"...

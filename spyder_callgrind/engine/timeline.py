@@ -95,8 +95,7 @@ def _default_is_waiting(key: FuncKey) -> bool:
 
 def run_timeline(store, record, pid: Optional[int] = None) -> Optional["Timeline"]:
     """The timeline of a kept run (or of its process ``pid``); None without samples."""
-    from spyder_callgrind.engine.recording import load_run_samples
-    processes = load_run_samples(store, record, pid)
+    processes = store.folder(record).load_samples(pid)
     if not processes:
         return None
     return build_timeline(processes)

@@ -32,10 +32,10 @@ from spyder.api.widgets.main_widget import PluginMainWidget
 from spyder_callgrind.engine import exports
 from spyder_callgrind.engine.model import ProfileData
 from spyder_callgrind.engine.previous import compare_with_previous
-from spyder_callgrind.engine.profiles import ProfileError, load_table
+from spyder_callgrind.engine.profiles import ProfileError
 from spyder_callgrind.engine.records import RunRecord
-from spyder_callgrind.engine.recording import TABLES_DIR, TOP_TABLE, load_run_profile
 from spyder_callgrind.engine.store import RunStore, StoreError
+from spyder_callgrind.engine.table import load_table
 from spyder_callgrind.engine.viewer import ViewerNotFound, open_in_viewer
 from spyder_callgrind.widgets.calltree import CallTreeView
 from spyder_callgrind.widgets.compare import CompareView
@@ -558,8 +558,7 @@ class CallgrindWidget(PluginMainWidget):
         if not record.callgrind:
             self.view.show_output()
             return
-        top = store.file_of(record, f"{TABLES_DIR}/{TOP_TABLE}")
-        self._loader.load(record, store, top_table=top)
+        self._loader.load(record, store, top_table=store.folder(record).top_table)
 
     def _on_stdlib_found(self, executable: str, dirs):
         record = self.selected_record()
@@ -637,7 +636,7 @@ class CallgrindWidget(PluginMainWidget):
         run_id = self.current_id
         if run_id not in self.processes or run_id in self._previewed:
             return
-        path = self.store.pending_file(run_id, TABLES_DIR, TOP_TABLE)
+        path = self.store.pending_folder(run_id).top_table
         if not os.path.isfile(path):
             return
         self._previewed.add(run_id)
@@ -899,7 +898,7 @@ class CallgrindWidget(PluginMainWidget):
         elif kind == "summary":
             shutil.copyfile(store.file_of(record, record.summary), target)
         elif kind == "speedscope":
-            exports.write_speedscope(load_run_profile(store, record), target,
+            exports.write_speedscope(store.folder(record).load_profile(), target,
                                      name=os.path.basename(record.script))
 
     def _history_menu(self, pos):
