@@ -60,11 +60,17 @@ class RunLoader(QObject):
     failed = Signal(str, str)
     #: (before ProfileData, after ProfileData, before id, after id)
     compared = Signal(object, object, str, str)
+    # From the thread to this object's (the GUI) thread, with the load's generation: the
+    # check that a newer load was asked for is made where the answer is delivered.
+    _done = Signal(int, str, object, object)
+    _refused = Signal(int, str, str)
 
     def __init__(self, parent: Optional[QObject] = None):
         super().__init__(parent)
         self._generation = 0
         self._threads: List[threading.Thread] = []
+        self._done.connect(self._deliver)
+        self._refused.connect(self._deliver_failure)
 
     def load(self, record: RunRecord, store: RunStore,
              top_table: Optional[str] = None) -> None:
@@ -81,13 +87,19 @@ class RunLoader(QObject):
             try:
                 merged, choices = load_run_tables(store, record)
             except Exception as error:  # noqa: BLE001 - a hostile run folder, say so
-                if generation == self._generation:
-                    self.failed.emit(record.id, _short(error))
+                self._refused.emit(generation, record.id, _short(error))
                 return
-            if generation == self._generation:
-                self.loaded.emit(record.id, merged, True, choices)
+            self._done.emit(generation, record.id, merged, choices)
 
         self._start(work)
+
+    def _deliver(self, generation: int, run_id: str, merged, choices) -> None:
+        if generation == self._generation:
+            self.loaded.emit(run_id, merged, True, choices)
+
+    def _deliver_failure(self, generation: int, run_id: str, message: str) -> None:
+        if generation == self._generation:
+            self.failed.emit(run_id, message)
 
     def compare(self, before: RunRecord, after: RunRecord, store: RunStore) -> None:
         def work():
