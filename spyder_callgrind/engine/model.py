@@ -120,25 +120,45 @@ class ProfileData:
         Built by a stable sort of the edge numbers (C loops, not a Python one per edge), so
         each function's edges keep the profile's order.
         """
-        edges, size = self.edges, len(self.functions)
+        for _step in self._iter_adjacency():
+            pass
 
-        def grouped(ends: List[int]) -> Tuple[array, array]:
-            counts = Counter(ends)
-            offsets = array("l", accumulate(map(counts.get, range(size), repeat(0)),
-                                            initial=0))
-            return offsets, array("l", sorted(range(len(ends)), key=ends.__getitem__))
-
-        self._callers = grouped([e[1] for e in edges])
-        self._callees = grouped([e[0] for e in edges])
+    def _iter_adjacency(self):
+        """:meth:`_build_adjacency` in four steps (a generator)."""
+        found = []
+        for end in (1, 0):      # grouped by callee (callers_of), then by caller
+            with no_gc():
+                ends = [e[end] for e in self.edges]
+                counts = Counter(ends)
+                offsets = array("l", accumulate(map(counts.get, range(len(self.functions)),
+                                                    repeat(0)), initial=0))
+            yield
+            with no_gc():
+                found.append((offsets, array("l", sorted(range(len(ends)),
+                                                         key=ends.__getitem__))))
+            yield
+        self._callers, self._callees = found
 
     def prepare(self) -> "ProfileData":
-        """Build the lookup indices now (e.g. in a loader thread, not the GUI thread)."""
-        with no_gc():
-            if self._callers is None:
-                self._build_adjacency()
-            if self._index is None:
-                self._build_index()
+        """Build the lookup indices now (e.g. while loading, not at the first click)."""
+        for _step in self.iter_prepare():
+            pass
         return self
+
+    def iter_prepare(self):
+        """:meth:`prepare` in steps of a few tens of milliseconds (callers, callees, the key
+        index), a generator, for a GUI thread that builds them between events."""
+        if self._callers is None:
+            yield from self._iter_adjacency()
+        if self._index is None:
+            index: Dict[FuncKey, int] = {}
+            functions = self.functions
+            for start in range(0, len(functions), 32768):
+                with no_gc():
+                    index.update(zip(map(_KEY, functions[start:start + 32768]),
+                                     range(start, start + 32768)))
+                yield
+            self._index = index
 
     def _build_index(self) -> None:
         self._index = dict(zip(map(_KEY, self.functions), range(len(self.functions))))

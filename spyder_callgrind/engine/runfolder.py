@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from spyder_callgrind.engine import samples as sampling
 from spyder_callgrind.engine.model import ProfileData, ProfileError
-from spyder_callgrind.engine.table import TOP_ROWS, load_table
+from spyder_callgrind.engine.table import TOP_ROWS, iter_load_table, load_table, run_steps
 from spyder_callgrind.engine.workers._spyder_callgrind_protocol import PROFILES_DIR
 
 if TYPE_CHECKING:
@@ -105,6 +105,10 @@ class RunFolder:
 
         ``top``: the caller reads only the first ``top`` functions by self time, inclusive
         time or calls; the small top table, which holds them, is read when it can."""
+        return run_steps(self.iter_load_profile(pid, top))
+
+    def iter_load_profile(self, pid: Optional[int] = None, top: int = 0):
+        """:meth:`load_profile` as a generator of steps (see ``table.iter_load_table``)."""
         record = self.record
         if record is None or not record.callgrind:
             return None
@@ -116,7 +120,7 @@ class RunFolder:
                 return data
         table = self.table(pid)
         if os.path.exists(table):
-            return load_table(table)
+            return (yield from iter_load_table(table))
         path = self.named(record.callgrind)
         if not path or not os.path.isfile(path):
             raise StoreError(f"run {record.id} is damaged: its tables and its callgrind "
@@ -125,26 +129,25 @@ class RunFolder:
         parts = callgrind.read_callgrind(path)
         return profiles.merge_profiles(parts) if len(parts) > 1 else parts[0]
 
-    def load_processes(self) -> List[ProcessChoice]:
-        """Each profiled process' profile, for a run of several (else an empty list);
-        a process whose table cannot be read is left out."""
-        profiled = [p for p in self.record.processes if p.profiled]
-        if len(profiled) <= 1:
-            return []
-        choices = []
-        for process in profiled:
-            try:
-                choices.append((process.role, process.pid, load_table(self.table(process.pid))))
-            except ProfileError:
-                continue
-        return choices
-
     def load(self) -> Tuple[ProfileData, List[ProcessChoice]]:
-        """The whole run, as the pane shows it: the merged profile and each process'."""
-        merged = self.load_profile()
+        """The whole run, as the pane shows it: the merged profile and, for a run of
+        several processes, each one's (a process whose table cannot be read is left out)."""
+        return run_steps(self.iter_load())
+
+    def iter_load(self):
+        """:meth:`load` as a generator of steps, for a GUI thread."""
+        merged = yield from self.iter_load_profile()
         if merged is None:
             raise StoreError(f"run {self.record.id} has no profile")
-        return merged, self.load_processes()
+        profiled = [p for p in self.record.processes if p.profiled]
+        choices: List[ProcessChoice] = []
+        for process in profiled if len(profiled) > 1 else ():
+            try:
+                data = yield from iter_load_table(self.table(process.pid))
+            except ProfileError:
+                continue
+            choices.append((process.role, process.pid, data))
+        return merged, choices
 
     def load_samples(self, pid: Optional[int] = None) -> List[Any]:
         """The stack samples (``samples.ProcessSamples``) of every process or of the

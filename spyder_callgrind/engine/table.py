@@ -161,10 +161,43 @@ def _check(columns: List[array], limits: Tuple[int, ...], source: str, what: str
             raise ProfileError(f"damaged table: {source} has a bad {what} column")
 
 
+#: Rows made into Function/Edge tuples in one step of :func:`iter_load_table`.
+BUILD_ROWS = 16384
+
+
+def run_steps(steps):
+    """Run a generator of steps (as :func:`iter_load_table` is) to its end; its value."""
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        return done.value
+
+
 def load_table(path: str) -> ProfileData:
     """Read a table file written by :func:`save_table` (with its sampled stacks, if the
     run kept them beside it); :class:`ProfileError` if it is damaged or of another version.
     """
+    return run_steps(iter_load_table(path))
+
+
+def _build(kind, columns: list, count: int):
+    """``kind`` tuples (Function or Edge) from ``columns``, :data:`BUILD_ROWS` per step."""
+    rows: list = []
+    for start in range(0, count, BUILD_ROWS):
+        chunk = [column[start:start + BUILD_ROWS] for column in columns]
+        with no_gc():
+            rows.extend(map(tuple.__new__, repeat(kind), zip(*chunk)))
+        yield
+    return rows
+
+
+def iter_load_table(path: str):
+    """:func:`load_table` as a generator of steps of a few tens of milliseconds at most
+    (one read, then the tuples by :data:`BUILD_ROWS`), which returns the ProfileData: a GUI
+    thread runs it between events. Not a thread: a thread building Python objects holds the
+    interpreter lock, and each call from Qt into Python (every ``data()`` of a paint) then
+    waits for it, a switch interval (5 ms) or a whole C loop at a time."""
     source = os.path.basename(path)
     raw = memoryview(read_bytes(path))
     if bytes(raw[:len(MAGIC)]) != MAGIC:
@@ -185,22 +218,25 @@ def load_table(path: str) -> ProfileData:
         raise ProfileError(f"damaged table: {source} has a bad string table")
     take = _Columns(raw, len(MAGIC) + _HEADER.size, source)
     offsets = take.take(_WIDE, string_count + 1)
-    strings = _strings(offsets, take.blob(blob_size), source)
-    if not strings[1]:
-        raise ProfileError(f"damaged table: {source} names no event")
+    blob = take.blob(blob_size)
     function_columns = [take.take(code, count) for code in _FUNCTION_TYPES]
     edge_columns = [take.take(code, edge_count) for code in _EDGE_TYPES]
     if take.pos != len(raw):
         raise ProfileError(f"damaged table: {source} has extra data at its end")
     del raw
+    yield
+    strings = _strings(offsets, blob, source)
+    if not strings[1]:
+        raise ProfileError(f"damaged table: {source} names no event")
+    yield
     _check(function_columns, (string_count, 0, string_count, 0, 0, 0, 0), source, "function")
     _check(edge_columns, (count, count, 0, 0, 0, 0), source, "call")
+    yield
     name_of = strings.__getitem__
-    function_columns[0] = map(name_of, function_columns[0])
-    function_columns[2] = map(name_of, function_columns[2])
-    with no_gc():
-        functions = list(map(tuple.__new__, repeat(Function, count), zip(*function_columns)))
-        edges = list(map(tuple.__new__, repeat(Edge, edge_count), zip(*edge_columns)))
+    function_columns[0] = list(map(name_of, function_columns[0]))
+    function_columns[2] = list(map(name_of, function_columns[2]))
+    functions = yield from _build(Function, function_columns, count)
+    edges = yield from _build(Edge, edge_columns, edge_count)
     data = ProfileData(functions, edges, strings[0], strings[1])
     if total < data.total_ns:
         raise ProfileError(f"damaged table: {source} has a bad total")

@@ -1,15 +1,17 @@
-"""Loading a kept run in a worker thread, its result handed to the GUI by a Qt signal.
+"""Loading a kept run without freezing the GUI.
 
-The pane first shows the run's small top table (a few hundred rows, read at once on the
-GUI thread), then the whole run: its folder's tables (:class:`~spyder_callgrind.engine.
-runfolder.RunFolder`), each read in one go from typed columns, the indices and the call
-table's first sort built beside them, all in a thread. The thread never holds the
-interpreter lock for long: reading a column is one ``array.frombytes``, and the rest is
-Python code that hands the lock over at every switch interval. A new load makes the
-previous one stale: its result is dropped when it arrives.
+The pane first shows the run's small top table (a few hundred rows, read at once), then the
+whole run: its folder's tables (:class:`~spyder_callgrind.engine.runfolder.RunFolder`), the
+indices and the call table's first order. That work is done *on the GUI thread, one step
+per turn of the event loop* (a zero timer drives a generator of steps): each step is one
+read or one build of at most ``table.BUILD_ROWS`` rows, a few tens of milliseconds. Not a
+thread: a thread building Python objects holds the interpreter lock, and every call from Qt
+into Python (each ``data()`` of a paint) then waits for it; painting the top rows took
+half a second at a time that way (measured: ``gui_gap`` in the benchmarks).
 
-A damaged run folder gives a short message (``failed``), it cannot crash Spyder: only our
-table files and callgrind files are read here, never marshal.
+Comparisons still use a thread (rare, and nothing is painted meanwhile). Results arrive as
+Qt signals. Only our table files and callgrind files are read here, never marshal: a
+damaged run folder gives a short message, it cannot crash Spyder.
 """
 
 from __future__ import annotations
@@ -17,15 +19,15 @@ from __future__ import annotations
 import threading
 from typing import List, Optional, Tuple
 
-from qtpy.QtCore import QObject, Signal
+from qtpy.QtCore import QObject, QTimer, Signal
 
 from spyder_callgrind.engine import callgrind, profiles
 from spyder_callgrind.engine.model import ProfileData
 from spyder_callgrind.engine.records import RunRecord
 from spyder_callgrind.engine.runfolder import ProcessChoice
 from spyder_callgrind.engine.store import RunStore, StoreError
-from spyder_callgrind.engine.table import load_table
-from spyder_callgrind.widgets.calltable import prepare_sort
+from spyder_callgrind.engine.table import load_table, run_steps
+from spyder_callgrind.widgets.calltable import iter_prepare_sort
 
 #: How often the pane looks for the top rows of a run that is being converted (a stat call:
 #: the rows show within this much of being written).
@@ -36,10 +38,15 @@ def load_run_tables(store: RunStore, record: RunRecord
                     ) -> Tuple[ProfileData, List[ProcessChoice]]:
     """The merged profile of a run and, for several processes, each process' profile,
     with their indices and the call table's first order built."""
-    merged, choices = store.folder(record).load()
+    return run_steps(iter_load_run_tables(store, record))
+
+
+def iter_load_run_tables(store: RunStore, record: RunRecord):
+    """:func:`load_run_tables` as a generator of steps."""
+    merged, choices = yield from store.folder(record).iter_load()
     for data in [merged] + [c[2] for c in choices]:
-        data.prepare()
-        prepare_sort(data)
+        yield from data.iter_prepare()
+        yield from iter_prepare_sort(data)
     return merged, choices
 
 
@@ -52,7 +59,7 @@ def _short(error: Exception) -> str:
 
 
 class RunLoader(QObject):
-    """Loads runs in a background thread; stale results (another run selected) are dropped."""
+    """Loads runs step by step between events; a newer load cancels the one under way."""
 
     #: (run id, merged ProfileData, complete?, list of ProcessChoice)
     loaded = Signal(str, object, bool, object)
@@ -60,46 +67,54 @@ class RunLoader(QObject):
     failed = Signal(str, str)
     #: (before ProfileData, after ProfileData, before id, after id)
     compared = Signal(object, object, str, str)
-    # From the thread to this object's (the GUI) thread, with the load's generation: the
-    # check that a newer load was asked for is made where the answer is delivered.
-    _done = Signal(int, str, object, object)
-    _refused = Signal(int, str, str)
 
     def __init__(self, parent: Optional[QObject] = None):
         super().__init__(parent)
-        self._generation = 0
         self._threads: List[threading.Thread] = []
-        self._done.connect(self._deliver)
-        self._refused.connect(self._deliver_failure)
+        self._job = None   # (run id, generator of steps) being loaded
+        # Owned by this object (never a free singleShot): if the pane is closed meanwhile,
+        # the timer goes with it instead of firing into a deleted object.
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._step)
 
     def load(self, record: RunRecord, store: RunStore,
              top_table: Optional[str] = None) -> None:
-        """Show ``top_table`` rows now (if given), then everything, read in a thread."""
-        self._generation += 1
-        generation = self._generation
+        """Show ``top_table`` rows now (if given), then everything, a step per event."""
+        self._cancel()
         if top_table:
             try:
                 self.loaded.emit(record.id, load_table(top_table), False, [])
             except profiles.ProfileError:
                 pass  # the full load below reports real problems
+        self._job = (record.id, iter_load_run_tables(store, record))
+        self._timer.start()
 
-        def work():
-            try:
-                merged, choices = load_run_tables(store, record)
-            except Exception as error:  # noqa: BLE001 - a hostile run folder, say so
-                self._refused.emit(generation, record.id, _short(error))
-                return
-            self._done.emit(generation, record.id, merged, choices)
+    def _cancel(self) -> None:
+        self._timer.stop()
+        if self._job is not None:
+            self._job[1].close()
+            self._job = None
 
-        self._start(work)
-
-    def _deliver(self, generation: int, run_id: str, merged, choices) -> None:
-        if generation == self._generation:
+    def _step(self) -> None:
+        """One step of the load under way; the next one at the next turn of the loop."""
+        if self._job is None:
+            return
+        run_id, steps = self._job
+        try:
+            next(steps)
+        except StopIteration as done:
+            self._job = None
+            merged, choices = done.value
             self.loaded.emit(run_id, merged, True, choices)
-
-    def _deliver_failure(self, generation: int, run_id: str, message: str) -> None:
-        if generation == self._generation:
-            self.failed.emit(run_id, message)
+            return
+        except Exception as error:  # noqa: BLE001 - never let a bad run folder escape
+            self._job = None
+            steps.close()
+            self.failed.emit(run_id, _short(error))
+            return
+        self._timer.start()
 
     def compare(self, before: RunRecord, after: RunRecord, store: RunStore) -> None:
         def work():
@@ -127,7 +142,9 @@ class RunLoader(QObject):
         thread.start()
 
     def wait(self, timeout: float = 30.0) -> None:
-        """Wait for pending loads (tests, shutdown); their signals arrive with the next
-        turn of the event loop."""
+        """Finish the load under way at once and wait for comparisons (tests, shutdown)."""
+        while self._job is not None:
+            self._step()
+        self._timer.stop()
         for thread in list(self._threads):
             thread.join(timeout)
