@@ -22,6 +22,10 @@ Sections (see benchmarks/README.md for what each one means):
                   table through the real ProfileView, until the table has painted;
 * ``conversion``  load_pstats + write_process_files against pyprof2calltree's
                   CalltreeConverter, each in a fresh subprocess: wall time, peak RSS, size;
+* ``commands``    whole commands, as a user types them, each a process timed from launch
+                  to exit: ``spyder-callgrind show RUN --top 20`` against
+                  ``python -c "pstats.Stats(F).sort_stats('tottime').print_stats(20)"``, and
+                  ``spyder-callgrind convert F -o OUT`` against ``pyprof2calltree -i F -o OUT``;
 * ``kcachegrind`` KCacheGrind's time from start until its title names the loaded file;
 * ``overhead``    a CPU-bound script under ``spyder_callgrind run`` against
                   ``python -m cProfile -o``: the script's own time, the whole command's time,
@@ -55,8 +59,8 @@ if ROOT not in sys.path:
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-SECTIONS = ("files", "finished", "history", "gui_gap", "table_ops", "transfer_gap", "conversion",
-            "kcachegrind", "overhead", "targets")
+SECTIONS = ("files", "finished", "history", "gui_gap", "table_ops", "transfer_gap",
+            "conversion", "commands", "kcachegrind", "overhead", "targets")
 DEFAULT_SIZES = (1000, 10_000, 50_000, 100_000)
 SMOKE_SIZES = (300, 1000)
 TARGET_SIZES = (50_000, 100_000)
@@ -157,12 +161,12 @@ def make_store_run(work: str, prof: str, name: str):
     store = RunStore(root)
     started = time.perf_counter()
     pending = store.begin()
-    os.makedirs(pending.file(recording.PROFILES_DIR), exist_ok=True)
-    shutil.copyfile(prof, pending.file(recording.PROFILES_DIR, "main.prof"))
+    folder = pending.folder
+    os.makedirs(folder.profiles_dir, exist_ok=True)
+    shutil.copyfile(prof, os.path.join(folder.profiles_dir, "main.prof"))
     record = RunRecord(id=pending.id, script=os.path.join(work, "script.py"), cwd=work,
-                       processes=[ProcessRecord(pid=os.getpid(),
-                                                profile="main.prof")])
-    record.processes[0].profile = f"{recording.PROFILES_DIR}/main.prof"
+                       processes=[ProcessRecord(pid=os.getpid(), profile=os.path.relpath(
+                           os.path.join(folder.profiles_dir, "main.prof"), folder.path))])
     recording.convert_run(pending, record)
     pending.commit(record)
     seconds = time.perf_counter() - started
@@ -228,11 +232,12 @@ store = RunStore(root)
 print("ready", flush=True)
 sys.stdin.readline()
 pending = store.begin(run_id)
-os.makedirs(pending.file(recording.PROFILES_DIR), exist_ok=True)
-shutil.copyfile(prof, pending.file(recording.PROFILES_DIR, "main.prof"))
+folder = pending.folder
+os.makedirs(folder.profiles_dir, exist_ok=True)
+shutil.copyfile(prof, os.path.join(folder.profiles_dir, "main.prof"))
 record = RunRecord(id=run_id, script=os.path.join(work, "script.py"), cwd=work,
-                   processes=[ProcessRecord(pid=os.getpid(),
-                                            profile=recording.PROFILES_DIR + "/main.prof")])
+                   processes=[ProcessRecord(pid=os.getpid(), profile=os.path.relpath(
+                       os.path.join(folder.profiles_dir, "main.prof"), folder.path))])
 recording.convert_run(pending, record)
 pending.commit(record)
 print("done", flush=True)
@@ -535,6 +540,52 @@ def bench_conversion(work: str, entry: Dict[str, Any], repeat: int) -> Dict[str,
     result["time_ratio"] = ours["seconds"] / theirs["seconds"]
     result["size_ratio"] = ours["bytes"] / theirs["bytes"]
     result["memory_ratio"] = ours["peak_rss_mb"] / theirs["peak_rss_mb"]
+    return result
+
+
+# -- (c2) whole commands: show and convert against pstats and pyprof2calltree ------------------
+
+_PSTATS_TOP = "import pstats, sys; pstats.Stats(sys.argv[1]).sort_stats('tottime').print_stats(20)"
+
+
+def bench_commands(work: str, entry: Dict[str, Any], repeat: int) -> Dict[str, Any]:
+    """Each command a whole process, launch to exit, interleaved after one untimed warm-up
+    (byte code caches, the OS's file cache)."""
+    store, record, _seconds = make_store_run(work, entry["path"], entry["name"])
+    out_dir = tempfile.mkdtemp(prefix="commands-", dir=work)
+    ours = [sys.executable, "-m", "spyder_callgrind"]
+    # The console script beside our interpreter (not a pyenv shim, which adds its own start)
+    pyprof2calltree = os.path.join(os.path.dirname(sys.executable), "pyprof2calltree")
+    if not os.path.isfile(pyprof2calltree):
+        pyprof2calltree = ""
+    commands = {
+        "show": ours + ["show", record.id, "--store", store.root, "--top", "20"],
+        "pstats_print_stats": [sys.executable, "-c", _PSTATS_TOP, entry["path"]],
+        "convert": ours + ["convert", entry["path"], "-o",
+                           os.path.join(out_dir, "callgrind.out.ours")],
+        "pyprof2calltree": ([pyprof2calltree] if pyprof2calltree else [
+            sys.executable, "-c", "import sys, pyprof2calltree; sys.exit(pyprof2calltree.main())"])
+        + ["-i", entry["path"], "-o", os.path.join(out_dir, "callgrind.out.p2c")],
+    }
+    env = _env_for_children()
+    runs: Dict[str, List[float]] = {name: [] for name in commands}
+    try:
+        for _ in range(repeat + 1):
+            for name, command in commands.items():
+                started = time.perf_counter()
+                done = subprocess.run(command, cwd=work, env=env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE)
+                seconds = time.perf_counter() - started
+                if done.returncode != 0:
+                    raise RuntimeError(f"{name} failed: {done.stderr.decode()[-500:]}")
+                runs[name].append(seconds)
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        shutil.rmtree(store.root, ignore_errors=True)
+    result: Dict[str, Any] = {name: median(times[1:]) for name, times in runs.items()}
+    result["runs"] = {name: times[1:] for name, times in runs.items()}
+    result["show_ratio"] = result["show"] / result["pstats_print_stats"]
+    result["convert_ratio"] = result["convert"] / result["pyprof2calltree"]
     return result
 
 
@@ -873,6 +924,13 @@ def evaluate_targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
         name = f["name"]
         add("past run first rows (s)", name,
             results["history"].get(name, {}).get("first_rows_s"), 0.1, "s")
+        add("past run all rows (s)", name,
+            results["history"].get(name, {}).get("all_rows_s"), 0.25, "s")
+        commands = results["commands"].get(name, {})
+        add("show --top 20 / pstats print_stats(20), whole process", name,
+            commands.get("show_ratio"), 0.15, "x")
+        add("convert / pyprof2calltree, whole process", name,
+            commands.get("convert_ratio"), 0.4, "x")
         add("finished run first rows, ours / Spyder", name,
             results["finished"].get(name, {}).get("ratio_ours_to_spyder"), 1.0, "x")
         conv = results["conversion"].get(name, {})
@@ -922,7 +980,8 @@ def print_report(results: Dict[str, Any]) -> None:
     out.append("")
     head = (f"{'file':<18} {'fin ours':>9} {'fin spy':>9} {'ratio':>6} {'hist 1st':>9} "
             f"{'hist all':>9} {'gap':>6} {'ops max':>8} {'conv':>7} {'p2c':>7} {'t-ratio':>7} "
-            f"{'s-ratio':>7} {'m-ratio':>7} {'kcg ours':>8} {'kcg p2c':>8}")
+            f"{'s-ratio':>7} {'m-ratio':>7} {'show':>6} {'pstats':>6} {'cnv cmd':>7} "
+            f"{'p2c cmd':>7} {'kcg ours':>8} {'kcg p2c':>8}")
     out.append(head)
     out.append("-" * len(head))
     for f in results["files"]:
@@ -932,6 +991,7 @@ def print_report(results: Dict[str, Any]) -> None:
         gap = results["gui_gap"].get(name, {})
         ops = results["table_ops"].get(name, {})
         conv = results["conversion"].get(name, {})
+        com = results["commands"].get(name, {})
         kcg = results["kcachegrind"].get(name, {}) if isinstance(
             results["kcachegrind"], dict) else {}
         out.append(
@@ -943,6 +1003,8 @@ def print_report(results: Dict[str, Any]) -> None:
             f"{_fmt(conv.get('pyprof2calltree', {}).get('seconds')):>7} "
             f"{_fmt(conv.get('time_ratio'), 2):>7} {_fmt(conv.get('size_ratio'), 2):>7} "
             f"{_fmt(conv.get('memory_ratio'), 2):>7} "
+            f"{_fmt(com.get('show')):>6} {_fmt(com.get('pstats_print_stats')):>6} "
+            f"{_fmt(com.get('convert')):>7} {_fmt(com.get('pyprof2calltree')):>7} "
             f"{_fmt((kcg.get('ours') or {}).get('seconds'), 2):>8} "
             f"{_fmt((kcg.get('pyprof2calltree') or {}).get('seconds'), 2):>8}")
     for name, transfer in (results.get("transfer_gap") or {}).items():
@@ -954,7 +1016,8 @@ def print_report(results: Dict[str, Any]) -> None:
     out.append("(seconds; fin = finished profile to first rows painted, ours written first "
                "by the conversion, which goes on; hist = past run click to first / all rows; gap = longest "
                "GUI-thread gap; ops = slowest sort/filter; conv/p2c = conversion time; "
-               "ratios ours/theirs for time, size, peak RSS)")
+               "ratios ours/theirs for time, size, peak RSS; show/pstats, cnv cmd/p2c cmd = "
+               "whole commands, launch to exit)")
     overhead = results.get("overhead")
     if overhead and "script_ratio" in overhead:
         out.append("")
@@ -1003,8 +1066,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes, one repeat, no KCacheGrind (for CI)")
     parser.add_argument("--skip", default="", help="comma-separated sections to skip "
-                        "(finished, history, table_ops, conversion, kcachegrind, overhead, "
-                        "sampling)")
+                        "(finished, history, table_ops, conversion, commands, kcachegrind, "
+                        "overhead, sampling)")
     parser.add_argument("--work", metavar="DIR", help="folder for generated files (kept "
                         "between runs; default benchmarks/.data, a temporary one in smoke)")
     parser.add_argument("--rounds", type=int, default=None,
@@ -1051,7 +1114,8 @@ def main(argv: List[str]) -> int:
                  "time": time.strftime("%Y-%m-%dT%H:%M:%S")},
         "files": [], "finished": {}, "history": {}, "gui_gap": {}, "table_ops": {},
         "transfer_gap": {},
-        "conversion": {}, "kcachegrind": {}, "overhead": {}, "sampling": {}, "targets": []}
+        "conversion": {}, "commands": {}, "kcachegrind": {}, "overhead": {}, "sampling": {},
+        "targets": []}
     try:
         log(f"preparing profiles in {work}")
         results["files"] = prepare_files(work, sizes, real_n)
@@ -1074,6 +1138,9 @@ def main(argv: List[str]) -> int:
             if "conversion" not in skip:
                 log(f"{name}: conversion, ours vs pyprof2calltree")
                 results["conversion"][name] = bench_conversion(work, entry, repeat)
+            if "commands" not in skip:
+                log(f"{name}: whole commands, show and convert vs pstats and pyprof2calltree")
+                results["commands"][name] = bench_commands(work, entry, repeat)
         if "kcachegrind" in skip:
             results["kcachegrind"] = {"skipped": "smoke run" if args.smoke else "--skip"}
         else:

@@ -19,7 +19,6 @@ sys.path.insert(0, ROOT)
 
 from qtpy.QtWidgets import QApplication  # noqa: E402
 
-from spyder_callgrind.engine.recording import load_run_profile  # noqa: E402
 from spyder_callgrind.engine.store import RunStore  # noqa: E402
 from spyder_callgrind.widgets.calltree import CallTreeView  # noqa: E402
 from spyder_callgrind.widgets.compare import CompareView  # noqa: E402
@@ -34,7 +33,7 @@ def profile(folder, *args):
                    check=True, cwd=HERE, env=env, stdout=subprocess.DEVNULL)
     store = RunStore(folder)
     runs, _problems = store.list_runs()
-    return load_run_profile(store, runs[0])
+    return store.folder(runs[0]).load_profile()
 
 
 def save(widget, name, width, height):

@@ -12,7 +12,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "benchmarks", "run_benchmarks.py")
 SECTIONS = ("meta", "files", "finished", "history", "gui_gap", "table_ops", "transfer_gap",
-            "conversion", "kcachegrind", "overhead", "targets")
+            "conversion", "commands", "kcachegrind", "overhead", "targets")
 
 
 def test_benchmark_smoke_run_writes_every_section(tmp_path):
@@ -29,7 +29,7 @@ def test_benchmark_smoke_run_writes_every_section(tmp_path):
     names = [f["name"] for f in results["files"]]
     assert any(name.startswith("synthetic-") for name in names)
     assert any(name.startswith("real-") for name in names)
-    for section in ("finished", "history", "gui_gap", "conversion"):
+    for section in ("finished", "history", "gui_gap", "conversion", "commands"):
         assert set(results[section]) == set(names), section
     assert results["table_ops"]
     # import and export by the real pane, on the largest file

@@ -70,7 +70,7 @@ def _finish(store: RunStore, run_id: str, cell_path: str) -> RunRecord:
     pending = PendingRun(store, run_id, adopt=True)
     profile_dir = pending.file(PROFILES_DIR)
     metas = read_metas(profile_dir)
-    processes = in_run_folder(build_records(metas, profile_dir)[0])
+    processes = in_run_folder(build_records(metas, profile_dir, cwd=str(cell.get("cwd") or "") or None)[0])
     started = datetime.fromtimestamp(float(cell.get("started") or 0)).astimezone()
     record = RunRecord(
         id=run_id, script=str(cell.get("file") or "<console>"), cwd=str(cell.get("cwd") or ""),

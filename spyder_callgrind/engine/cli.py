@@ -12,20 +12,25 @@ import os
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 from spyder_callgrind import __version__
+from spyder_callgrind.engine import diff, gate, profiles, repeat, samples as sampling, summary
+from spyder_callgrind.engine.atomic import atomic_write
+from spyder_callgrind.engine.cells import finish_console_runs
+from spyder_callgrind.engine.model import (
+    ProfileData, ProfileError, display_location, format_cost, format_ns)
+from spyder_callgrind.engine.previous import compare_with_previous
 from spyder_callgrind.engine.records import (
     STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
-from spyder_callgrind.engine.recording import (
-    Recording, load_run_profile, load_run_samples, preload_conversion)
+from spyder_callgrind.engine.recording import Recording, preload_conversion
 from spyder_callgrind.engine.runner import StartError
-from spyder_callgrind.engine.store import INCOMPLETE_PREFIX, STORE_ENV, RunStore, StoreError
+from spyder_callgrind.engine.store import (
+    INCOMPLETE_PREFIX, STORE_ENV, RunStore, StoreError, new_run_id)
+from spyder_callgrind.engine.viewer import ViewerNotFound, open_in_viewer
 
-# The conversion modules (callgrind, profiles, summary, model) are imported where they are
-# used: ``run`` starts the script first and imports them while it runs.
-if TYPE_CHECKING:
-    from spyder_callgrind.engine.model import ProfileData
+# Imported where they are used, to keep every command's start short: the callgrind module
+# (with pyprof2calltree), the timeline, import and export (~15-25 ms each).
 
 PROG = "spyder-callgrind"
 
@@ -39,15 +44,12 @@ class CommandError(Exception):
 
 
 def function_label(data: ProfileData, index: int) -> str:
-    from spyder_callgrind.engine.model import display_location
     function = data.functions[index]
     return f"{function.name}  ({display_location(function)})"
 
 
 def top_table(data: ProfileData, sort: str = "self", top: int = 15) -> str:
     """The top functions as an aligned text table."""
-    from spyder_callgrind.engine import summary
-    from spyder_callgrind.engine.model import format_cost
     indices = summary.top_functions(data, sort=sort, n=top)
     total = data.total_ns or 1
     lines = [f"{'self':>10} {'self%':>6} {'inclusive':>10} {'incl%':>6} {'calls':>10}  function"]
@@ -134,7 +136,6 @@ def previous_run_report(store: RunStore, record: RunRecord,
                         profile: Optional[ProfileData] = None) -> str:
     """How ``record`` changed since the previous run of its script, as lines of text ("" when
     there is nothing to compare with)."""
-    from spyder_callgrind.engine.previous import compare_with_previous
     try:
         change = compare_with_previous(store, record, profile)
     except (StoreError, ValueError, OSError) as error:
@@ -152,8 +153,6 @@ def cmd_run_repeated(options: argparse.Namespace) -> int:
     """``run --repeat N``: N runs, of which the median by profiled time is kept (see
     :mod:`~spyder_callgrind.engine.repeat`). A run that does not end normally ends the
     repetition: it is kept and reported as it is, the runs before it are removed."""
-    from spyder_callgrind.engine import repeat
-    from spyder_callgrind.engine.store import new_run_id
     if options.repeat < 1:
         raise CommandError("--repeat needs a count of 1 or more")
     if options.id:
@@ -175,7 +174,7 @@ def cmd_run_repeated(options: argparse.Namespace) -> int:
     kept, _totals = repeat.keep_median(store, done)
     err = sys.stderr
     err.write(f"\nKept run {kept.id}: {kept.notes[-1]}; the other runs were removed\n")
-    data = load_run_profile(store, kept)
+    data = store.folder(kept).load_profile()
     if data is not None and options.top > 0:
         err.write(top_table(data, sort="self", top=options.top) + "\n")
     err.write(previous_run_report(store, kept, data))
@@ -185,7 +184,6 @@ def cmd_run_repeated(options: argparse.Namespace) -> int:
 
 def sampling_line(record: RunRecord) -> str:
     """"both: 1234 samples every 4.00 ms (wall clock)"."""
-    from spyder_callgrind.engine.model import format_ns
     every = f" every {format_ns(record.sample_interval_ns)}" if record.sample_interval_ns else ""
     clock = "CPU time" if record.sample_clock == "cpu" else "wall clock"
     return f"{record.mode}: {record.sample_count} samples{every} ({clock})"
@@ -238,7 +236,6 @@ def exit_status(record: RunRecord) -> int:
 def _store_with_console_runs(options: argparse.Namespace) -> RunStore:
     """The store, with runs a console's kernel finished while Spyder was not watching
     turned into kept runs first."""
-    from spyder_callgrind.engine.cells import finish_console_runs
     store = RunStore(options.store)
     for problem in finish_console_runs(store)[1]:
         sys.stderr.write(f"{PROG}: {problem}\n")
@@ -290,7 +287,6 @@ def _process_pid(record: RunRecord, choice: Optional[str]) -> Optional[int]:
 
 def show_timeline(store: RunStore, record: RunRecord, pid: Optional[int]) -> int:
     """``show --timeline``: the summary line and each process' busy share."""
-    from spyder_callgrind.engine.model import format_ns
     from spyder_callgrind.engine.timeline import run_timeline, summarize
     timeline = run_timeline(store, record, pid)
     if timeline is None:
@@ -306,7 +302,6 @@ def show_timeline(store: RunStore, record: RunRecord, pid: Optional[int]) -> int
 
 
 def cmd_show(options: argparse.Namespace) -> int:
-    from spyder_callgrind.engine import summary
     store = _store_with_console_runs(options)
     record = store.get(options.run)
     pid = _process_pid(record, options.process)
@@ -314,7 +309,7 @@ def cmd_show(options: argparse.Namespace) -> int:
         return show_lines(store, record, pid, options.lines)
     if options.timeline:
         return show_timeline(store, record, pid)
-    data = load_run_profile(store, record, pid)
+    data = store.folder(record).load_profile(pid, top=options.top)
     if options.json:
         out = record.to_json()
         out["folder"] = store.path_of(record)
@@ -375,8 +370,7 @@ def cmd_show(options: argparse.Namespace) -> int:
 
 def show_lines(store: RunStore, record: RunRecord, pid: Optional[int], query: str) -> int:
     """Print a function's source lines with each line's share of its sampled time."""
-    from spyder_callgrind.engine import samples as sampling
-    processes = load_run_samples(store, record, pid)
+    processes = store.folder(record).load_samples(pid)
     if not processes:
         raise CommandError(f"run {record.id} has no stack samples (recorded with --mode "
                            f"{record.mode}); per-line costs need --mode both or sample")
@@ -395,7 +389,6 @@ def show_lines(store: RunStore, record: RunRecord, pid: Optional[int], query: st
 
 
 def cmd_export(options: argparse.Namespace) -> int:
-    from spyder_callgrind.engine.atomic import atomic_write
     from spyder_callgrind.engine.exporting import ExportError, export_run
     store = RunStore(options.store)
     record = store.get(options.run)
@@ -420,28 +413,22 @@ def cmd_export(options: argparse.Namespace) -> int:
 
 
 def cmd_convert(options: argparse.Namespace) -> int:
-    from spyder_callgrind.engine import callgrind, profiles
-    datas = []
     for path in options.profiles:
         if not os.path.isfile(path):
             raise CommandError(f"no such file: {path}")
-        # Untrusted marshal data is read in a child process (it can crash an interpreter).
-        datas.append(profiles.load_pstats_isolated(path))
     out = options.output
     if os.path.isdir(out):
         raise CommandError(f"{out} is a folder; give a file name such as callgrind.out.prog")
-    cmd = " ".join(options.profiles)
-    parts = [callgrind.CallgrindPart(data=profiles.merge_profiles(datas) if len(datas) > 1
-                                     else datas[0], pid=0, cmd=cmd,
-                                     description="merged from " + cmd)]
-    callgrind.write_callgrind(out, parts, adds_up=len(datas) > 1)
-    print(f"Wrote {out} ({sum(len(d) for d in datas)} functions from "
-          f"{len(datas)} profile{'s' if len(datas) > 1 else ''})")
+    # Untrusted marshal data is read in a child process (it can crash an interpreter), which
+    # writes the callgrind file itself: the profile never has to come back to this one.
+    count = profiles.convert_isolated(options.profiles, out, " ".join(options.profiles))
+    many = len(options.profiles) > 1
+    print(f"Wrote {out} ({count} functions from "
+          f"{len(options.profiles)} profile{'s' if many else ''})")
     return 0
 
 
 def cmd_open(options: argparse.Namespace) -> int:
-    from spyder_callgrind.engine.viewer import ViewerNotFound, open_in_viewer
 
     store = RunStore(options.store)
     record = store.get(options.run)
@@ -492,12 +479,11 @@ def cmd_import(options: argparse.Namespace) -> int:
 
 
 def cmd_diff(options: argparse.Namespace) -> int:
-    from spyder_callgrind.engine import diff
 
     store = RunStore(options.store)
     before_record, after_record = store.get(options.run_a), store.get(options.run_b)
-    before = load_run_profile(store, before_record)
-    after = load_run_profile(store, after_record)
+    before = store.folder(before_record).load_profile()
+    after = store.folder(after_record).load_profile()
     if before is None or after is None:
         raise CommandError("both runs need a profile to compare")
     if before.event != after.event:
@@ -517,7 +503,6 @@ def cmd_diff(options: argparse.Namespace) -> int:
 def diff_gate(options: argparse.Namespace, before_record: RunRecord,
               after_record: RunRecord, rows) -> int:
     """``diff --fail-above``: the comparison and the gate's verdict; 1 when it fails."""
-    from spyder_callgrind.engine import diff, gate
     min_ms = gate.DEFAULT_MIN_MS if options.min_ms is None else options.min_ms
     if options.fail_above < 0 or min_ms < 0:
         raise CommandError("--fail-above and --min-ms take numbers of 0 or more")
@@ -687,7 +672,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     except ValueError as error:
         from spyder_callgrind.engine.callgrind import CallgrindError
-        from spyder_callgrind.engine.profiles import ProfileError
         if not isinstance(error, (ProfileError, CallgrindError)):
             raise
         sys.stderr.write(f"{PROG}: {error}\n")

@@ -12,9 +12,10 @@ import json
 import os
 from typing import Callable, Dict, NamedTuple, Optional
 
+from spyder_callgrind.engine import exports, samples, summary
 from spyder_callgrind.engine.records import RunRecord
-from spyder_callgrind.engine.recording import load_run_profile, load_run_samples
 from spyder_callgrind.engine.store import RunStore
+from spyder_callgrind.engine.timeline import run_timeline, trace_events
 
 
 class ExportError(Exception):
@@ -42,7 +43,7 @@ def _copied(store: RunStore, record: RunRecord, pid: Optional[int], kind: str) -
 
 
 def _profile(store: RunStore, record: RunRecord, pid: Optional[int]):
-    data = load_run_profile(store, record, pid)
+    data = store.folder(record).load_profile(pid)
     if data is None:
         raise ExportError(f"run {record.id} has no profile")
     return data
@@ -57,9 +58,8 @@ def _pstats(store, record, pid, unit):
 
 
 def _speedscope(store, record, pid, unit):
-    from spyder_callgrind.engine import exports
     name = os.path.basename(record.script)
-    processes = load_run_samples(store, record, pid)
+    processes = store.folder(record).load_samples(pid)
     if processes:
         document = exports.speedscope_from_samples(processes, name)
     else:
@@ -68,8 +68,7 @@ def _speedscope(store, record, pid, unit):
 
 
 def _collapsed(store, record, pid, unit):
-    from spyder_callgrind.engine import exports, samples
-    processes = load_run_samples(store, record, pid)
+    processes = store.folder(record).load_samples(pid)
     note = ""
     if processes:
         lines = samples.collapsed_lines(processes, unit=unit)
@@ -81,7 +80,6 @@ def _collapsed(store, record, pid, unit):
 
 
 def _text(store, record, pid, unit):
-    from spyder_callgrind.engine import summary
     text = summary.format_summary(_profile(store, record, pid), sort="cumulative")
     notes = record.all_notes()
     if notes:
@@ -90,7 +88,6 @@ def _text(store, record, pid, unit):
 
 
 def _chrome(store, record, pid, unit):
-    from spyder_callgrind.engine.timeline import run_timeline, trace_events
     timeline = run_timeline(store, record, pid)
     if timeline is None:
         raise ExportError(f"run {record.id} has no stack samples, so no timeline: profile "

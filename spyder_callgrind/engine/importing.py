@@ -72,7 +72,7 @@ def import_file(store: RunStore, path: str, label: str = "",
                 shutil.copyfile(path, pending.file(process.profile))
             loaded.append((process, data))
         record.processes = [p for p, _d in loaded]
-        write_outputs(pending.path, record, loaded)
+        write_outputs(pending.folder, record, loaded)
         if kind == "callgrind":
             # Keep the original too: it may hold more than we read (other events, objects).
             shutil.copyfile(path, pending.file("original-" + os.path.basename(path)))

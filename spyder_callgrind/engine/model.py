@@ -12,11 +12,15 @@ hold for Python profiles; :func:`format_cost` shows any event in its own unit.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import re
 from array import array
 from dataclasses import dataclass
-from itertools import accumulate
+from collections import Counter
+from itertools import accumulate, repeat
+from operator import itemgetter
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 #: The file name cProfile/pstats gives built-in functions ("~"); we keep it.
@@ -27,6 +31,26 @@ NS_EVENT = "ns"
 
 #: pstats key of a function: (file, first line, name).
 FuncKey = Tuple[str, int, str]
+_KEY = itemgetter(0, 1, 2)
+
+
+@contextlib.contextmanager
+def no_gc():
+    """Pause the cyclic garbage collector while ~10^5 tuples are built: Function and Edge
+    tuples (a tuple subclass) stay tracked by the collector, and next to a large live heap
+    each full collection set off by their allocation walks them all again (more than half
+    of a table's load time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class ProfileError(ValueError):
+    """A profile or table file cannot be read; the message is one line for the user."""
 
 
 class Function(NamedTuple):
@@ -90,62 +114,55 @@ class ProfileData:
         return len(self.functions)
 
     def _build_adjacency(self) -> None:
-        for _step in self._iter_adjacency(len(self.edges) or 1):
-            pass
-
-    def _iter_adjacency(self, slice_size: int):
         """Edges grouped by callee and by caller, as offsets into flat ``array``s (CSR).
 
         Not a list per function: 2x10^5 small lists would be objects the cyclic garbage
-        collector walks again and again (a pause of ~0.1 s at 10^5 functions in Spyder's
-        GUI thread); arrays of machine integers are invisible to it.
+        collector walks again and again; arrays of machine integers are invisible to it.
+        Built by a stable sort of the edge numbers (C loops, not a Python one per edge), so
+        each function's edges keep the profile's order.
         """
-        edges, size = self.edges, len(self.functions)
-        into = [0] * (size + 1)
-        out = [0] * (size + 1)
-        for start in range(0, len(edges), slice_size):
-            for edge in edges[start:start + slice_size]:
-                into[edge[1] + 1] += 1
-                out[edge[0] + 1] += 1
+        for _step in self._iter_adjacency():
+            pass
+
+    def _iter_adjacency(self):
+        """:meth:`_build_adjacency` in four steps (a generator)."""
+        found = []
+        for end in (1, 0):      # grouped by callee (callers_of), then by caller
+            with no_gc():
+                ends = [e[end] for e in self.edges]
+                counts = Counter(ends)
+                offsets = array("l", accumulate(map(counts.get, range(len(self.functions)),
+                                                    repeat(0)), initial=0))
             yield
-        into_offsets = array("l", accumulate(into))
-        out_offsets = array("l", accumulate(out))
-        into_items = array("l", bytes(into_offsets.itemsize * len(edges)))
-        out_items = array("l", bytes(out_offsets.itemsize * len(edges)))
-        into_next, out_next = into_offsets.tolist(), out_offsets.tolist()
-        for start in range(0, len(edges), slice_size):
-            n = start
-            for edge in edges[start:start + slice_size]:
-                callee, caller = edge[1], edge[0]
-                into_items[into_next[callee]] = n
-                into_next[callee] += 1
-                out_items[out_next[caller]] = n
-                out_next[caller] += 1
-                n += 1
+            with no_gc():
+                found.append((offsets, array("l", sorted(range(len(ends)),
+                                                         key=ends.__getitem__))))
             yield
-        self._callers = (into_offsets, into_items)
-        self._callees = (out_offsets, out_items)
+        self._callers, self._callees = found
 
     def prepare(self) -> "ProfileData":
-        """Build the lookup indices now (e.g. in a loader thread, not the GUI thread)."""
+        """Build the lookup indices now (e.g. while loading, not at the first click)."""
         for _step in self.iter_prepare():
             pass
         return self
 
-    def iter_prepare(self, slice_size: int = 16384):
-        """:meth:`prepare` in steps: a generator yielding after each ``slice_size`` edges or
-        functions, so a GUI thread can build the indices between events."""
+    def iter_prepare(self):
+        """:meth:`prepare` in steps of a few tens of milliseconds (callers, callees, the key
+        index), a generator, for a GUI thread that builds them between events."""
         if self._callers is None:
-            yield from self._iter_adjacency(slice_size)
+            yield from self._iter_adjacency()
         if self._index is None:
             index: Dict[FuncKey, int] = {}
             functions = self.functions
-            for start in range(0, len(functions), slice_size):
-                for i in range(start, min(start + slice_size, len(functions))):
-                    f = functions[i]
-                    index[(f[0], f[1], f[2])] = i
+            for start in range(0, len(functions), 32768):
+                with no_gc():
+                    index.update(zip(map(_KEY, functions[start:start + 32768]),
+                                     range(start, start + 32768)))
                 yield
             self._index = index
+
+    def _build_index(self) -> None:
+        self._index = dict(zip(map(_KEY, self.functions), range(len(self.functions))))
 
     def _edges_in(self, table, index: int) -> List[Edge]:
         offsets, items = table
@@ -167,7 +184,7 @@ class ProfileData:
     def index_of(self, key: FuncKey) -> Optional[int]:
         """Index of the function with pstats key ``key``, or None."""
         if self._index is None:
-            self._index = {f.key: i for i, f in enumerate(self.functions)}
+            self._build_index()
         return self._index.get(key)
 
     def roots(self) -> List[int]:

@@ -85,14 +85,13 @@ def compare_with_previous(store: RunStore, record: RunRecord,
     ``profile`` is ``record``'s merged profile when the caller has it already (as the run
     command has, just after converting it); otherwise it is read from the store.
     """
-    from spyder_callgrind.engine.recording import load_run_profile
     if record.status != STATUS_OK:
         return None
     previous = store.previous_of(record)
     if previous is None:
         return None
-    after = profile if profile is not None else load_run_profile(store, record)
-    before = load_run_profile(store, previous)
+    after = profile if profile is not None else store.folder(record).load_profile()
+    before = store.folder(previous).load_profile()
     if before is None or after is None:
         return None
     return Change(before.total_ns, after.total_ns, previous, record,

@@ -15,34 +15,24 @@ import shlex
 import shutil
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from spyder_callgrind.engine import profiles, samples as sampling, summary, table
 from spyder_callgrind.engine.atomic import atomic_write
 from spyder_callgrind.engine.interpreters import InterpreterPaths
+from spyder_callgrind.engine.model import Edge, ProfileData
 from spyder_callgrind.engine.workers import WORKERS_DIR
 from spyder_callgrind.engine.workers._spyder_callgrind_protocol import PROFILES_DIR
 from spyder_callgrind.engine.records import (
     MODE_BOTH, MODE_SAMPLE, STATUS_FAILED, ProcessRecord, RunRecord)
-from spyder_callgrind.engine.runner import RunOutcome, ScriptRunner, StartError
+from spyder_callgrind.engine.runfolder import (
+    MERGED_PROFILE, OUTPUT_FILE, SUMMARY_FILE, TABLES_DIR, RunFolder)
+from spyder_callgrind.engine.runner import (
+    SHARED_THREADS_NOTE, RunOutcome, ScriptRunner, StartError)
 from spyder_callgrind.engine.store import (
     DEFAULT_KEEP, PendingRun, RunStore, StoreError, check_label)
 
-if TYPE_CHECKING:
-    from spyder_callgrind.engine.model import ProfileData
-
-TABLES_DIR = "tables"
-OUTPUT_FILE = "output.txt"
-SUMMARY_FILE = "summary.txt"
-MERGED_TABLE = "all.json"
-TOP_TABLE = "top.json"
-MERGED_PROFILE = "merged.prof"
-
 OutputCallback = Callable[[str, str], None]
-
-
-def table_name(pid: Optional[int]) -> str:
-    """Name, under ``tables/``, of the JSON table of one process (or of all)."""
-    return MERGED_TABLE if pid is None else f"{pid}.json"
 
 
 class Recording:
@@ -183,9 +173,9 @@ def with_interpreter(record: RunRecord, paths: Optional[InterpreterPaths]) -> No
 def preload_conversion() -> None:
     """Import what converting a run needs; call it while the script runs.
 
-    The conversion modules are imported where they are used, not at the top of this
-    module: starting a run needs none of them."""
-    from spyder_callgrind.engine import callgrind, profiles, summary  # noqa: F401
+    The callgrind writer (with pyprof2calltree) is imported where it is used, not at the
+    top of this module: starting a run does not need it."""
+    from spyder_callgrind.engine import callgrind  # noqa: F401
 
 
 def command_line(record: RunRecord) -> str:
@@ -213,7 +203,6 @@ def without_profiler_frames(data: ProfileData) -> ProfileData:
     the sampler, and a callee left with no call is dropped: the script's own calls to
     ``time.perf_counter_ns`` keep exactly their count.
     """
-    from spyder_callgrind.engine.model import Edge, ProfileData
     ours = os.path.join(WORKERS_DIR, "")
     drop = {i for i, f in enumerate(data.functions)
             if f.file.startswith(ours) or f.name in _PROFILER_BUILTINS}
@@ -246,9 +235,8 @@ def without_profiler_frames(data: ProfileData) -> ProfileData:
 
 
 def convert_run(pending: PendingRun, record: RunRecord) -> Optional[ProfileData]:
-    """Turn a run's raw profiles into callgrind files, JSON tables and a text summary;
+    """Turn a run's raw profiles into callgrind files, tables and a text summary;
     return the merged profile (None when no profile could be read)."""
-    from spyder_callgrind.engine import profiles, samples as sampling
     loaded: List[Tuple[ProcessRecord, ProfileData]] = []
     problems = []
     sampled: Dict[int, "sampling.ProcessSamples"] = {}
@@ -284,17 +272,17 @@ def convert_run(pending: PendingRun, record: RunRecord) -> Optional[ProfileData]
         if record.status != STATUS_FAILED and not record.message:
             record.message = "no profile was written"
         return None
-    return write_outputs(pending.path, record, loaded, sampled)
+    return write_outputs(pending.folder, record, loaded, sampled)
 
 
-def write_outputs(folder: str, record: RunRecord,
+def write_outputs(folder: RunFolder, record: RunRecord,
                   loaded: List[Tuple[ProcessRecord, ProfileData]],
                   sampled: Optional[Dict[int, Any]] = None) -> ProfileData:
     """Write the callgrind file(s), tables and summary of already loaded profiles; return
     the merged profile.  ``sampled``: pid -> ``samples.ProcessSamples`` of the processes
     that have stack samples (per-line costs, real stacks, per-thread time)."""
-    from spyder_callgrind.engine import callgrind, profiles, summary
-    os.makedirs(os.path.join(folder, TABLES_DIR), exist_ok=True)
+    from spyder_callgrind.engine import callgrind  # pyprof2calltree: not needed to start a run
+    os.makedirs(folder.file(TABLES_DIR), exist_ok=True)
     if len(loaded) == 1:
         merged = loaded[0][1]
     else:
@@ -302,21 +290,19 @@ def write_outputs(folder: str, record: RunRecord,
             [data for _process, data in loaded],
             description=f"time summed over {len(loaded)} processes")
     # First the top rows: the pane shows them from the unfinished run folder while the
-    # rest is written (see store.RunStore.pending_file).
-    profiles.save_top(merged, os.path.join(folder, TABLES_DIR, TOP_TABLE))
+    # rest is written (see store.RunStore.pending_folder).
+    table.save_top(merged, folder.top_table)
     if len(loaded) == 1:
         record.profile = loaded[0][0].profile
     else:
         if all(process.profile for process, _data in loaded):
             record.profile = f"{PROFILES_DIR}/{MERGED_PROFILE}"
-            profiles.write_pstats([os.path.join(folder, p.profile) for p, _d in loaded],
-                                  os.path.join(folder, record.profile))
+            profiles.write_pstats(merged, folder.file(record.profile))
         else:  # parts of an imported callgrind file have no .prof
             record.profile = None
     cmd = command_line(record)
     sampled = {pid: s for pid, s in (sampled or {}).items() if s.count}
     if sampled:
-        from spyder_callgrind.engine import samples as sampling
         describe_samples(record, [sampled[p.pid] for p, _d in loaded if p.pid in sampled])
     elif record.mode in (MODE_BOTH, MODE_SAMPLE):
         record.notes.append(NO_SAMPLES_NOTE)
@@ -325,19 +311,19 @@ def write_outputs(folder: str, record: RunRecord,
         lines=sampling.line_costs([sampled[process.pid]], data, record.mode)
         if process.pid in sampled else None)
         for process, data in loaded]
-    names = callgrind.write_process_files(folder, record.id, parts)
+    names = callgrind.write_process_files(folder.path, record.id, parts)
     record.callgrind = names.main
     for (process, _data), name in zip(loaded, names.per_process):
         process.callgrind = name
-    profiles.save_table(merged, os.path.join(folder, TABLES_DIR, MERGED_TABLE))
+    table.save_table(merged, folder.table())
     if sampled:
         every = [sampled[p.pid] for p, _d in loaded if p.pid in sampled]
         sampling.SampledStacks.build(every, merged).save(
-            sampling.stacks_path(os.path.join(folder, TABLES_DIR, MERGED_TABLE)))
+            sampling.stacks_path(folder.table()))
     if len(loaded) > 1:
         for process, data in loaded:
-            path = os.path.join(folder, TABLES_DIR, table_name(process.pid))
-            profiles.save_table(data, path)
+            path = folder.table(process.pid)
+            table.save_table(data, path)
             if process.pid in sampled:
                 sampling.SampledStacks.build([sampled[process.pid]], data).save(
                     sampling.stacks_path(path))
@@ -348,7 +334,7 @@ def write_outputs(folder: str, record: RunRecord,
                 f"exceed the run's duration)\n\n" + text)
     if record.notes:
         text = "".join(f"Note: {note}\n" for note in record.notes) + "\n" + text
-    atomic_write(os.path.join(folder, SUMMARY_FILE), text)
+    atomic_write(folder.file(SUMMARY_FILE), text)
     record.summary = SUMMARY_FILE
     return merged
 
@@ -361,8 +347,6 @@ NO_SAMPLES_NOTE = ("no stack samples were taken (the script ended before the fir
 def describe_samples(record: RunRecord, processes: List[Any]) -> None:
     """Put in ``record`` what its samples say: count, rate, clock, time per thread; the
     per-thread note replaces the one saying thread time is not separated."""
-    from spyder_callgrind.engine import samples as sampling
-    from spyder_callgrind.engine.runner import SHARED_THREADS_NOTE
     if not processes:
         return
     record.sample_count = sum(p.count for p in processes)
@@ -377,38 +361,3 @@ def describe_samples(record: RunRecord, processes: List[Any]) -> None:
     if record.mode == MODE_SAMPLE:
         record.notes.append("sampled run: times are estimated from stack samples and call "
                             "counts were not measured (shown as 0)")
-
-
-def load_run_profile(store: RunStore, record: RunRecord,
-                     pid: Optional[int] = None) -> Optional[ProfileData]:
-    """A kept run's merged profile (or one process'), from its JSON tables; None when the
-    run has no profile. Imported runs without tables are read from their callgrind file."""
-    from spyder_callgrind.engine import callgrind, profiles
-    if not record.callgrind:
-        return None
-    if pid is not None and record.profiled_count <= 1:
-        pid = None
-    path = store.file_of(record, f"{TABLES_DIR}/{table_name(pid)}")
-    if path and os.path.exists(path):
-        return profiles.load_table(path)
-    path = store.file_of(record, record.callgrind)
-    if not path or not os.path.isfile(path):
-        raise StoreError(f"run {record.id} is damaged: its tables and its callgrind file "
-                         f"{record.callgrind!r} are missing")
-    parts = callgrind.read_callgrind(path)
-    return profiles.merge_profiles(parts) if len(parts) > 1 else parts[0]
-
-
-def load_run_samples(store: RunStore, record: RunRecord,
-                     pid: Optional[int] = None) -> List[Any]:
-    """A kept run's stack samples (``samples.ProcessSamples``), of every process or of
-    the process ``pid``; an empty list when it has none."""
-    from spyder_callgrind.engine import samples as sampling
-    found = []
-    for process in record.processes:
-        if not process.samples or (pid is not None and process.pid != pid):
-            continue
-        path = store.file_of(record, process.samples)
-        if path and os.path.isfile(path):
-            found.append(sampling.load_samples(path, base_dir=record.cwd, role=process.role))
-    return found

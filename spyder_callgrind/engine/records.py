@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional
 from spyder_callgrind.engine.workers._spyder_callgrind_protocol import (  # noqa: F401
     MODE_BOTH, MODE_EXACT, MODE_SAMPLE, MODES, ROLE_MAIN, STATUS_ERROR, STATUS_FAILED,
     STATUS_OK, STATUS_STOPPED)
+from spyder_callgrind.engine.runfolder import OUTPUT_FILE, SUMMARY_FILE
 
 #: Version of the ``run.json`` layout written by this code.
 SCHEMA_VERSION = 1
@@ -68,8 +69,8 @@ class RunRecord:
     processes: List[ProcessRecord] = field(default_factory=list)
     callgrind: Optional[str] = None      #: main callgrind file (all processes, merged)
     profile: Optional[str] = None        #: main ``.prof`` (all processes, merged)
-    output: Optional[str] = "output.txt"
-    summary: Optional[str] = "summary.txt"
+    output: Optional[str] = OUTPUT_FILE
+    summary: Optional[str] = SUMMARY_FILE
     label: str = ""
     source: str = "run"                  #: "run", "import" (a file) or "console" (a cell)
     #: where console code came from: "analysis.py: cell 'load'", "console"...

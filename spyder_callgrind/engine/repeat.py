@@ -12,7 +12,6 @@ from typing import List, Sequence, Tuple
 
 from spyder_callgrind.engine.model import format_ns
 from spyder_callgrind.engine.records import RunRecord
-from spyder_callgrind.engine.recording import load_run_profile
 from spyder_callgrind.engine.store import RunStore
 
 
@@ -24,7 +23,7 @@ def median_index(totals: Sequence[int]) -> int:
 
 def profiled_ns(store: RunStore, record: RunRecord) -> int:
     """A run's profiled time (0 when it has no profile)."""
-    data = load_run_profile(store, record)
+    data = store.folder(record).load_profile()
     return data.total_ns if data is not None else 0
 
 

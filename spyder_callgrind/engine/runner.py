@@ -28,6 +28,8 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 from spyder_callgrind.engine.interpreters import InterpreterPaths, paths_in_meta
 from spyder_callgrind.engine.records import ProcessRecord
+from spyder_callgrind.engine.profiles import (
+    ProfileError, load_pstats, merge_profiles, write_pstats)
 from spyder_callgrind.engine.workers import WORKERS_DIR
 from spyder_callgrind.engine.workers._spyder_callgrind_protocol import (  # noqa: F401
     EXIT_CANNOT_START, EXIT_INTERRUPTED, FORMAT, INDEX, KIND, KIND_LAUNCHED, KIND_PROCESS,
@@ -430,7 +432,7 @@ class ScriptRunner:
         metas = read_metas(self.profile_dir)
         main = main_meta(metas)
         processes, threads = build_records(metas, self.profile_dir,
-                                           killed=self._hard_killed)
+                                           killed=self._hard_killed, cwd=self.cwd)
         status, message = self._status(code, main, processes)
         version = (main or {}).get(PYTHON) or ""
         return RunOutcome(exit_code=code, status=status, message=message,
@@ -521,8 +523,12 @@ def _lost_note(meta: dict, killed: bool) -> str:
     return "ended before its profile was saved (killed, or left through os._exit)"
 
 
-def build_records(metas: List[dict], profile_dir: str, killed: bool = False):
+def build_records(metas: List[dict], profile_dir: str, killed: bool = False,
+                  cwd: Optional[str] = None):
     """Process and thread records from the metas: main first, then by start time.
+
+    ``cwd`` is the script's working folder, which relative file names in the profiles
+    were recorded against.
 
     Children are numbered "worker 1", "worker 2"... in start order ("subprocess N" for
     Pythons started through ``subprocess``, "fork N" for bare ``os.fork()`` children).  A process whose
@@ -571,7 +577,7 @@ def build_records(metas: List[dict], profile_dir: str, killed: bool = False):
                  if t.profile and t.pid == record.pid and t.profile.startswith(base + "-t")]
         if record.profile and parts:
             merged = f"{base}-all.prof"
-            if _merge(profile_dir, [record.profile] + parts, merged):
+            if _merge(profile_dir, [record.profile] + parts, merged, cwd):
                 record.profile = merged
     return processes, threads
 
@@ -596,16 +602,13 @@ def _record(meta: dict, role: str, profile_dir: str, killed: bool) -> ProcessRec
                          note=note, samples=samples)
 
 
-def _merge(profile_dir: str, names: List[str], merged: str) -> bool:
-    import pstats
-    paths = [os.path.join(profile_dir, n) for n in names]
+def _merge(profile_dir: str, names: List[str], merged: str, cwd: Optional[str]) -> bool:
+    """Write the sum of a process' per-thread profiles as ``merged``; False if one of
+    them cannot be read (the process then keeps its main thread's profile)."""
     try:
-        stats = pstats.Stats(paths[0])
-        for path in paths[1:]:
-            stats.add(path)
-        target = os.path.join(profile_dir, merged)
-        stats.dump_stats(target + ".tmp")
-        os.replace(target + ".tmp", target)
-        return True
-    except Exception:
+        data = merge_profiles([load_pstats(os.path.join(profile_dir, n), base_dir=cwd)
+                               for n in names])
+        write_pstats(data, os.path.join(profile_dir, merged))
+    except (ProfileError, OSError):
         return False
+    return True

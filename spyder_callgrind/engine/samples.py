@@ -9,7 +9,7 @@ nodes and, per sample, its leaf node, thread, time and weight (ns).  From them:
 * :func:`line_costs`: sampled cost per source line of each function, and per call site,
   for callgrind files with real line positions;
 * :class:`SampledStacks`: real stacks, aggregated over threads and processes, in function
-  indices of a :class:`ProfileData`; saved beside a run's table (``<table>.stacks.json``)
+  indices of a :class:`ProfileData`; saved beside a run's table (``<name>.stacks.json`` beside ``<name>.table``)
   and attached to the table's ProfileData when it is read, so that
   :func:`.stacks.build_stack_tree` returns real stacks for a run that has them;
 * :func:`collapsed_lines`: the collapsed-stack text format (flamegraph.pl, inferno,
@@ -35,7 +35,7 @@ from spyder_callgrind.engine.stacks import ALL_NAME, SAMPLED_STACKS_KEY, Share, 
 SAMPLES_FORMAT = "spyder-callgrind-samples/1"
 SAMPLES_SUFFIX = ".samples"
 STACKS_FORMAT = "spyder-callgrind-stacks/1"
-#: Beside a table ``X.json``: ``X.stacks.json``.
+#: Beside a table ``X.table``: ``X.stacks.json``.
 STACKS_SUFFIX = ".stacks.json"
 
 
@@ -497,7 +497,7 @@ class SampledStacks:
 
 def stacks_path(table_path: str) -> str:
     """Where the sampled stacks of the table ``table_path`` are kept."""
-    base = table_path[:-5] if table_path.endswith(".json") else table_path
+    base = os.path.splitext(table_path)[0]
     return base + STACKS_SUFFIX
 
 

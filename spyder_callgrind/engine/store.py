@@ -9,7 +9,7 @@ Layout of a store::
             summary.txt              text summary, as ``%run -p -T`` writes
             callgrind.out.<id>...    callgrind file(s) for KCacheGrind/QCacheGrind
             profiles/<pid>.prof      raw cProfile data, one per process
-            tables/...               JSON tables the pane reads (never marshal)
+            tables/...               binary tables the pane reads (never marshal)
         .incomplete-<id>/            a run being written; invisible until renamed
         .deleting-<id>/              a run being removed
 
@@ -32,12 +32,12 @@ from typing import Iterable, List, Optional, Tuple
 
 from spyder_callgrind.engine.atomic import atomic_write
 from spyder_callgrind.engine.records import STATUS_OK, RecordError, RunRecord
+from spyder_callgrind.engine.runfolder import RUN_FILE, RunFolder, StoreError
 from spyder_callgrind.engine.workers._spyder_callgrind_protocol import (  # noqa: F401
     INCOMPLETE_PREFIX, OWNER_FILE)
 
 #: Environment variable naming the store folder (overrides the default, not ``--store``).
 STORE_ENV = "SPYDER_CALLGRIND_STORE"
-RUN_FILE = "run.json"
 DELETING_PREFIX = ".deleting-"
 DEFAULT_KEEP = 50
 #: What a run id may be: one folder name, never hidden, no separator (it is also part of the
@@ -50,10 +50,6 @@ _CONTROL = re.compile("[\x00-\x1f\x7f]")
 #: :meth:`RunStore.previous_of`); ``prev`` alone is ``last~prev``. They chain: ``prev~prev``.
 PREVIOUS = "prev"
 _RELATIVE = re.compile(r"^(.*)~(\d+|prev)$")
-
-
-class StoreError(Exception):
-    """A short, user-facing message about the store or a run in it."""
 
 
 def default_store_dir() -> str:
@@ -127,9 +123,14 @@ class PendingRun:
             self.discard()
             raise
 
+    @property
+    def folder(self) -> RunFolder:
+        """The folder as it is now (``.incomplete-<id>``, or kept once committed)."""
+        return RunFolder(self.path)
+
     def file(self, *names: str) -> str:
         """Absolute path of a file inside the run folder."""
-        return os.path.join(self.path, *names)
+        return self.folder.file(*names)
 
     def commit(self, record: RunRecord) -> str:
         """Write ``run.json`` and make the run visible; returns the final folder."""
@@ -228,27 +229,20 @@ class RunStore:
         return removed
 
     # -- reading -------------------------------------------------------------------------
-    def pending_file(self, run_id: str, *names: str) -> str:
-        """A file of a run that is still being written (it may not exist yet)."""
-        return os.path.join(self.root, INCOMPLETE_PREFIX + run_id, *names)
+    def pending_folder(self, run_id: str) -> RunFolder:
+        """The folder of a run that is still being written (it may not exist yet)."""
+        return RunFolder(os.path.join(self.root, INCOMPLETE_PREFIX + run_id))
 
     def path_of(self, record: RunRecord) -> str:
         return os.path.join(self.root, record.id)
 
+    def folder(self, record: RunRecord) -> RunFolder:
+        """The kept run ``record``'s folder: its files, and loading them."""
+        return RunFolder(self.path_of(record), record)
+
     def file_of(self, record: RunRecord, name: Optional[str]) -> Optional[str]:
         """Absolute path of a file named in ``run.json``, kept inside the run folder."""
-        if not name:
-            return None
-        folder = self.path_of(record)
-        path = os.path.normpath(os.path.join(folder, name))
-        # Names come from a file on disk: never let one point outside its run folder,
-        # neither by ".." or an absolute name nor through a symbolic link.
-        if not path.startswith(folder + os.sep):
-            return None
-        real_folder = os.path.realpath(folder)
-        if not os.path.realpath(path).startswith(real_folder + os.sep):
-            return None
-        return path
+        return self.folder(record).named(name)
 
     def read_folder(self, folder: str) -> RunRecord:
         """Read one run folder; raises StoreError with a short reason."""

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from spyder_callgrind.engine.model import FuncKey, format_ns
-from spyder_callgrind.engine.recording import load_run_samples
 from spyder_callgrind.engine.waiting import is_waiting as _is_waiting_function
 
 #: A thread that used less CPU than this share of the elapsed time was waiting.
@@ -96,7 +95,7 @@ def _default_is_waiting(key: FuncKey) -> bool:
 
 def run_timeline(store, record, pid: Optional[int] = None) -> Optional["Timeline"]:
     """The timeline of a kept run (or of its process ``pid``); None without samples."""
-    processes = load_run_samples(store, record, pid)
+    processes = store.folder(record).load_samples(pid)
     if not processes:
         return None
     return build_timeline(processes)

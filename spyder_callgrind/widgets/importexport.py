@@ -64,7 +64,7 @@ class ImportProcess(CommandProcess):
 
     def discard_pending(self) -> None:
         """After a cancel: remove what the import had written of the run."""
-        shutil.rmtree(RunStore(self.store).pending_file(self.run_id), ignore_errors=True)
+        shutil.rmtree(RunStore(self.store).pending_folder(self.run_id).path, ignore_errors=True)
 
 
 class ExportProcess(CommandProcess):

@@ -23,7 +23,6 @@ from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayo
 
 from spyder_callgrind.engine import samples as sampling
 from spyder_callgrind.engine.model import FuncKey, format_ns
-from spyder_callgrind.engine.recording import load_run_samples
 from spyder_callgrind.widgets.columns import Column, ColumnModelMixin
 from spyder_callgrind.widgets.delegates import HeatBarDelegate
 from spyder_callgrind.widgets.i18n import _
@@ -197,7 +196,7 @@ class LinesView(QWidget):
             with self._lock:
                 processes = self._samples.get(cache_key)
             if processes is None:
-                processes = load_run_samples(store, record, pid)
+                processes = store.folder(record).load_samples(pid)
                 with self._lock:
                     self._samples = {cache_key: processes}   # one run's samples at a time
             if request != self._request:

@@ -34,10 +34,10 @@ from qtpy.QtWidgets import (
 
 from spyder_callgrind.engine.model import ProfileData
 from spyder_callgrind.engine.previous import compare_with_previous
-from spyder_callgrind.engine.profiles import ProfileError, load_table
+from spyder_callgrind.engine.model import ProfileError
+from spyder_callgrind.engine.table import load_table
 from spyder_callgrind.engine.records import (
     STATUS_FAILED, STATUS_OK, STATUS_RUNNING, STATUS_STOPPED, RunRecord)
-from spyder_callgrind.engine.recording import TABLES_DIR, TOP_TABLE
 from spyder_callgrind.engine.store import RunStore, StoreError
 from spyder_callgrind.engine.viewer import ViewerNotFound, open_in_viewer
 from spyder_callgrind.widgets.calltree import CallTreeView
@@ -515,7 +515,7 @@ class ProfilePane(QWidget):
             self._after_load(record)
             self.view.show_output()
             return
-        top = store.file_of(record, f"{TABLES_DIR}/{TOP_TABLE}")
+        top = store.folder(record).top_table
         self._loader.load(record, store, top_table=top)
 
     def _on_stdlib_found(self, executable: str, dirs):
@@ -626,7 +626,7 @@ class ProfilePane(QWidget):
         run_id = self.current_id
         if run_id not in self.processes or run_id in self._previewed:
             return
-        path = self.store.pending_file(run_id, TABLES_DIR, TOP_TABLE)
+        path = self.store.pending_folder(run_id).top_table
         if not os.path.isfile(path):
             return
         self._previewed.add(run_id)

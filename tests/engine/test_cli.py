@@ -18,6 +18,8 @@ import time
 
 import pytest
 
+from spyder_callgrind.engine.table import load_table
+
 from tests import strict_callgrind
 
 ENV_KEYS_TO_DROP = ("PYTHONPATH",)
@@ -487,8 +489,7 @@ def test_imported_valgrind_file_keeps_its_own_event(tmp_path):
     assert " Ir " in text and not any(u in text for u in (" ns ", " µs ", " ms "))
     with open(os.path.join(folder, record["summary"]), encoding="utf-8") as stream:
         assert f"costing {total} Ir" in stream.read()
-    with open(os.path.join(folder, "tables", "all.json"), encoding="utf-8") as stream:
-        assert json.load(stream)["event"] == "Ir"
+    assert load_table(os.path.join(folder, "tables", "all.table")).event == "Ir"
     cli(store, "import", str(out), check=0)
     first, second = [r["id"] for r in reversed(runs(store))]
     document = json.loads(cli(store, "diff", first, second, "--json", check=0).stdout)

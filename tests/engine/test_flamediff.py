@@ -111,7 +111,6 @@ def test_both_runs_sampled_give_real_stacks(tmp_path):
     import subprocess
     import sys
     from spyder_callgrind.engine.flamediff import diff_rebuilt_stacks
-    from spyder_callgrind.engine.recording import load_run_profile
     from spyder_callgrind.engine.stacks import is_sampled
     from spyder_callgrind.engine.store import RunStore
     script = tmp_path / "s.py"
@@ -124,6 +123,6 @@ def test_both_runs_sampled_give_real_stacks(tmp_path):
                         "--no-compare", str(script)], env=env, check=True,
                        capture_output=True, timeout=120)
     runs = RunStore(str(store))
-    before, after = (load_run_profile(runs, runs.get(name)) for name in ("last~1", "last"))
+    before, after = (runs.folder(runs.get(name)).load_profile() for name in ("last~1", "last"))
     assert is_sampled(before) and is_sampled(after)
     assert not diff_rebuilt_stacks(before, after).approximate

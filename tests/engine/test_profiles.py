@@ -1,6 +1,5 @@
 """engine.profiles: strict .prof reading, isolated reading, merging, the table file."""
 
-import json
 import marshal
 import os
 import pstats
@@ -10,10 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spyder_callgrind.engine.model import BUILTIN_FILE, ProfileData
+from spyder_callgrind.engine.model import BUILTIN_FILE, Function, ProfileData
 from spyder_callgrind.engine.profiles import (
-    ProfileError, load_pstats, load_pstats_isolated, load_table, merge_profiles, save_table,
-    save_top, top_subset, write_pstats)
+    ProfileError, load_pstats, load_pstats_isolated, merge_profiles, write_pstats)
+from spyder_callgrind.engine.table import (
+    MAGIC, TABLE_VERSION, load_table, save_table, save_top, table_bytes, top_subset)
 
 
 def ns(seconds):
@@ -174,16 +174,46 @@ def test_write_pstats_roundtrip(sample_prof, tmp_path):
     again = load_pstats(out)
     assert again.functions == data.functions
     assert sorted(again.edges) == sorted(data.edges)
-    write_pstats([path, path], out, base_dir=base)
-    both = load_pstats(out)
-    assert both.total_ns == 2 * data.total_ns
-    pstats.Stats(out).print_stats  # readable by pstats
+
+
+def _recurse(n):
+    return n if n < 2 else _recurse(n - 1) + _recurse(n - 2)
+
+
+def _profile_to(path, work):
+    import cProfile
+    profiler = cProfile.Profile()
+    profiler.runcall(work)
+    profiler.dump_stats(path)
+
+
+def test_merged_prof_matches_pstats_add(tmp_path):
+    """The .prof written from the merged profile in memory holds what ``pstats`` itself
+    gives when it adds up the same files, function by function and caller by caller."""
+    a, b, out = (str(tmp_path / n) for n in ("a.prof", "b.prof", "merged.prof"))
+    _profile_to(a, lambda: [_recurse(12), sorted(range(1000))])
+    _profile_to(b, lambda: [_recurse(9), sum(range(1000)), str(_recurse(3))])
+    merged = merge_profiles([load_pstats(a), load_pstats(b)])
+    write_pstats(merged, out)
+    ours = pstats.Stats(out).stats
+    theirs = pstats.Stats(a).add(b).stats
+    assert set(ours) == set(theirs)
+    for key, (cc, nc, tt, ct, callers) in theirs.items():
+        cc2, nc2, tt2, ct2, callers2 = ours[key]
+        assert (cc2, nc2) == (cc, nc), key
+        assert tt2 == pytest.approx(tt, abs=2e-9) and ct2 == pytest.approx(ct, abs=2e-9)
+        assert set(callers2) == set(callers), key
+        for caller, (total, prim, ctt, cct) in callers.items():
+            total2, prim2, ctt2, cct2 = callers2[caller]
+            assert (total2, prim2) == (total, prim), (key, caller)
+            assert ctt2 == pytest.approx(ctt, abs=2e-9)
+            assert cct2 == pytest.approx(cct, abs=2e-9)
 
 
 def test_table_roundtrip(sample_prof, tmp_path):
     path, base = sample_prof
     data = load_pstats(path, base_dir=base, description="main")
-    out = str(tmp_path / "table.json")
+    out = str(tmp_path / "table.table")
     save_table(data, out)
     again = load_table(out)
     assert again.functions == data.functions and again.edges == data.edges
@@ -197,55 +227,76 @@ def test_save_top(sample_prof, tmp_path):
     top = top_subset(data, 3)
     by_incl = sorted(data.functions, key=lambda f: -f.inclusive_ns)[:3]
     by_self = sorted(data.functions, key=lambda f: -f.self_ns)[:3]
-    assert {f.key for f in top.functions} == {f.key for f in by_incl + by_self}
+    by_calls = sorted(data.functions, key=lambda f: -f.total_calls)[:3]
+    assert {f.key for f in top.functions} == {f.key for f in by_incl + by_self + by_calls}
+    assert top.total_ns == data.total_ns      # percentages stay those of the whole
     keys = {f.key for f in top.functions}
     expected = {(data.functions[e.caller].key, data.functions[e.callee].key)
                 for e in data.edges if data.functions[e.caller].key in keys
                 and data.functions[e.callee].key in keys}
     assert {(top.functions[e.caller].key, top.functions[e.callee].key)
             for e in top.edges} == expected
-    out = str(tmp_path / "top.json")
+    out = str(tmp_path / "top.table")
     save_top(data, out, n=3)
-    assert load_table(out).functions == top.functions
+    again = load_table(out)
+    assert again.functions == top.functions and again.total_ns == data.total_ns
 
 
 def _damaged_tables(good):
-    table = json.loads(good)
+    """(label, bytes) of table files damaged in the ways a disk or a user can."""
+    header = len(MAGIC)
+    yield "empty", b""
     yield "truncated", good[: len(good) // 2]
-    yield "not json", "hello"
-    yield "array", "[]"
-    for change in ("format", "version"):
-        broken = dict(table)
-        broken[change] = "x"
-        yield change, json.dumps(broken)
-    newer = dict(table, version=99)
-    yield "newer", json.dumps(newer)
-    for block, column in (("functions", "name"), ("functions", "self_ns"),
-                          ("edges", "caller"), ("functions", "file")):
-        broken = json.loads(good)
-        broken[block][column] = broken[block][column][:-1] + [5 if column == "name" else "x"]
-        yield f"{block}.{column}", json.dumps(broken)
-    broken = json.loads(good)
-    broken["edges"]["callee"][0] = 10 ** 6
-    yield "dangling edge", json.dumps(broken)
-    broken = json.loads(good)
-    broken["functions"]["self_ns"][0] = -1
-    yield "negative", json.dumps(broken)
+    yield "header only", good[:header + 8]
+    yield "one byte short", good[:-1]
+    yield "extra data", good + b"\0"
+    yield "not a table", b"hello"
+    yield "old json table", b'{"format":"spyder-callgrind-table","version":2}\n'
+    newer = bytearray(good)
+    newer[header:header + 4] = (TABLE_VERSION + 1).to_bytes(4, "little")
+    yield "newer", bytes(newer)
+
+
+def _table_with(data, **changes):
+    """``data`` as a table whose first function or edge has other values."""
+    functions, edges = list(data.functions), list(data.edges)
+    if "function" in changes:
+        functions[0] = functions[0]._replace(**changes["function"])
+    if "edge" in changes:
+        edges[0] = edges[0]._replace(**changes["edge"])
+    return table_bytes(ProfileData(functions, edges, data.description, data.event))
 
 
 def test_load_table_refuses_damage(sample_prof, tmp_path):
     path, base = sample_prof
-    out = str(tmp_path / "table.json")
-    save_table(load_pstats(path, base_dir=base), out)
-    good = open(out).read()
-    for label, text in _damaged_tables(good):
-        bad = tmp_path / "bad.json"
-        bad.write_text(text)
-        with pytest.raises(ProfileError):
+    data = load_pstats(path, base_dir=base)
+    good = table_bytes(data)
+    damaged = list(_damaged_tables(good))
+    damaged += [("dangling edge", _table_with(data, edge={"callee": 10 ** 6})),
+                ("negative", _table_with(data, function={"self_ns": -1})),
+                ("negative caller", _table_with(data, edge={"caller": -1}))]
+    bad = tmp_path / "bad.table"
+    for label, payload in damaged:
+        bad.write_bytes(payload)
+        with pytest.raises(ProfileError) as error:
             load_table(str(bad))
+        message = str(error.value)
+        assert "\n" not in message and "bad.table" in message, (label, message)
         if label == "newer":
-            with pytest.raises(ProfileError, match="newer"):
-                load_table(str(bad))
+            assert "newer" in message
+        if label in ("truncated", "one byte short", "header only"):
+            assert "cut short" in message, (label, message)
+
+
+def test_table_keeps_names_that_are_not_utf8(tmp_path):
+    name = "caf\udce9.py"    # a file name byte that is not UTF-8, as os.fsdecode keeps it
+    data = ProfileData([Function(name, 1, "f\u00e9", 1, 1, 5, 5),
+                        Function("~", 0, "<built-in>", 1, 1, 2, 2)], [], "d\u00e9sc", "Ir")
+    out = str(tmp_path / "t.table")
+    save_table(data, out)
+    again = load_table(out)
+    assert again.functions == data.functions
+    assert (again.description, again.event) == ("d\u00e9sc", "Ir")
 
 
 # -- fuzzing --------------------------------------------------------------------------------
@@ -294,14 +345,14 @@ _GOOD_TABLE = None
 def test_fuzz_load_table(tmp_path, sample_prof, data):
     global _GOOD_TABLE
     if _GOOD_TABLE is None:
-        out = str(tmp_path / "good.json")
+        out = str(tmp_path / "good.table")
         save_table(load_pstats(sample_prof[0], base_dir=sample_prof[1]), out)
         _GOOD_TABLE = open(out, "rb").read()
     good = _GOOD_TABLE
     start = data.draw(st.integers(0, len(good) - 1))
     junk = data.draw(st.binary(max_size=8))
     payload = good[:start] + junk + good[start + len(junk):]
-    bad = tmp_path / "bad.json"
+    bad = tmp_path / "bad.table"
     bad.write_bytes(payload)
     try:
         load_table(str(bad))

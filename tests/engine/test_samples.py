@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from spyder_callgrind.engine import exports, profiles, samples
+from spyder_callgrind.engine import exports, samples, table as table_file
 from spyder_callgrind.engine.callgrind import CallgrindPart, write_callgrind
 from spyder_callgrind.engine.model import Edge, Function, ProfileData
 from spyder_callgrind.engine.records import RunRecord
@@ -92,11 +92,11 @@ def test_table_carries_sampled_stacks(sampled, tmp_path):
     """A table saved with stacks beside it reads back with them: the views' stack tree,
     its note and the speedscope export then show real stacks."""
     data = samples.profile_from_samples(sampled)
-    table = str(tmp_path / "all.json")
-    profiles.save_table(data, table)
-    assert stack_note(profiles.load_table(table)) == APPROXIMATION_NOTE
+    table = str(tmp_path / "all.table")
+    table_file.save_table(data, table)
+    assert stack_note(table_file.load_table(table)) == APPROXIMATION_NOTE
     samples.SampledStacks.build([sampled], data).save(samples.stacks_path(table))
-    loaded = profiles.load_table(table)
+    loaded = table_file.load_table(table)
     assert stack_note(loaded).startswith("sampled: 4 samples")
     tree = build_stack_tree(loaded, min_fraction=0)
     names = {tuple(n.name for n in node.path()[1:]) for node in tree.walk()}
@@ -111,12 +111,12 @@ def test_table_carries_sampled_stacks(sampled, tmp_path):
 
 def test_damaged_stacks_file_is_ignored(sampled, tmp_path):
     data = samples.profile_from_samples(sampled)
-    table = str(tmp_path / "all.json")
-    profiles.save_table(data, table)
+    table = str(tmp_path / "all.table")
+    table_file.save_table(data, table)
     with open(samples.stacks_path(table), "w") as stream:
         stream.write('{"format": "spyder-callgrind-stacks/1", "parents": [5], '
                      '"functions": [0], "weights": [1]}')
-    assert stack_note(profiles.load_table(table)) == APPROXIMATION_NOTE
+    assert stack_note(table_file.load_table(table)) == APPROXIMATION_NOTE
 
 
 @pytest.mark.parametrize("content", ["", "{", '{"format": "other"}',
@@ -267,10 +267,10 @@ def test_call_tree_shares_follow_real_stacks(sampled, tmp_path):
     the functions on the path above) follows the samples when a run has them."""
     from spyder_callgrind.engine.stacks import callee_shares
     data = samples.profile_from_samples(sampled)
-    table = str(tmp_path / "all.json")
-    profiles.save_table(data, table)
+    table = str(tmp_path / "all.table")
+    table_file.save_table(data, table)
     samples.SampledStacks.build([sampled], data).save(samples.stacks_path(table))
-    loaded = profiles.load_table(table)
+    loaded = table_file.load_table(table)
     index = {f.name: i for i, f in enumerate(loaded.functions)}
     # a function of the path the samples never saw (a C function) is no clue
     path = {index["<module>"], index["cheap_caller"], index["helper"], len(index) + 5}

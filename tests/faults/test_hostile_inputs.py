@@ -12,6 +12,7 @@ import sys
 
 import pytest
 
+from spyder_callgrind.engine.table import load_table
 from tests import strict_callgrind
 from tests.faults.conftest import cli, write_script
 
@@ -245,9 +246,12 @@ def test_file_names_that_are_not_utf8(tmp_path):
     parsed = _check_callgrind(os.path.join(run_folder, record["callgrind"]), tmp_path)
     files = {file for file, _name in parsed["self"]}
     assert any("caf\\xe9.py" in f for f in files) and any("m\\xf6d.py" in f for f in files)
-    for name in (record["summary"], "tables/all.json", "run.json"):
+    for name in (record["summary"], "run.json"):
         with open(os.path.join(run_folder, name), "rb") as stream:
             stream.read().decode("utf-8")
+    names = {f.file for f in load_table(os.path.join(run_folder, "tables", "all.table"))
+             .functions}
+    assert any(os.fsencode(n).endswith(b"caf\xe9.py") for n in names), names
     shown = cli("show", "last", "--top", "500", store=store)
     assert shown.returncode == 0 and "helper" in shown.stdout, shown.stderr
     profile = os.path.join(run_folder, record["profile"])

@@ -246,3 +246,33 @@ def test_damaged_run_folder_in_show_and_diff_is_one_line(tmp_path):
             in message, message
         runs, stderr = _list(store)
         assert runs == [] and "skipped damaged run" in stderr
+
+
+def test_truncated_table_is_one_line(tmp_path):
+    """A kept run whose binary tables were cut short (a full disk, a copy stopped halfway):
+    each command that reads them says so in one line, the loader of the pane too."""
+    store = tmp_path / "store"
+    script = write_script(tmp_path, "quick.py", QUICK)
+    assert cli("run", "--top", "0", script, store=store).returncode == 0
+    (record,), _stderr = _list(store)
+    tables = store / record["id"] / "tables"
+    for name in ("all.table", "top.table"):
+        data = (tables / name).read_bytes()
+        (tables / name).write_bytes(data[:len(data) // 2])
+    for args in (["show", "last"], ["show", "last", "--json"], ["diff", "last", "last"]):
+        message = _one_clear_line(cli(*args, store=store))
+        assert "all.table is cut short" in message, (args, message)
+    runs = RunStore(str(store))
+    with pytest.raises(ValueError, match="cut short"):
+        runs.folder(runs.get("last")).load()
+
+
+def test_old_json_tables_fall_back_to_the_callgrind_file(tmp_path):
+    """A run kept by a version that wrote JSON tables (``tables/all.json``) is read from its
+    callgrind file: the same functions, no error."""
+    store = tmp_path / "store"
+    shutil.copytree(os.path.join(DATA, "store-schema1"), store)
+    assert (store / "20240102-030405-ab12" / "tables" / "all.json").exists()
+    runs = RunStore(str(store))
+    data = runs.folder(runs.get("last")).load_profile()
+    assert data is not None and any(f.name == "f" for f in data.functions)

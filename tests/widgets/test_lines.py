@@ -120,7 +120,6 @@ def test_changed_source_is_noted(qtbot, runs, tmp_path):
 def test_views_say_what_their_stacks_are(qtbot, runs):
     """The flame graph and the call tree of a sampled run say "sampled: N samples every X
     ms" and show no call counts for sampled frames; an exact run's say "approximate"."""
-    from spyder_callgrind.engine.recording import load_run_profile
     from spyder_callgrind.widgets.calltree import CallTreeView
     from spyder_callgrind.widgets.flamegraph import FlameGraphView
     store, both, exact, _script = runs
@@ -128,16 +127,16 @@ def test_views_say_what_their_stacks_are(qtbot, runs):
     qtbot.addWidget(flame)
     qtbot.addWidget(tree)
     flame.resize(700, 300)
-    flame.set_profile(load_run_profile(store, both))
-    tree.set_profile(load_run_profile(store, both))
+    flame.set_profile(store.folder(both).load_profile())
+    tree.set_profile(store.folder(both).load_profile())
     assert flame.note_label.text().startswith("sampled: ")
     assert "samples every" in flame.note_label.text()
     assert tree.note_label.text() == flame.note_label.text()
     work = next(n for n in flame.canvas.tree().walk() if n.name == "work")
     described = flame.canvas.describe(work)["text"]
     assert "Time:" in described and "Calls" not in described
-    flame.set_profile(load_run_profile(store, exact))
-    tree.set_profile(load_run_profile(store, exact))
+    flame.set_profile(store.folder(exact).load_profile())
+    tree.set_profile(store.folder(exact).load_profile())
     assert "approximate" in flame.note_label.text() and "approximate" in tree.note_label.text()
     work = next(n for n in flame.canvas.tree().walk() if n.name == "work")
     assert "Calls: 1" in flame.canvas.describe(work)["text"]
@@ -146,12 +145,11 @@ def test_views_say_what_their_stacks_are(qtbot, runs):
 def test_call_tree_rows_from_samples_show_no_count(qtbot, runs):
     """Rows of the call tree split by the samples say their calls are not counted; the
     entry points keep cProfile's exact counts."""
-    from spyder_callgrind.engine.recording import load_run_profile
     from spyder_callgrind.widgets.calltree import CallTreeView
     store, both, _exact, _script = runs
     tree = CallTreeView()
     qtbot.addWidget(tree)
-    tree.set_profile(load_run_profile(store, both))
+    tree.set_profile(store.folder(both).load_profile())
     model = tree.model
     calls = next(c for c, col in enumerate(model.columns) if col.header == "Calls")
     top = model.index(0, calls)

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from spyder_callgrind.engine.recording import Recording, load_run_profile
+from spyder_callgrind.engine.recording import Recording
 from spyder_callgrind.engine.store import RunStore
 from spyder_callgrind.widgets.calltable import default_stdlib_dirs
 from spyder_callgrind.widgets.columns import Role
@@ -53,7 +53,7 @@ def test_hide_stdlib_uses_the_folders_the_run_recorded(qtbot, tmp_path):
 
     view = ProfileView()
     qtbot.addWidget(view)
-    view.set_profile(load_run_profile(store, record))
+    view.set_profile(store.folder(record).load_profile())
     files = shown_files(view)
     json_files = [f for f in files if f.startswith(tuple(record.stdlib_dirs))]
     assert any(f.endswith(os.path.join("json", "encoder.py")) for f in json_files)

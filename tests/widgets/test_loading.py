@@ -1,0 +1,76 @@
+"""RunLoader: a kept run's top rows at once, then the whole run from a thread; a newer load
+drops the older one's result; a damaged run is one short message."""
+
+import threading
+
+import pytest
+
+from spyder_callgrind.engine.importing import import_file
+from spyder_callgrind.engine.store import RunStore
+from spyder_callgrind.widgets.calltable import _CACHES
+from spyder_callgrind.widgets.loading import RunLoader
+
+
+@pytest.fixture
+def store_with_runs(tmp_path, main_profile, worker_profile):
+    store = RunStore(str(tmp_path / "store"))
+    first = import_file(store, main_profile.prof)
+    second = import_file(store, worker_profile.prof)
+    return store, first, second
+
+
+def _collect(loader):
+    got = {"loaded": [], "failed": []}
+    loader.loaded.connect(lambda *args: got["loaded"].append(
+        (args[0], args[1], args[2], threading.current_thread() is threading.main_thread())))
+    loader.failed.connect(lambda *args: got["failed"].append(args))
+    return got
+
+
+def test_top_rows_first_then_the_whole_run_prepared(qtbot, store_with_runs):
+    store, record, _other = store_with_runs
+    folder = store.folder(record)
+    loader = RunLoader()
+    got = _collect(loader)
+    loader.load(record, store, top_table=folder.top_table)
+    assert [(run_id, complete) for run_id, _d, complete, _m in got["loaded"]] == \
+        [(record.id, False)]                    # the top rows, at once
+    qtbot.waitUntil(lambda: len(got["loaded"]) == 2, timeout=30000)
+    run_id, data, complete, in_gui_thread = got["loaded"][1]
+    assert (run_id, complete, in_gui_thread) == (record.id, True, True)
+    expected = folder.load_profile()
+    assert data.functions == expected.functions and data.edges == expected.edges
+    # built in the thread: the indices and the call table's keys and first order
+    assert data._callers is not None and data._index is not None
+    sort_cache = _CACHES.get(data)
+    assert sort_cache is not None and sort_cache.keys and sort_cache.orders
+    loader.wait()
+
+
+def test_a_newer_load_drops_the_older_result(qtbot, store_with_runs):
+    store, first, second = store_with_runs
+    loader = RunLoader()
+    got = _collect(loader)
+    loader.load(first, store)
+    loader.load(second, store)
+    loader.wait()
+    qtbot.waitUntil(lambda: any(c for _r, _d, c, _g in got["loaded"]), timeout=30000)
+    qtbot.wait(50)     # anything else queued arrives now
+    assert [(run_id, complete) for run_id, _d, complete, _g in got["loaded"]] == \
+        [(second.id, True)]
+
+
+def test_a_truncated_table_is_one_short_message(qtbot, store_with_runs):
+    store, record, _other = store_with_runs
+    table = store.folder(record).table()
+    with open(table, "rb") as stream:
+        data = stream.read()
+    with open(table, "wb") as stream:
+        stream.write(data[:len(data) // 2])
+    loader = RunLoader()
+    got = _collect(loader)
+    loader.load(record, store)
+    qtbot.waitUntil(lambda: bool(got["failed"]), timeout=30000)
+    (run_id, message), = got["failed"]
+    assert run_id == record.id and "all.table is cut short" in message
+    assert "\n" not in message and not got["loaded"]
