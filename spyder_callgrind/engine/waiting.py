@@ -83,15 +83,25 @@ def is_waiting(file: str, name: str) -> bool:
     return False
 
 
+#: Every Python function name of :data:`WAITING_PYTHON`: a name outside it never waits.
+_WAITING_PYTHON_NAMES = frozenset(name for _suffix, names in WAITING_PYTHON for name in names)
+
+
 def waiting_mask(functions: Sequence[Function]) -> List[bool]:
-    """``is_waiting`` of every function, in order (each distinct name judged once)."""
+    """``is_waiting`` of every function, in order (each distinct name judged once; most
+    functions are ruled out by their name alone: 100k functions in a few tens of ms)."""
     seen = {}
     result = []
+    names = _WAITING_PYTHON_NAMES
     for function in functions:
-        key = (function.file, function.name)
+        file, name = function.file, function.name
+        if file != BUILTIN_FILE and name not in names:
+            result.append(False)
+            continue
+        key = (file, name)
         found = seen.get(key)
         if found is None:
-            found = seen[key] = is_waiting(*key)
+            found = seen[key] = is_waiting(file, name)
         result.append(found)
     return result
 

@@ -386,6 +386,9 @@ def iter_prepare_sort(data: ProfileData, column: int = COL_INCLUSIVE, descending
             if builder not in cache.keys:
                 cache.keys_for(data.functions, builder)
                 yield
+    if cache.waiting is None:    # the hourglass of each row, so no paint computes it
+        waiting_of(data)
+        yield
 
 
 # -- the filter ----------------------------------------------------------------------------

@@ -71,6 +71,10 @@ DEFAULT_SETTINGS: Dict[str, Any] = {
 }
 
 
+#: How much of a run's text summary the Summary tab shows (about 2,000 functions).
+SUMMARY_SHOWN_CHARS = 200_000
+
+
 @dataclass
 class DictSettings:
     """The pane's settings in a dict, for a pane outside Spyder (benchmarks, tests)."""
@@ -540,7 +544,9 @@ class ProfilePane(QWidget):
         if record is None:
             return
         store = self.store
-        self.view.set_summary(_read_text(store.file_of(record, record.summary)))
+        # a summary lists every function: the first few thousand say what matters
+        self.view.set_summary(_read_text(store.file_of(record, record.summary),
+                                         limit=SUMMARY_SHOWN_CHARS))
         self._find_previous(record)
 
     def _show_in_extra_views(self, data):
@@ -922,12 +928,17 @@ class ProfilePane(QWidget):
         self.exported.emit(process.target, ok, message)
 
 def _read_text(path: Optional[str], limit: int = 2_000_000) -> str:
+    """The text of ``path`` up to ``limit`` characters (whole lines, then a line saying
+    where the rest is): a text view lays out what it holds on the GUI thread."""
     if not path:
         return ""
     try:
         with open(path, encoding="utf-8", errors="replace") as stream:
-            text = stream.read(limit)
+            text = stream.read(limit + 1)
     except OSError:
         return ""
+    if len(text) > limit:
+        text = text[:text.rfind("\n", 0, limit) + 1] + \
+            _("… (cut here; the whole text is in {})").format(path) + "\n"
     return text
 
