@@ -240,8 +240,11 @@ class ProfilePane(QWidget):
         """Flame graph, call tree, lines and timeline tabs next to the call table."""
         self._extra_views["flame"] = FlameGraphView(self)
         self._extra_views["tree"] = CallTreeView(self)
-        self.tabs.insertTab(1, self._extra_views["flame"], _("Flame graph"))
-        self.tabs.insertTab(2, self._extra_views["tree"], _("Call tree"))
+        # short names: seven tabs share a docked pane's width with the search field
+        self.tabs.insertTab(1, self._extra_views["flame"], _("Flame"))
+        self.tabs.setTabToolTip(1, _("Flame graph"))
+        self.tabs.insertTab(2, self._extra_views["tree"], _("Tree"))
+        self.tabs.setTabToolTip(2, _("Call tree: top-down, or the callers of a function"))
         for view in self._extra_views.values():
             view.function_activated.connect(self._jump_to_function)
         self.lines_view = LinesView(self)
