@@ -41,6 +41,9 @@ def main_window(store_dir, tmp_path, monkeypatch, qtbot):
     from spyder.app import start
     from spyder.config.manager import CONF
 
+    # a previous window's consoles may still report their kernels' end (a killed kernel
+    # is noticed a while later): let those late signals of Spyder's run before this test
+    _drain_spyder_teardown_events(qtbot)
     CONF.set("tours", "show_tour_message", False)
     CONF.set("main", "show_internal_errors", False)
     QApplication.processEvents()
