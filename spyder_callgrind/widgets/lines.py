@@ -193,11 +193,12 @@ class LinesView(QWidget):
     def _compute(self, request, store, record, pid, key) -> None:
         try:
             cache_key = (record.id, pid)
+            # held while reading: a second click during the read waits for these samples
+            # instead of reading them again
             with self._lock:
                 processes = self._samples.get(cache_key)
-            if processes is None:
-                processes = store.folder(record).load_samples(pid)
-                with self._lock:
+                if processes is None:
+                    processes = store.folder(record).load_samples(pid)
                     self._samples = {cache_key: processes}   # one run's samples at a time
             if request != self._request:
                 return
