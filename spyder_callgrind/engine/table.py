@@ -147,11 +147,13 @@ def _strings(offsets: array, blob: bytes, source: str) -> List[str]:
         raise ProfileError(f"damaged table: {source} has a bad string table")
     try:
         text = blob.decode("utf-8", "surrogatepass")
+        if len(text) == len(blob):   # ASCII: byte offsets are character offsets
+            return [text[a:b] for a, b in zip(offsets, offsets[1:])]
+        # An offset inside a character is damage too: each name is decoded on its own.
+        return [blob[a:b].decode("utf-8", "surrogatepass")
+                for a, b in zip(offsets, offsets[1:])]
     except UnicodeDecodeError:
         raise ProfileError(f"damaged table: {source} has a name that is not text") from None
-    if len(text) == len(blob):   # ASCII: byte offsets are character offsets
-        return [text[a:b] for a, b in zip(offsets, offsets[1:])]
-    return [blob[a:b].decode("utf-8", "surrogatepass") for a, b in zip(offsets, offsets[1:])]
 
 
 def _check(columns: List[array], limits: Tuple[int, ...], source: str, what: str) -> None:

@@ -288,6 +288,22 @@ def test_load_table_refuses_damage(sample_prof, tmp_path):
             assert "cut short" in message, (label, message)
 
 
+def test_load_table_refuses_an_offset_inside_a_character(tmp_path):
+    # The blob as a whole is text, but one string starts in the middle of "é": the
+    # found-by-fuzzing case where only decoding each name on its own sees the damage.
+    data = ProfileData([Function("a.py", 1, "\u00e9", 1, 1, 5, 5)], [], "d", "ns")
+    good = table_bytes(data)
+    header = len(MAGIC) + 28
+    offsets = [int.from_bytes(good[header + 8 * i:header + 8 * i + 8], "little")
+               for i in range(5)]
+    assert offsets == [0, 1, 3, 7, 9]
+    split = good[:header + 24] + (8).to_bytes(8, "little") + good[header + 32:]
+    bad = tmp_path / "split.table"
+    bad.write_bytes(split)
+    with pytest.raises(ProfileError, match="split.table has a name that is not text"):
+        load_table(str(bad))
+
+
 def test_table_keeps_names_that_are_not_utf8(tmp_path):
     name = "caf\udce9.py"    # a file name byte that is not UTF-8, as os.fsdecode keeps it
     data = ProfileData([Function(name, 1, "f\u00e9", 1, 1, 5, 5),
