@@ -57,11 +57,32 @@ def main_window(store_dir, tmp_path, monkeypatch, qtbot):
     except Exception:
         pass
     window.close()
+    _silence_closed_consoles()
     _wait_for_console_kernels()
     _drain_spyder_teardown_events(qtbot)
     CONF.reset_to_defaults(notification=False)
     CONF.reset_manager()
     PLUGIN_REGISTRY.reset()
+
+
+def _silence_closed_consoles():
+    """Block the signals of the closed window's kernel handlers and shell widgets.
+
+    A kernel that was still starting when the window closed reports itself ready later
+    (seen in CI: during the next window's start), and Spyder's own Profiler then calls
+    into its deleted ProfilerSubWidget. With the signals blocked, nothing of the old
+    window is reached again; the kernels themselves are ended just after."""
+    import gc
+
+    from spyder.plugins.ipythonconsole.utils.kernel_handler import KernelHandler
+    from spyder.plugins.ipythonconsole.widgets.shell import ShellWidget
+
+    for obj in gc.get_objects():
+        if isinstance(obj, (KernelHandler, ShellWidget)):
+            try:
+                obj.blockSignals(True)
+            except RuntimeError:    # its C++ side is already gone
+                pass
 
 
 def _wait_for_console_kernels():
