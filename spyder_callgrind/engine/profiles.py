@@ -15,6 +15,7 @@ Every failure to read is a :class:`ProfileError` with a one-line message for the
 
 from __future__ import annotations
 
+import gc
 import marshal
 import os
 import subprocess
@@ -33,16 +34,25 @@ _NS = 1e9
 
 # -- pstats ---------------------------------------------------------------------------------
 
-def _normalise_key(key: Any, base_dir: str, cache: Dict[Any, FuncKey]) -> Optional[FuncKey]:
+def _normalise_file(file: str, base_dir: str) -> str:
+    """The file name we keep for one recorded by the profiler (see :func:`_normalise_key`)."""
+    if file == "":
+        return BUILTIN_FILE
+    if file == BUILTIN_FILE or (file.startswith("<") and file.endswith(">")) \
+            or os.path.isabs(file):
+        return file
+    return os.path.normpath(os.path.join(base_dir, file))
+
+
+def _normalise_key(key: Any, base_dir: str, files: Dict[str, str]) -> Optional[FuncKey]:
     """The (file, line, name) we keep for a pstats key, or None when the key is malformed.
 
     cProfile records file names as the interpreter saw them (often relative); the
     pure-Python ``profile`` module records C functions as ``("", 0, name)`` and its own
     entry points as ``("profile", 0, <code object or name>)``. All become proper keys here.
+    ``files`` caches each recorded file name's normalised form (a profile has many
+    functions per file).
     """
-    found = cache.get(key)
-    if found is not None:
-        return found
     if type(key) is not tuple or len(key) != 3:
         return None
     file, line, name = key
@@ -53,15 +63,13 @@ def _normalise_key(key: Any, base_dir: str, cache: Dict[Any, FuncKey]) -> Option
         if not isinstance(code_name, str):
             return None
         name = "<profile: %s of %s>" % (code_name, getattr(name, "co_filename", "?"))
-    if file == "" or (file == "profile" and line == 0):
-        # the ``profile`` module's C functions and its own pseudo-functions
-        file = BUILTIN_FILE
-    elif file != BUILTIN_FILE and not (file.startswith("<") and file.endswith(">")):
-        if not os.path.isabs(file):
-            file = os.path.normpath(os.path.join(base_dir, file))
-    result = (file, line, name)
-    cache[key] = result
-    return result
+    if file == "profile" and line == 0:
+        # the ``profile`` module's own pseudo-functions
+        return (BUILTIN_FILE, line, name)
+    found = files.get(file)
+    if found is None:
+        found = files[file] = _normalise_file(file, base_dir)
+    return (found, line, name)
 
 
 def _bad(source: str, what: str) -> ProfileError:
@@ -80,7 +88,7 @@ def _from_stats(stats: Any, source: str, base_dir: Optional[str],
     if not stats:
         raise ProfileError(f"empty profile: {source} holds no functions")
     base = os.path.abspath(base_dir) if base_dir else os.getcwd()
-    cache: Dict[Any, FuncKey] = {}
+    files: Dict[str, str] = {}
     index: Dict[FuncKey, int] = {}
     raw_index: Dict[Any, int] = {}     # recorded key -> function index
     rows: List[List[Any]] = []         # [file, line, name, cc, nc, tt, ct]
@@ -88,7 +96,7 @@ def _from_stats(stats: Any, source: str, base_dir: Optional[str],
     float_, int_, tuple_, dict_ = float, int, tuple, dict
     merged = False
     for key, value in stats.items():
-        fkey = _normalise_key(key, base, cache)
+        fkey = _normalise_key(key, base, files)
         if fkey is None:
             raise _bad(source, "a malformed function key")
         if type(value) is not tuple_ or len(value) != 5:
@@ -345,6 +353,9 @@ def _main(argv: List[str]) -> int:
         sys.stderr.write("usage: python -m spyder_callgrind.engine.profiles --to-table IN OUT "
                          "[--base-dir DIR] | --to-callgrind OUT CMD IN...\n")
         return 64
+    # A one-shot child that builds ~10^6 objects and exits: the cyclic collector would
+    # only walk them again and again (a tenth of a conversion at 10^5 functions).
+    gc.disable()
     try:
         if converting:
             _to_callgrind(argv[1], argv[2], argv[3:])
