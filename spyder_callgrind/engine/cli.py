@@ -313,6 +313,13 @@ def cmd_show(options: argparse.Namespace) -> int:
     if options.json:
         out = record.to_json()
         out["folder"] = store.path_of(record)
+        if options.previous:
+            try:
+                change = compare_with_previous(store, record)
+            except (StoreError, ValueError, OSError) as error:
+                change = None
+                out["previous_error"] = str(error)
+            out["previous_change"] = change.to_json() if change is not None else None
         if data is not None:
             total = data.total_ns or 1
             # what self_ns/inclusive_ns count: "ns", or an imported file's event ("Ir"...)
@@ -365,6 +372,10 @@ def cmd_show(options: argparse.Namespace) -> int:
     if scope:
         print(f"Top functions by {options.sort}, {scope}:")
     print(top_table(data, sort=options.sort, top=options.top))
+    if options.previous:
+        report = previous_run_report(store, record)
+        print("\n" + (report.rstrip("\n") if report else "No previous complete run of this "
+                      "script to compare with."))
     return 0
 
 
@@ -600,6 +611,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--process", metavar="P",
                       help="'all' (default), a role such as 'main' or 'worker 1', or a pid")
     show.add_argument("--json", action="store_true")
+    show.add_argument("--previous", action="store_true",
+                      help="also say how the run changed since the previous complete run of "
+                           "its script (with --json: as 'previous_change', null when none)")
     show.add_argument("--timeline", action="store_true",
                       help="when each process was busy and what the main process waited "
                            "for (from the run's stack samples)")

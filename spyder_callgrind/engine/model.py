@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from collections import Counter
 from itertools import accumulate, repeat
 from operator import itemgetter
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 #: The file name cProfile/pstats gives built-in functions ("~"); we keep it.
 BUILTIN_FILE = "~"
@@ -84,6 +84,18 @@ class Edge(NamedTuple):
     inclusive_ns: int       #: callee's inclusive time under this caller
 
 
+def grouped_by(ends: Sequence[int], count: int) -> Tuple[array, array]:
+    """Edge numbers grouped by one end (the caller or callee index of each edge in
+    ``ends``) among ``count`` functions, CSR-like: function ``i``'s edges are
+    ``items[offsets[i]:offsets[i + 1]]``, in the profile's order. A stable sort of the edge
+    numbers (C loops, not a Python one per edge)."""
+    with no_gc():
+        counts = Counter(ends)
+        offsets = array("l", accumulate(map(counts.get, range(count), repeat(0)), initial=0))
+        items = array("l", sorted(range(len(ends)), key=ends.__getitem__))
+    return offsets, items
+
+
 class ProfileData:
     """A whole profile: functions, edges, and indices to walk them.
 
@@ -130,15 +142,22 @@ class ProfileData:
         for end in (1, 0):      # grouped by callee (callers_of), then by caller
             with no_gc():
                 ends = [e[end] for e in self.edges]
-                counts = Counter(ends)
-                offsets = array("l", accumulate(map(counts.get, range(len(self.functions)),
-                                                    repeat(0)), initial=0))
             yield
-            with no_gc():
-                found.append((offsets, array("l", sorted(range(len(ends)),
-                                                         key=ends.__getitem__))))
+            found.append(grouped_by(ends, len(self.functions)))
             yield
         self._callers, self._callees = found
+
+    def adjacency(self) -> Tuple[Tuple[array, array], Tuple[array, array]]:
+        """(callers, callees): each ``(offsets, edge numbers)``, see :func:`grouped_by`
+        (a table file keeps them, so that a loaded profile needs no sorting)."""
+        if self._callers is None:
+            self._build_adjacency()
+        return self._callers, self._callees
+
+    def set_adjacency(self, callers: Tuple[array, array],
+                      callees: Tuple[array, array]) -> None:
+        """Take the lookup by callee and by caller as read (from a table file)."""
+        self._callers, self._callees = callers, callees
 
     def prepare(self) -> "ProfileData":
         """Build the lookup indices now (e.g. while loading, not at the first click)."""
@@ -146,12 +165,13 @@ class ProfileData:
             pass
         return self
 
-    def iter_prepare(self):
+    def iter_prepare(self, index: bool = True):
         """:meth:`prepare` in steps of a few tens of milliseconds (callers, callees, the key
-        index), a generator, for a GUI thread that builds them between events."""
+        index unless ``index`` is false), a generator, for a GUI thread that builds them
+        between events."""
         if self._callers is None:
             yield from self._iter_adjacency()
-        if self._index is None:
+        if index and self._index is None:
             index: Dict[FuncKey, int] = {}
             functions = self.functions
             for start in range(0, len(functions), 32768):

@@ -21,7 +21,7 @@ caller moved by about as much.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from spyder_callgrind.engine.diff import DiffRow, diff_profiles
 from spyder_callgrind.engine.model import ProfileData, TimeChange, format_ns
@@ -64,6 +64,26 @@ class Change(TimeChange):
             return f"{total}, about the same as the previous run ({percent:+.1f}%)"
         return (f"{total}, {format_ns(abs(self.change_ns))} {self.verdict} than the previous "
                 f"run ({percent:+.0f}%)")
+
+    def to_json(self) -> Dict[str, Any]:
+        """The change as JSON (``show RUN --previous --json``): the runs by id."""
+        return {"previous": self.previous.id if self.previous else None,
+                "run": self.record.id if self.record else None,
+                "before_ns": self.before_ns, "after_ns": self.after_ns,
+                "verdict": self.verdict, "summary": self.summary(),
+                "movers": [row._asdict() for row in self.movers]}
+
+    @classmethod
+    def from_json(cls, data: Any, store: "RunStore") -> "Change":
+        """A change read back from :meth:`to_json` (the runs looked up in ``store``);
+        ValueError (or a StoreError) when it is not one."""
+        try:
+            movers = [DiffRow(**row) for row in data["movers"]]
+            before, after = int(data["before_ns"]), int(data["after_ns"])
+            previous, run = str(data["previous"]), str(data["run"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"not a comparison with the previous run ({error})") from None
+        return cls(before, after, store.get(previous), store.get(run), movers)
 
     def movers_text(self) -> str:
         """``score_words +1.90 s, tokenize -12.0 ms``; empty when nothing moved."""

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from spyder_callgrind.engine import samples as sampling
 from spyder_callgrind.engine.model import ProfileData, ProfileError
-from spyder_callgrind.engine.table import TOP_ROWS, iter_load_table, load_table, run_steps
+from spyder_callgrind.engine.table import (
+    TOP_ROWS, TableVersionError, iter_load_table, load_table, run_steps)
 from spyder_callgrind.engine.workers._spyder_callgrind_protocol import PROFILES_DIR
 
 if TYPE_CHECKING:
@@ -119,10 +120,15 @@ class RunFolder:
             if data is not None:
                 return data
         table = self.table(pid)
-        if os.path.exists(table):
-            return (yield from iter_load_table(table))
         path = self.named(record.callgrind)
-        if not path or not os.path.isfile(path):
+        have_callgrind = bool(path) and os.path.isfile(path)
+        if os.path.exists(table):
+            try:
+                return (yield from iter_load_table(table))
+            except TableVersionError:
+                if not have_callgrind or pid is not None:
+                    raise   # a process' own profile is only in its table
+        if not have_callgrind:
             raise StoreError(f"run {record.id} is damaged: its tables and its callgrind "
                              f"file {record.callgrind!r} are missing")
         from spyder_callgrind.engine import callgrind, profiles  # rare: not on `show`'s path

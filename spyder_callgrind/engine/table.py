@@ -10,7 +10,12 @@ command line read only these, never marshal. The layout, all integers little-end
     blob         UTF-8 (surrogates kept: file names that are not UTF-8 round-trip)
     functions    int32 file, int64 line, int32 name, int64 x 4 (calls, calls, self, incl.)
     edges        int32 caller, int32 callee, int64 x 4
+    callers      int32 offsets x (functions + 1), int32 edge numbers x edges
+    callees      the same, grouped by caller (see ``model.grouped_by``)
     strings 0, 1 are the profile's description and event.
+
+The call graph is kept indexed both ways, as the writer found it: a loaded profile shows
+a function's callers and callees without sorting its edges first.
 
 Each column is one ``array.frombytes`` of a slice of the file: no parser, no per-value
 Python work but the building of the ``Function``/``Edge`` tuples the models read. Any
@@ -34,7 +39,7 @@ from spyder_callgrind.engine.samples import attach_stacks
 MAGIC = b"SCGTABLE"
 #: Bumped when the layout changes; older versions are refused (the run's callgrind file
 #: is read instead, see :mod:`.runfolder`).
-TABLE_VERSION = 3
+TABLE_VERSION = 4
 _HEADER = struct.Struct("<5IQ")
 #: Rows of a top table: the first by self time, by inclusive time and by calls (each).
 TOP_ROWS = 500
@@ -44,6 +49,10 @@ _FUNCTION_TYPES = (_INDEX, _WIDE, _INDEX, _WIDE, _WIDE, _WIDE, _WIDE)
 _EDGE_TYPES = (_INDEX, _INDEX, _WIDE, _WIDE, _WIDE, _WIDE)
 _SWAP = sys.byteorder != "little"
 assert array(_INDEX).itemsize == 4 and array(_WIDE).itemsize == 8
+
+
+class TableVersionError(ProfileError):
+    """A table file of another layout (an older or newer spyder-callgrind's)."""
 
 
 def _column(typecode: str, values) -> bytes:
@@ -72,6 +81,8 @@ def table_bytes(data: ProfileData) -> bytes:
     columns += [[f[n] for f in functions] for n in range(3, 7)]
     parts += [_column(code, values) for code, values in zip(_FUNCTION_TYPES, columns)]
     parts += [_column(code, [e[n] for e in edges]) for n, code in enumerate(_EDGE_TYPES)]
+    for offsets, items in data.adjacency():
+        parts += [_column(_INDEX, offsets), _column(_INDEX, items)]
     return b"".join(parts)
 
 
@@ -156,10 +167,22 @@ def _strings(offsets: array, blob: bytes, source: str) -> List[str]:
         raise ProfileError(f"damaged table: {source} has a name that is not text") from None
 
 
+def _negative(column: array) -> bool:
+    """Whether a signed column holds a value below zero: a C-level look at the top byte
+    of each value (its sign bit), not a Python integer per value as ``min`` makes."""
+    size = column.itemsize
+    raw = column.tobytes()
+    top = raw[size - 1::size] if not _SWAP else raw[::size]
+    return bool(top.translate(None, _LOW_BYTES))
+
+
+_LOW_BYTES = bytes(range(128))
+
+
 def _check(columns: List[array], limits: Tuple[int, ...], source: str, what: str) -> None:
     """Every value is >= 0, and each index column below its limit (0: no limit)."""
     for column, limit in zip(columns, limits):
-        if column and (min(column) < 0 or (limit and max(column) >= limit)):
+        if column and (_negative(column) or (limit and max(column) >= limit)):
             raise ProfileError(f"damaged table: {source} has a bad {what} column")
 
 
@@ -203,14 +226,14 @@ def iter_load_table(path: str):
     source = os.path.basename(path)
     raw = memoryview(read_bytes(path))
     if bytes(raw[:len(MAGIC)]) != MAGIC:
-        raise ProfileError(f"not a table: {source} is not a spyder-callgrind table file "
+        raise TableVersionError(f"not a table: {source} is not a spyder-callgrind table file "
                            "(or one from an older version)")
     if len(raw) < len(MAGIC) + 4:
         raise ProfileError(f"damaged table: {source} is cut short")
     version = int.from_bytes(raw[len(MAGIC):len(MAGIC) + 4], "little")
     if version != TABLE_VERSION:
         newer = "a newer" if version > TABLE_VERSION else "an older"
-        raise ProfileError(f"{source} was written by {newer} spyder-callgrind (table version "
+        raise TableVersionError(f"{source} was written by {newer} spyder-callgrind (table version "
                            f"{version}, this one reads {TABLE_VERSION})")
     if len(raw) < len(MAGIC) + _HEADER.size:
         raise ProfileError(f"damaged table: {source} is cut short")
@@ -223,6 +246,8 @@ def iter_load_table(path: str):
     blob = take.blob(blob_size)
     function_columns = [take.take(code, count) for code in _FUNCTION_TYPES]
     edge_columns = [take.take(code, edge_count) for code in _EDGE_TYPES]
+    adjacency = [(take.take(_INDEX, count + 1), take.take(_INDEX, edge_count))
+                 for _end in (1, 0)]
     if take.pos != len(raw):
         raise ProfileError(f"damaged table: {source} has extra data at its end")
     del raw
@@ -233,6 +258,10 @@ def iter_load_table(path: str):
     yield
     _check(function_columns, (string_count, 0, string_count, 0, 0, 0, 0), source, "function")
     _check(edge_columns, (count, count, 0, 0, 0, 0), source, "call")
+    for offsets, items in adjacency:
+        if offsets[0] != 0 or offsets[-1] != edge_count:
+            raise ProfileError(f"damaged table: {source} has a bad call index")
+        _check([offsets, items], (edge_count + 1, edge_count), source, "call index")
     yield
     name_of = strings.__getitem__
     function_columns[0] = list(map(name_of, function_columns[0]))
@@ -240,6 +269,7 @@ def iter_load_table(path: str):
     functions = yield from _build(Function, function_columns, count)
     edges = yield from _build(Edge, edge_columns, edge_count)
     data = ProfileData(functions, edges, strings[0], strings[1])
+    data.set_adjacency(*adjacency)
     if total < data.total_ns:
         raise ProfileError(f"damaged table: {source} has a bad total")
     data.total_ns = total

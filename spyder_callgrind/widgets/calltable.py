@@ -26,7 +26,7 @@ from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt
 from spyder_callgrind.engine.model import (
     BUILTIN_FILE, Function, ProfileData, display_location, format_ns, is_site_packages_file,
     is_stdlib_file)
-from spyder_callgrind.engine.waiting import waiting_mask
+from spyder_callgrind.engine.waiting import is_waiting, waiting_mask
 from spyder_callgrind.widgets.columns import (
     NOT_MEASURED, Column, ColumnModelMixin, Role, counts_measured, not_measured_tooltip)
 from spyder_callgrind.widgets.i18n import _
@@ -256,7 +256,13 @@ class CallTableModel(ColumnModelMixin, QAbstractTableModel):
         return self._data
 
     def is_waiting(self, function_index: int) -> bool:
-        return waiting_of(self._data)[function_index]
+        """Whether the function waits: from the profile's mask once it is built (the
+        loader builds it after the first paint), else judged for this one row."""
+        mask = _caches_of(self._data).waiting
+        if mask is not None:
+            return mask[function_index]
+        f = self._data.functions[function_index]
+        return is_waiting(f.file, f.name)
 
     def update_filter(self, **settings) -> None:
         """Change :attr:`row_filter`'s settings (see :class:`FunctionFilter`); the rows are
@@ -362,8 +368,8 @@ def _caches_of(data: ProfileData) -> _SortCache:
 def prepare_sort(data: ProfileData, column: int = COL_INCLUSIVE, descending: bool = True,
                  all_keys: bool = True) -> ProfileData:
     """Build, ahead of showing ``data``, the order the call table starts with and, with
-    ``all_keys``, the sort keys of every column, so that neither showing the profile nor a
-    first sort by a column has to build them."""
+    ``all_keys``, the sort keys of every column and which functions wait, so that neither
+    showing the profile nor a first sort by a column or filter has to build them."""
     for _step in iter_prepare_sort(data, column, descending, all_keys):
         pass
     return data
@@ -386,7 +392,7 @@ def iter_prepare_sort(data: ProfileData, column: int = COL_INCLUSIVE, descending
             if builder not in cache.keys:
                 cache.keys_for(data.functions, builder)
                 yield
-    if cache.waiting is None:    # the hourglass of each row, so no paint computes it
+    if all_keys and cache.waiting is None:   # for the "hide waiting" filter
         waiting_of(data)
         yield
 

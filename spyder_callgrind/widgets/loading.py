@@ -34,17 +34,30 @@ from spyder_callgrind.widgets.calltable import iter_prepare_sort
 PREVIEW_POLL_SECONDS = 0.04
 
 
+class Shown(tuple):
+    """Yielded by :func:`iter_load_run_tables` once the run can be shown whole: ``(merged,
+    choices)``. The steps after it only fill caches a later click would otherwise build
+    (the key index, the other columns' sort keys, which functions wait)."""
+
+
 def load_run_tables(store: RunStore, record: RunRecord
                     ) -> Tuple[ProfileData, List[ProcessChoice]]:
     """The merged profile of a run and, for several processes, each process' profile,
-    with their indices and the call table's first order built."""
+    with their indices and the call table's sort keys built."""
     return run_steps(iter_load_run_tables(store, record))
 
 
 def iter_load_run_tables(store: RunStore, record: RunRecord):
-    """:func:`load_run_tables` as a generator of steps."""
+    """:func:`load_run_tables` as a generator of steps; it yields a :class:`Shown` when
+    what the call table shows first is ready: the rows, the callers and callees of each
+    function (kept in the table file) and the first order."""
     merged, choices = yield from store.folder(record).iter_load()
-    for data in [merged] + [c[2] for c in choices]:
+    profiles_read = [merged] + [c[2] for c in choices]
+    for data in profiles_read:
+        yield from data.iter_prepare(index=False)
+        yield from iter_prepare_sort(data, all_keys=False)
+    yield Shown((merged, choices))
+    for data in profiles_read:
         yield from data.iter_prepare()
         yield from iter_prepare_sort(data)
     return merged, choices
@@ -72,6 +85,9 @@ class RunLoader(QObject):
         super().__init__(parent)
         self._threads: List[threading.Thread] = []
         self._job = None   # (run id, generator of steps) being loaded
+        # profiles no longer shown, freed once the next run is shown (see retire)
+        self._retired: List[ProfileData] = []
+        self._release_next = False
         # Owned by this object (never a free singleShot): if the pane is closed meanwhile,
         # the timer goes with it instead of firing into a deleted object.
         self._timer = QTimer(self)
@@ -91,6 +107,17 @@ class RunLoader(QObject):
         self._job = (record.id, iter_load_run_tables(store, record))
         self._timer.start()
 
+    def retire(self, profiles) -> None:
+        """Keep ``profiles`` (those of the run shown until now) until the next run is shown,
+        and free them in a step of their own after it: freeing 10^5 rows and their caches
+        takes tens of milliseconds, which a click would otherwise wait for."""
+        self._retired.extend(p for p in profiles if p is not None)
+        self._release_next = False
+
+    def _release(self) -> None:
+        self._retired.clear()
+        self._release_next = False
+
     def _cancel(self) -> None:
         self._timer.stop()
         if self._job is not None:
@@ -99,21 +126,29 @@ class RunLoader(QObject):
 
     def _step(self) -> None:
         """One step of the load under way; the next one at the next turn of the loop."""
+        if self._release_next:
+            self._release()
+            if self._job is not None:
+                self._timer.start()
+            return
         if self._job is None:
             return
         run_id, steps = self._job
         try:
-            next(steps)
-        except StopIteration as done:
-            self._job = None
-            merged, choices = done.value
-            self.loaded.emit(run_id, merged, True, choices)
+            step = next(steps)
+        except StopIteration:
+            self._job = None   # shown already; the caches are filled too
             return
         except Exception as error:  # noqa: BLE001 - never let a bad run folder escape
             self._job = None
             steps.close()
             self.failed.emit(run_id, _short(error))
+            self._release()
             return
+        if isinstance(step, Shown):
+            merged, choices = step
+            self.loaded.emit(run_id, merged, True, choices)
+            self._release_next = bool(self._retired)
         self._timer.start()
 
     def compare(self, before: RunRecord, after: RunRecord, store: RunStore) -> None:
@@ -146,5 +181,6 @@ class RunLoader(QObject):
         while self._job is not None:
             self._step()
         self._timer.stop()
+        self._release()
         for thread in list(self._threads):
             thread.join(timeout)

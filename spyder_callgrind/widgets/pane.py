@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import sys
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -33,7 +32,6 @@ from qtpy.QtWidgets import (
     QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from spyder_callgrind.engine.model import ProfileData
-from spyder_callgrind.engine.previous import compare_with_previous
 from spyder_callgrind.engine.model import ProfileError
 from spyder_callgrind.engine.table import load_table
 from spyder_callgrind.engine.records import (
@@ -48,7 +46,7 @@ from spyder_callgrind.widgets.i18n import _
 from spyder_callgrind.widgets.importexport import (
     ExportProcess, ImportProcess, export_suggestion, last_error_line)
 from spyder_callgrind.widgets.loading import PREVIEW_POLL_SECONDS, RunLoader
-from spyder_callgrind.widgets.previous import PreviousRunLabel
+from spyder_callgrind.widgets.previous import PreviousProcess, PreviousRunLabel
 from spyder_callgrind.widgets.profileview import STREAM_INPUT, ProfileView
 from spyder_callgrind.widgets.runpicker import RunPicker, StdlibProbe, run_status_text
 from spyder_callgrind.widgets.runprocess import CommandProcess, Measure, ProfileProcess
@@ -129,6 +127,8 @@ class ProfilePane(QWidget):
         self.processes: Dict[str, CommandProcess] = {}
         #: the export in progress
         self.export_process: Optional[ExportProcess] = None
+        #: the comparison of the run shown with its script's previous run, under way
+        self.previous_process: Optional[PreviousProcess] = None
         #: (stream, text) chunks of each running run's output, in arrival order
         self.live_output: Dict[str, List[Tuple[str, str]]] = {}
         #: what the list of runs shows of each run or import in progress
@@ -465,22 +465,35 @@ class ProfilePane(QWidget):
         self.state_changed.emit()
 
     def _find_previous(self, record: RunRecord):
-        """How ``record`` changed since the previous run of its script, found in a thread
-        (it reads two profiles: about a second at 50,000 functions), once the run shown is
-        loaded: the thread would slow the load down."""
+        """How ``record`` changed since the previous run of its script, once the run shown
+        is loaded: found by a child process (:class:`PreviousProcess`), which reads both
+        whole profiles without taking the GUI's interpreter lock."""
         self._previous_for = record.id
-        store = self.store
+        if self.previous_process is not None:
+            self.previous_process.stop()
+            self.previous_process = None
+        if record.status != STATUS_OK or record.id in self.processes:
+            self.previous_found.emit(record.id, None)
+            return
+        process = PreviousProcess(record.id, store=self.store.root, parent=self)
+        process.finished.connect(lambda _id, code: self._on_previous_done(process, code))
+        self.previous_process = process
+        process.start()
 
-        def find():
-            try:
-                change = compare_with_previous(store, record)
-            except Exception as error:     # a damaged previous run: no line, not a crash
-                logger.info("spyder-callgrind: no comparison with the previous run (%s)",
-                            error)
-                change = None
-            self.previous_found.emit(record.id, change)
-        threading.Thread(target=find, daemon=True,
-                         name="spyder-callgrind previous run").start()
+    def _on_previous_done(self, process: PreviousProcess, code: int):
+        if self.previous_process is process:
+            self.previous_process = None
+        process.deleteLater()
+        if process.stopping or self._closing:
+            return
+        change = None
+        try:
+            if code != 0:
+                raise ValueError(f"exit code {code}")
+            change = process.change()
+        except (ValueError, StoreError) as error:  # a damaged previous run: no line
+            logger.info("spyder-callgrind: no comparison with the previous run (%s)", error)
+        self.previous_found.emit(process.run_id, change)
 
     def _on_previous_found(self, run_id: str, change):
         if run_id == self._previous_for and run_id == self.current_id:
@@ -488,6 +501,7 @@ class ProfilePane(QWidget):
 
     def show_run(self, record: RunRecord):
         """Show ``record``: first rows at once from the top table, all rows when loaded."""
+        shown_until_now = [self.view.profile(), *self._process_data.values()]
         self.view.clear()
         self._process_data = {}
         self._shown_pid = None
@@ -523,6 +537,7 @@ class ProfilePane(QWidget):
             self.view.show_output()
             return
         top = store.folder(record).top_table
+        self._loader.retire(shown_until_now)   # freed after the new run shows
         self._loader.load(record, store, top_table=top)
 
     def _on_stdlib_found(self, executable: str, dirs):
@@ -750,8 +765,9 @@ class ProfilePane(QWidget):
 
     def stop_all_runs(self, wait: bool = False):
         tasks = list(self.processes.values())
-        if self.export_process is not None:
-            tasks.append(self.export_process)
+        for helper in (self.export_process, self.previous_process):
+            if helper is not None:
+                tasks.append(helper)
         for process in tasks:
             if wait:
                 process.kill()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+from operator import itemgetter, ne
 from typing import List, Optional, Sequence, Tuple
 
 from qtpy.QtCore import (
@@ -31,7 +32,7 @@ from spyder_callgrind.engine.model import BUILTIN_FILE, ProfileData, format_ns
 from spyder_callgrind.widgets.calltable import (
     COL_CALLS, COL_FUNCTION, COL_INCLUSIVE, COL_INCLUSIVE_PERCENT, COL_LOCATION,
     COL_PER_CALL, COL_SELF, COL_SELF_PERCENT, COLUMN_COUNT, COLUMNS, CallTableModel,
-    format_calls, per_call_ns)
+    format_calls)
 from spyder_callgrind.widgets.columns import Role
 from spyder_callgrind.widgets.edges import (
     EDGE_CALLS, EDGE_FUNCTION, EDGE_LOCATION, EDGE_PERCENT, EDGE_SELF, EDGE_TIME,
@@ -86,6 +87,9 @@ STDERR_ON_DARK, STDERR_ON_LIGHT = "#ff8a80", "#b3261e"
 
 #: (label, pid, profile) of one process, as given to :meth:`ProfileView.set_profile`.
 ProcessEntry = Tuple[str, int, ProfileData]
+
+#: Function fields read in C loops (see ProfileView._column_widths).
+_PRIMITIVE_CALLS, _TOTAL_CALLS, _INCLUSIVE = itemgetter(3), itemgetter(4), itemgetter(6)
 
 
 def _b64(data: QByteArray) -> str:
@@ -453,12 +457,13 @@ class ProfileView(QWidget):
         largest values of the profile shown (never cut), File:line from a typical name."""
         data = self.model.profile()
         functions = data.functions
-        largest = max((f.inclusive_ns for f in functions), default=0)
-        per_call = max((per_call_ns(f) for f in functions), default=0)
-        calls = max((f.total_calls for f in functions), default=0)
-        recursive = max((f.primitive_calls for f in functions
-                         if f.primitive_calls != f.total_calls), default=None)
-        calls_text = format_calls(recursive, calls) if recursive is not None else str(calls)
+        # C loops (map, itemgetter), not a Python step per function: 10^5 rows, each load
+        largest = max(map(_INCLUSIVE, functions), default=0)
+        calls = max(map(_TOTAL_CALLS, functions), default=0)
+        recursive = any(map(ne, map(_PRIMITIVE_CALLS, functions), map(_TOTAL_CALLS, functions)))
+        calls_text = format_calls(max(map(_PRIMITIVE_CALLS, functions)), calls) \
+            if recursive else str(calls)
+        # a time per call is at most the inclusive time: the same samples fit it
         times = [format_ns(largest), "99.9 ms", "9.99 µs"]
         table = self.table
         metrics = table.fontMetrics()
@@ -469,8 +474,7 @@ class ProfileView(QWidget):
             COL_SELF_PERCENT: self._number_width(table, COL_SELF_PERCENT, ["100.0 %"]),
             COL_INCLUSIVE_PERCENT: self._number_width(table, COL_INCLUSIVE_PERCENT,
                                                       ["100.0 %"]),
-            COL_PER_CALL: self._number_width(table, COL_PER_CALL,
-                                             [format_ns(per_call)] + times[1:]),
+            COL_PER_CALL: self._number_width(table, COL_PER_CALL, times),
             COL_LOCATION: metrics.horizontalAdvance("x" * LOCATION_CHARS) + CELL_PADDING_PX,
         }
 
@@ -799,12 +803,13 @@ class ProfileView(QWidget):
 
     def _restore_selection(self) -> None:
         """After a model reset (new profile or filter), select the chosen function again."""
+        row = -1
         if self._current is None and self.model.rowCount():
-            self._current = self.model.function_at(0)
-        if self._current is not None:
+            self._current, row = self.model.function_at(0), 0   # a new profile: its top
+        elif self._current is not None:
             row = self.model.row_of(self._current)
-            if row >= 0:
-                self._select_row(row)
+        if row >= 0:
+            self._select_row(row)
         self._show_edges()
 
     def _on_current_row(self, current, _previous) -> None:

@@ -155,6 +155,25 @@ def test_run_says_how_it_changed_since_the_previous_run(slowed):
     assert f"diff {fast_again} {slow}" in third.stderr
 
 
+def test_show_previous_says_how_a_kept_run_changed(slowed):
+    store, _script, (fast, fast_again, slow), _outputs = slowed
+    result = cli(store, "show", slow, "--previous", "--top", "3", check=0)
+    assert "slower than the previous run (+" in result.stdout
+    assert f"diff {fast_again} {slow}" in result.stdout
+    answer = json.loads(cli(store, "show", slow, "--previous", "--json", "--top", "1",
+                            check=0).stdout)
+    change = answer["previous_change"]
+    assert (change["previous"], change["run"], change["verdict"]) == (fast_again, slow,
+                                                                       "slower")
+    assert change["after_ns"] > change["before_ns"] > 0
+    assert change["movers"][0]["name"] == "slow_part"
+    # the first run of the script has nothing to compare with
+    first = json.loads(cli(store, "show", fast, "--previous", "--json", check=0).stdout)
+    assert first["previous_change"] is None
+    assert "No previous complete run" in cli(store, "show", fast, "--previous",
+                                             check=0).stdout
+
+
 def test_other_arguments_are_not_the_previous_run(slowed, tmp_path):
     store, script, _ids, _outputs = slowed
     result = cli(store, "run", "--top", "0", script, "--other", check=0)

@@ -6,8 +6,10 @@ import threading
 import pytest
 
 from spyder_callgrind.engine.importing import import_file
+from spyder_callgrind.engine.model import ProfileData, ProfileError
 from spyder_callgrind.engine.store import RunStore
-from spyder_callgrind.widgets.calltable import _CACHES
+from spyder_callgrind.engine.table import MAGIC, TABLE_VERSION, load_table
+from spyder_callgrind.widgets.calltable import _CACHES, KEY_BUILDERS
 from spyder_callgrind.widgets.loading import RunLoader
 
 
@@ -40,10 +42,18 @@ def test_top_rows_first_then_the_whole_run_prepared(qtbot, store_with_runs):
     assert (run_id, complete, in_gui_thread) == (record.id, True, True)
     expected = folder.load_profile()
     assert data.functions == expected.functions and data.edges == expected.edges
-    # built in the thread: the indices and the call table's keys and first order
-    assert data._callers is not None and data._index is not None
+    # shown with what the first paint and click need: callers and callees (read with the
+    # table, not sorted again) and the call table's first order
+    assert data._callers is not None and data._callees is not None
+    assert data.adjacency() == ProfileData(expected.functions, expected.edges).adjacency()
     sort_cache = _CACHES.get(data)
-    assert sort_cache is not None and sort_cache.keys and sort_cache.orders
+    assert sort_cache is not None and sort_cache.orders
+    # then, between events, the caches a later click would build: the key index and every
+    # column's sort keys
+    qtbot.waitUntil(lambda: loader._job is None, timeout=30000)
+    assert data._index is not None
+    assert set(sort_cache.keys) == set(KEY_BUILDERS)
+    assert len(got["loaded"]) == 2          # announced once
     loader.wait()
 
 
@@ -74,3 +84,31 @@ def test_a_truncated_table_is_one_short_message(qtbot, store_with_runs):
     (run_id, message), = got["failed"]
     assert run_id == record.id and "all.table is cut short" in message
     assert "\n" not in message and not got["loaded"]
+
+
+def test_a_table_of_another_version_is_read_from_the_callgrind_file(qtbot, store_with_runs):
+    # A run kept by an older spyder-callgrind: its table's layout is refused, and the run
+    # shows from its callgrind file, with the same rows and calls.
+    store, record, _other = store_with_runs
+    folder = store.folder(record)
+    expected = folder.load_profile()
+    table = folder.table()
+    with open(table, "r+b") as handle:
+        handle.seek(len(MAGIC))
+        handle.write((TABLE_VERSION - 1).to_bytes(4, "little"))
+    with pytest.raises(ProfileError, match="older spyder-callgrind"):
+        load_table(table)
+    loader = RunLoader()
+    got = _collect(loader)
+    loader.load(record, store)
+    qtbot.waitUntil(lambda: loader._job is None, timeout=30000)
+    assert got["failed"] == []
+    (_run_id, data, complete, _gui), = got["loaded"]
+    assert complete
+    # (a callgrind file writes clashing names with their file and line, and has calls
+    # and inclusive costs only along its call lines: the functions' own costs are compared)
+    def costs(profile):
+        return sorted((f.file, f.line, f.self_ns) for f in profile.functions)
+    assert costs(data) == costs(expected)
+    assert data.total_ns == expected.total_ns
+    assert len(data.edges) == len(expected.edges)
