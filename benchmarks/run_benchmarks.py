@@ -14,7 +14,7 @@ Sections (see benchmarks/README.md for what each one means):
                   until the run is complete in the store is reported too;
 * ``history``     a click on a kept run in the real pane (``ProfilePane.select_run``) to
                   its first rows (RunLoader + the top table), and to all rows (the full
-                  table loaded by the thread and shown);
+                  table read in steps between GUI events and shown);
 * ``gui_gap``     longest gap between ticks of a 10 ms QTimer while that full load runs;
                   on the largest file also while the pane imports the run's callgrind file
                   and while it exports the run to speedscope (``transfer_gap``);
@@ -346,7 +346,7 @@ def bench_history(app, work: str, entry: Dict[str, Any], repeat: int,
     state = {"complete": None, "previous": None}
     pane.run_loaded.connect(lambda run_id, complete: state.update(
         complete=run_id if complete else state["complete"]))
-    # once a run is loaded, the pane compares it with the previous run in a thread
+    # once a run is loaded, the pane compares it with the previous run (in a child process)
     pane.previous_found.connect(lambda run_id, _change: state.update(previous=run_id))
 
     def quiet():

@@ -20,7 +20,7 @@ from array import array
 from dataclasses import dataclass
 from collections import Counter
 from itertools import accumulate, repeat
-from operator import itemgetter
+from operator import eq, itemgetter
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 #: The file name cProfile/pstats gives built-in functions ("~"); we keep it.
@@ -84,6 +84,50 @@ class Edge(NamedTuple):
     inclusive_ns: int       #: callee's inclusive time under this caller
 
 
+class EdgeColumns(Sequence):
+    """The edges of a profile kept as six typed columns (as a table file stores them), a
+    read-only sequence of :class:`Edge`: each edge is made when it is read. A loaded
+    profile then holds ~10^5 edges as a few arrays, not as tuples that take tens of
+    milliseconds to build and that the cyclic garbage collector walks again and again."""
+
+    __slots__ = ("_columns",)
+
+    def __init__(self, columns: Sequence[Sequence[int]]):
+        if len(columns) != len(Edge._fields) or len({len(c) for c in columns}) > 1:
+            raise ValueError("EdgeColumns needs six columns of one length")
+        self._columns = tuple(columns)
+
+    def column(self, field: int) -> Sequence[int]:
+        """Field ``field`` (Edge order: 0 caller, 1 callee...) of every edge."""
+        return self._columns[field]
+
+    def __len__(self) -> int:
+        return len(self._columns[0])
+
+    def __getitem__(self, item):
+        if isinstance(item, slice):
+            return list(map(tuple.__new__, repeat(Edge),
+                            zip(*(column[item] for column in self._columns))))
+        return tuple.__new__(Edge, [column[item] for column in self._columns])
+
+    def __iter__(self):
+        return map(tuple.__new__, repeat(Edge), zip(*self._columns))
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(map(eq, self, other))
+
+    def __ne__(self, other) -> bool:
+        same = self.__eq__(other)
+        return same if same is NotImplemented else not same
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"EdgeColumns({len(self)} edges)"
+
+
 def grouped_by(ends: Sequence[int], count: int) -> Tuple[array, array]:
     """Edge numbers grouped by one end (the caller or callee index of each edge in
     ``ends``) among ``count`` functions, CSR-like: function ``i``'s edges are
@@ -99,17 +143,18 @@ def grouped_by(ends: Sequence[int], count: int) -> Tuple[array, array]:
 class ProfileData:
     """A whole profile: functions, edges, and indices to walk them.
 
-    ``functions`` and ``edges`` are lists; ``callers_of(i)`` / ``callees_of(i)`` give the
-    edges into / out of function ``i``. Built once, read many times (never mutated).
+    ``functions`` is a list, ``edges`` a list or an :class:`EdgeColumns`; ``callers_of(i)``
+    / ``callees_of(i)`` give the edges into / out of function ``i``. Built once, read many
+    times (never mutated).
     ``cache`` holds what the engine derives from the profile and keeps with it (its sampled
     stacks), so it can be computed once, e.g. in a loader thread. Views keep their own
     caches keyed by a weak reference to the profile.
     """
 
-    __slots__ = ("functions", "edges", "_callers", "_callees", "_index", "total_ns",
-                 "description", "cache", "event", "__weakref__")
+    __slots__ = ("functions", "edges", "_callers", "_callees", "_index", "_by_inclusive",
+                 "total_ns", "description", "cache", "event", "__weakref__")
 
-    def __init__(self, functions: List[Function], edges: List[Edge], description: str = "",
+    def __init__(self, functions: List[Function], edges: Sequence[Edge], description: str = "",
                  event: str = NS_EVENT):
         self.functions = functions
         self.edges = edges
@@ -120,6 +165,7 @@ class ProfileData:
         self._callers: Optional[Tuple[array, array]] = None   # (offsets, edge indices)
         self._callees: Optional[Tuple[array, array]] = None
         self._index: Optional[Dict[FuncKey, int]] = None
+        self._by_inclusive: Optional[List[int]] = None
         self.cache: Dict[str, Any] = {}
 
     def __len__(self) -> int:
@@ -140,8 +186,12 @@ class ProfileData:
         """:meth:`_build_adjacency` in four steps (a generator)."""
         found = []
         for end in (1, 0):      # grouped by callee (callers_of), then by caller
-            with no_gc():
-                ends = [e[end] for e in self.edges]
+            edges = self.edges
+            if isinstance(edges, EdgeColumns):
+                ends = edges.column(end)
+            else:
+                with no_gc():
+                    ends = [e[end] for e in edges]
             yield
             found.append(grouped_by(ends, len(self.functions)))
             yield
@@ -158,6 +208,20 @@ class ProfileData:
                       callees: Tuple[array, array]) -> None:
         """Take the lookup by callee and by caller as read (from a table file)."""
         self._callers, self._callees = callers, callees
+
+    def by_inclusive(self) -> List[int]:
+        """Function indices by inclusive time, largest first (a stable order: equal times
+        keep their index order). The order a profile is first looked at in; a table file
+        keeps it. The list is shared: never change it."""
+        if self._by_inclusive is None:
+            inclusive = [f[6] for f in self.functions]
+            self._by_inclusive = sorted(range(len(inclusive)), key=inclusive.__getitem__,
+                                        reverse=True)
+        return self._by_inclusive
+
+    def set_by_inclusive(self, order: List[int]) -> None:
+        """Take :meth:`by_inclusive` as read (from a table file)."""
+        self._by_inclusive = order
 
     def prepare(self) -> "ProfileData":
         """Build the lookup indices now (e.g. while loading, not at the first click)."""

@@ -12,13 +12,16 @@ command line read only these, never marshal. The layout, all integers little-end
     edges        int32 caller, int32 callee, int64 x 4
     callers      int32 offsets x (functions + 1), int32 edge numbers x edges
     callees      the same, grouped by caller (see ``model.grouped_by``)
+    by inclusive int32 x functions: the function indices by inclusive time, largest first
     strings 0, 1 are the profile's description and event.
 
-The call graph is kept indexed both ways, as the writer found it: a loaded profile shows
-a function's callers and callees without sorting its edges first.
+The call graph is kept indexed both ways, as the writer found it, and so is the order by
+inclusive time: a loaded profile shows its rows in their first order, and a function's
+callers and callees, without sorting anything first.
 
 Each column is one ``array.frombytes`` of a slice of the file: no parser, no per-value
-Python work but the building of the ``Function``/``Edge`` tuples the models read. Any
+Python work but the building of the ``Function`` tuples the models read (the edges stay
+columns, an :class:`~spyder_callgrind.engine.model.EdgeColumns`). Any
 damage (a wrong magic, a truncated file, an index out of range, a negative count) is a
 :class:`~spyder_callgrind.engine.model.ProfileError` with a one-line message.
 """
@@ -33,13 +36,14 @@ from itertools import repeat
 from typing import List, Tuple
 
 from spyder_callgrind.engine.atomic import atomic_write
-from spyder_callgrind.engine.model import Edge, Function, ProfileData, ProfileError, no_gc
+from spyder_callgrind.engine.model import (Edge, EdgeColumns, Function, ProfileData, ProfileError,
+                                           no_gc)
 from spyder_callgrind.engine.samples import attach_stacks
 
 MAGIC = b"SCGTABLE"
 #: Bumped when the layout changes; older versions are refused (the run's callgrind file
 #: is read instead, see :mod:`.runfolder`).
-TABLE_VERSION = 4
+TABLE_VERSION = 5
 _HEADER = struct.Struct("<5IQ")
 #: Rows of a top table: the first by self time, by inclusive time and by calls (each).
 TOP_ROWS = 500
@@ -83,6 +87,7 @@ def table_bytes(data: ProfileData) -> bytes:
     parts += [_column(code, [e[n] for e in edges]) for n, code in enumerate(_EDGE_TYPES)]
     for offsets, items in data.adjacency():
         parts += [_column(_INDEX, offsets), _column(_INDEX, items)]
+    parts.append(_column(_INDEX, data.by_inclusive()))
     return b"".join(parts)
 
 
@@ -99,7 +104,7 @@ def top_subset(data: ProfileData, n: int = TOP_ROWS) -> ProfileData:
     if count <= n:
         return data
     order = range(count)
-    by_inclusive = sorted(order, key=lambda i: -functions[i].inclusive_ns)[:n]
+    by_inclusive = data.by_inclusive()[:n]
     by_self = sorted(order, key=lambda i: -functions[i].self_ns)[:n]
     by_calls = sorted(order, key=lambda i: -functions[i].total_calls)[:n]
     keep = sorted(set(by_inclusive).union(by_self, by_calls))
@@ -207,7 +212,7 @@ def load_table(path: str) -> ProfileData:
 
 
 def _build(kind, columns: list, count: int):
-    """``kind`` tuples (Function or Edge) from ``columns``, :data:`BUILD_ROWS` per step."""
+    """``kind`` tuples (Functions) from ``columns``, :data:`BUILD_ROWS` per step."""
     rows: list = []
     for start in range(0, count, BUILD_ROWS):
         chunk = [column[start:start + BUILD_ROWS] for column in columns]
@@ -248,6 +253,7 @@ def iter_load_table(path: str):
     edge_columns = [take.take(code, edge_count) for code in _EDGE_TYPES]
     adjacency = [(take.take(_INDEX, count + 1), take.take(_INDEX, edge_count))
                  for _end in (1, 0)]
+    by_inclusive = take.take(_INDEX, count)
     if take.pos != len(raw):
         raise ProfileError(f"damaged table: {source} has extra data at its end")
     del raw
@@ -262,14 +268,18 @@ def iter_load_table(path: str):
         if offsets[0] != 0 or offsets[-1] != edge_count:
             raise ProfileError(f"damaged table: {source} has a bad call index")
         _check([offsets, items], (edge_count + 1, edge_count), source, "call index")
+    _check([by_inclusive], (count,), source, "order")
+    by_inclusive = by_inclusive.tolist()
+    if len(set(by_inclusive)) != count:
+        raise ProfileError(f"damaged table: {source} has a bad order column")
     yield
     name_of = strings.__getitem__
     function_columns[0] = list(map(name_of, function_columns[0]))
     function_columns[2] = list(map(name_of, function_columns[2]))
     functions = yield from _build(Function, function_columns, count)
-    edges = yield from _build(Edge, edge_columns, edge_count)
-    data = ProfileData(functions, edges, strings[0], strings[1])
+    data = ProfileData(functions, EdgeColumns(edge_columns), strings[0], strings[1])
     data.set_adjacency(*adjacency)
+    data.set_by_inclusive(by_inclusive)
     if total < data.total_ns:
         raise ProfileError(f"damaged table: {source} has a bad total")
     data.total_ns = total

@@ -331,7 +331,9 @@ class _SortCache:
     """The call table's sort keys and sorted orders of one profile, and which of its
     functions wait. Lists handed out are never changed in place."""
 
-    def __init__(self):
+    def __init__(self, data: ProfileData):
+        # weak: the cache lives in a WeakKeyDictionary keyed by this very profile
+        self._data = weakref.ref(data)
         self.keys: Dict[Callable, list] = {}
         self.orders: Dict[Tuple[Callable, bool], List[int]] = {}
         self.waiting: Optional[List[bool]] = None
@@ -345,6 +347,10 @@ class _SortCache:
     def order_for(self, functions: Sequence[Function], builder: Callable,
                   descending: bool) -> List[int]:
         found = self.orders.get((builder, descending))
+        data = self._data()
+        if found is None and builder is _inclusive_keys and descending and data is not None:
+            # the profile's own first order (a loaded table keeps it: no sort at all)
+            found = self.orders[(builder, descending)] = data.by_inclusive()
         if found is None:
             keys = self.keys_for(functions, builder)
             found = sorted(range(len(functions)), key=keys.__getitem__, reverse=descending)
@@ -361,7 +367,7 @@ def _caches_of(data: ProfileData) -> _SortCache:
     with _CACHES_LOCK:
         found = _CACHES.get(data)
         if found is None:
-            found = _CACHES[data] = _SortCache()
+            found = _CACHES[data] = _SortCache(data)
         return found
 
 

@@ -78,6 +78,8 @@ class RunLoader(QObject):
     loaded = Signal(str, object, bool, object)
     #: (run id, short message)
     failed = Signal(str, str)
+    #: (run id): the load is over, its caches are built; the run shown before is freed next
+    settled = Signal(str)
     #: (before ProfileData, after ProfileData, before id, after id)
     compared = Signal(object, object, str, str)
 
@@ -108,9 +110,9 @@ class RunLoader(QObject):
         self._timer.start()
 
     def retire(self, profiles) -> None:
-        """Keep ``profiles`` (those of the run shown until now) until the next run is shown,
-        and free them in a step of their own after it: freeing 10^5 rows and their caches
-        takes tens of milliseconds, which a click would otherwise wait for."""
+        """Keep ``profiles`` (those of the run shown until now) until the next run is shown
+        and settled, and free them in a step of their own after it: freeing 10^5 rows and
+        their caches takes tens of milliseconds, which a click would otherwise wait for."""
         self._retired.extend(p for p in profiles if p is not None)
         self._release_next = False
 
@@ -138,6 +140,10 @@ class RunLoader(QObject):
             step = next(steps)
         except StopIteration:
             self._job = None   # shown already; the caches are filled too
+            self.settled.emit(run_id)
+            if self._retired:
+                self._release_next = True
+                self._timer.start()
             return
         except Exception as error:  # noqa: BLE001 - never let a bad run folder escape
             self._job = None
@@ -148,7 +154,6 @@ class RunLoader(QObject):
         if isinstance(step, Shown):
             merged, choices = step
             self.loaded.emit(run_id, merged, True, choices)
-            self._release_next = bool(self._retired)
         self._timer.start()
 
     def compare(self, before: RunRecord, after: RunRecord, store: RunStore) -> None:

@@ -136,6 +136,7 @@ class ProfilePane(QWidget):
         self.current_id: Optional[str] = None
         self._loader = RunLoader(self)
         self._loader.loaded.connect(self._on_loaded)
+        self._loader.settled.connect(self._on_settled)
         self._loader.failed.connect(self._on_load_failed)
         self._loader.compared.connect(self._on_compared)
         self._process_data = {}
@@ -553,8 +554,13 @@ class ProfilePane(QWidget):
             self._process_data = {pid: d for _label, pid, d in processes}
             self._process_data[None] = data
             self._show_in_extra_views(data)
-            self._after_load(self.selected_record())
         self.run_loaded.emit(run_id, complete)
+
+    def _on_settled(self, run_id: str):
+        """The run's rows are on screen and its caches built: now its summary and the
+        comparison with the previous run, which the rows do not wait for."""
+        if run_id == self.current_id:
+            self._after_load(self.selected_record())
 
     def _after_load(self, record: Optional[RunRecord]):
         """What the run shown needs once its rows are in: its summary (of 100,000

@@ -15,6 +15,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import List, Optional, Sequence
 
 from qtpy.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
@@ -47,6 +48,16 @@ class Measure:
         return args
 
 
+def _end_quietly(process: QProcess, _owner=None) -> None:
+    try:
+        process.blockSignals(True)
+        if process.state() != QProcess.NotRunning:
+            process.kill()
+            process.waitForFinished(2000)
+    except RuntimeError:   # already deleted: nothing left to end
+        pass
+
+
 class CommandProcess(QObject):
     """One ``spyder-callgrind`` command in a QProcess (a run, an import, an export): its
     output and end arrive through Qt's event loop. ``start()``, then wait for ``finished``;
@@ -69,14 +80,20 @@ class CommandProcess(QObject):
         self.error_message = ""
         self._driver_python = driver_python or sys.executable
         self._process = QProcess(self)
-        self._process.readyReadStandardOutput.connect(lambda: self._read("stdout"))
-        self._process.readyReadStandardError.connect(lambda: self._read("stderr"))
+        # Bound methods, never lambdas: PyQt drops a bound method's connection when this
+        # object is deleted, while a lambda would still be called into a deleted object.
+        self._process.readyReadStandardOutput.connect(self._read_stdout)
+        self._process.readyReadStandardError.connect(self._read_stderr)
         self._process.finished.connect(self._on_finished)
         self._process.errorOccurred.connect(self._on_error)
         self._timer = QTimer(self)
         self._timer.setInterval(500)
         self._timer.timeout.connect(self._tick)
         self._done = False
+        # Deleted with its owner (a pane closed while the command runs): the QProcess,
+        # deleted next, kills the command and would report that to this half-deleted
+        # object. Nothing of ours may hear it (a crash in PyQt), so it goes quietly first.
+        self.destroyed.connect(partial(_end_quietly, self._process))
 
     def command(self) -> List[str]:
         """The command line started (interpreter first)."""
@@ -127,6 +144,12 @@ class CommandProcess(QObject):
     def _kill_if_running(self) -> None:
         if self.running:
             self._process.kill()
+
+    def _read_stdout(self) -> None:
+        self._read("stdout")
+
+    def _read_stderr(self) -> None:
+        self._read("stderr")
 
     def _read(self, stream: str) -> None:
         if stream == "stdout":

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spyder_callgrind.engine.model import BUILTIN_FILE, Function, ProfileData
+from spyder_callgrind.engine.model import BUILTIN_FILE, EdgeColumns, Function, ProfileData
 from spyder_callgrind.engine.profiles import (
     ProfileError, load_pstats, load_pstats_isolated, merge_profiles, write_pstats)
 from spyder_callgrind.engine.table import (
@@ -219,6 +219,45 @@ def test_table_roundtrip(sample_prof, tmp_path):
     assert again.functions == data.functions and again.edges == data.edges
     assert again.description == "main"
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".tmp")]
+
+
+def test_a_loaded_table_keeps_its_edges_as_columns_and_its_first_order(sample_prof,
+                                                                      tmp_path):
+    path, base = sample_prof
+    data = load_pstats(path, base_dir=base)
+    out = str(tmp_path / "table.table")
+    save_table(data, out)
+    again = load_table(out)
+    assert isinstance(again.edges, EdgeColumns) and len(again.edges) == len(data.edges)
+    assert list(again.edges) == list(data.edges)
+    assert again.edges[3] == data.edges[3] and again.edges[-1] == data.edges[-1]
+    assert again.edges[2:5] == data.edges[2:5] and again.edges != data.edges[1:]
+    for index in range(len(data)):
+        assert again.callers_of(index) == data.callers_of(index)
+        assert again.callees_of(index) == data.callees_of(index)
+    # the order by inclusive time is read, not sorted again, and is the one sorting gives
+    inclusive = [f.inclusive_ns for f in data.functions]
+    expected = sorted(range(len(data)), key=lambda i: -inclusive[i])
+    assert again.by_inclusive() == data.by_inclusive() == expected
+    # a profile built from loaded edges indexes them as one built from tuples
+    rebuilt = ProfileData(again.functions, again.edges)
+    assert rebuilt.adjacency() == ProfileData(data.functions, list(data.edges)).adjacency()
+    assert table_bytes(again) == table_bytes(data)
+
+
+def test_load_table_refuses_a_damaged_order(sample_prof, tmp_path):
+    path, base = sample_prof
+    data = load_pstats(path, base_dir=base)
+    good = table_bytes(data)
+    size = 4 * len(data)             # the order is the file's last column
+    order = [int.from_bytes(good[-size:][4 * i:4 * i + 4], "little") for i in range(len(data))]
+    assert order == data.by_inclusive()
+    bad = tmp_path / "order.table"
+    for wrong in ([order[0]] * len(order), [len(order)] + order[1:], [-1] + order[1:]):
+        bad.write_bytes(good[:-size] + b"".join(n.to_bytes(4, "little", signed=True)
+                                                for n in wrong))
+        with pytest.raises(ProfileError, match="order.table has a bad order column"):
+            load_table(str(bad))
 
 
 def test_save_top(sample_prof, tmp_path):

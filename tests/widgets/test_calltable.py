@@ -225,3 +225,19 @@ def test_set_profile_swaps_data(qtbot, table, main_profile, worker_profile):
     assert keys == sorted(keys, reverse=True)  # the default sort survives the swap
     model.set_profile(None)
     assert model.rowCount() == 0
+
+
+def test_the_first_order_is_the_profiles_own(qtbot):
+    """Rows start by inclusive time, largest first, in the order the profile keeps (a
+    loaded table reads it): equal times keep it, it is not sorted again."""
+    functions = [Function("a.py", n, f"f{n}", 1, 1, 1, 5 if n else 9) for n in range(4)]
+    data = ProfileData(functions, [])
+    assert data.by_inclusive() == [0, 1, 2, 3]
+    kept = ProfileData(functions, [])
+    kept.set_by_inclusive([0, 3, 2, 1])     # as a table file gives it: ties in its order
+    for profile, expected in ((data, [0, 1, 2, 3]), (kept, [0, 3, 2, 1])):
+        model = CallTableModel()
+        model.set_profile(profile)
+        assert shown_functions(model) == expected
+        model.sort(COL_INCLUSIVE, Qt.AscendingOrder)     # other orders are sorted
+        assert shown_functions(model) == [1, 2, 3, 0]

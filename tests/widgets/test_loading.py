@@ -1,7 +1,9 @@
-"""RunLoader: a kept run's top rows at once, then the whole run from a thread; a newer load
-drops the older one's result; a damaged run is one short message."""
+"""RunLoader: a kept run's top rows at once, then the whole run in steps between events; a
+newer load drops the older one's result; a damaged run is one short message."""
 
+import gc
 import threading
+import weakref
 
 import pytest
 
@@ -55,6 +57,33 @@ def test_top_rows_first_then_the_whole_run_prepared(qtbot, store_with_runs):
     assert set(sort_cache.keys) == set(KEY_BUILDERS)
     assert len(got["loaded"]) == 2          # announced once
     loader.wait()
+
+
+def test_the_run_shown_before_is_freed_once_the_new_one_settles(qtbot, store_with_runs):
+    store, first, second = store_with_runs
+    loader = RunLoader()
+    got = _collect(loader)
+    settled = []
+    loader.settled.connect(settled.append)
+    loader.load(first, store)
+    qtbot.waitUntil(lambda: settled == [first.id], timeout=30000)
+    loader.retire([got["loaded"][-1][1]])   # as the pane does when another run is clicked
+    shown = weakref.ref(loader._retired[0])
+    got["loaded"].clear()
+    loader.load(second, store)
+    alive_when = {}
+    loader.loaded.connect(lambda run_id, *_rest: alive_when.setdefault(
+        "loaded", shown() is not None))
+    loader.settled.connect(lambda run_id: alive_when.setdefault(
+        "settled", shown() is not None))
+    qtbot.waitUntil(lambda: settled == [first.id, second.id], timeout=30000)
+    # the old rows stay until the new run is shown and its caches are built ...
+    assert alive_when == {"loaded": True, "settled": True}
+    # ... and go in a step of their own just after
+    gc.collect()
+    qtbot.waitUntil(lambda: shown() is None and not loader._retired, timeout=30000)
+    assert [(run_id, complete) for run_id, _d, complete, _g in got["loaded"]] == \
+        [(second.id, True)]
 
 
 def test_a_newer_load_drops_the_older_result(qtbot, store_with_runs):

@@ -135,3 +135,39 @@ def test_stop_cancels_an_export(pane, kept_run, tmp_path, qtbot):
         pane.stop_current_run()                  # no run in progress: the export stops
     assert exported.args[1:] == [False, "Export cancelled"]
     assert not os.path.exists(target)
+
+
+def test_a_pane_deleted_while_a_command_runs_ends_it_quietly(tmp_path, qtbot):
+    """A pane closed and deleted mid-run (as a test or a crashed layout does) takes its
+    command down with it, and nothing it reports reaches the deleted pane."""
+    settings = DictSettings({"store_dir": str(tmp_path / "store")})
+    pane = ProfilePane(settings.get, settings.set)
+    script = tmp_path / "slow.py"
+    script.write_text("import time\nprint('started', flush=True)\n"
+                      "for n in range(60000):\n    print('line', n, flush=True)\n"
+                      "    time.sleep(0.001)\n")
+    seen = []
+    process = pane.start_run(str(script), cwd=str(tmp_path))
+    qtbot.waitUntil(lambda: any("started" in text for _stream, text
+                                in pane.live_output.get(process.run_id, [])), timeout=60000)
+    pid = process._process.processId()
+    assert pid > 0
+    process.finished.connect(lambda *args: seen.append(args))
+    errors = []
+    old_hook = sys.excepthook
+    sys.excepthook = lambda *info: errors.append(info)
+    try:
+        pane.deleteLater()
+        qtbot.waitUntil(lambda: not _alive(pid), timeout=10000)
+        qtbot.wait(200)
+    finally:
+        sys.excepthook = old_hook
+    assert errors == [] and seen == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
