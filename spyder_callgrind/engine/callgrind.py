@@ -235,6 +235,9 @@ def _render_part(part: CallgrindPart, number: Optional[int], write, adds_up: boo
     # count, " <line of j>\n* ", the cost; "*" repeats the line of the previous cost line,
     # which is the caller's own self-cost line.
     pre: List[Optional[str]] = [None] * count
+    # A call from another file adds "cfl=(k)\n" before it; once both the callee's file and
+    # name are defined, that whole head is the same for every such call: made once.
+    away: List[Optional[str]] = [None] * count
     post = [f" {f[1]}\n* " for f in functions]
     file_ref: Dict[str, str] = {}
     out: List[str] = []
@@ -261,16 +264,28 @@ def _render_part(part: CallgrindPart, number: Optional[int], write, adds_up: boo
             for edge in edges:
                 callee = edge[1]
                 cfile = files[callee]
+                if cfile is not file and cfile != file:
+                    head = away[callee]
+                    if head is None:
+                        head = pre[callee]
+                        fref = file_ref.get(cfile)
+                        if head is not None and fref is not None:
+                            head = away[callee] = f"cfl={fref}\n{head}"
+                        else:
+                            if head is None:
+                                pre[callee] = f"cfn=({callee + 1})\ncalls="
+                                head = f"cfn=({callee + 1}) {names[callee]}\ncalls="
+                            if fref is None:
+                                fref = file_ref[cfile] = f"({len(file_ref) + 1})"
+                                fref = f"{fref} {cfile}"
+                            head = f"cfl={fref}\n{head}"
+                    # another file: never a call to itself
+                    append(f"{head}{edge[3]}{post[callee]}{edge[5]}\n")
+                    continue
                 head = pre[callee]
                 if head is None:
                     pre[callee] = f"cfn=({callee + 1})\ncalls="
                     head = f"cfn=({callee + 1}) {names[callee]}\ncalls="
-                if cfile is not file and cfile != file:
-                    fref = file_ref.get(cfile)
-                    if fref is None:
-                        fref = file_ref[cfile] = f"({len(file_ref) + 1})"
-                        fref = f"{fref} {cfile}"
-                    head = f"cfl={fref}\n{head}"
                 append(f"{head}{edge[3]}{post[callee]}{edge[5] if callee != i else 0}\n")
         if len(out) > _CHUNK:
             write("".join(out))

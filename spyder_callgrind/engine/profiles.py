@@ -95,10 +95,20 @@ def _from_stats(stats: Any, source: str, base_dir: Optional[str],
     raw_callers: List[Tuple[int, dict]] = []
     float_, int_, tuple_, dict_ = float, int, tuple, dict
     merged = False
+    str_ = str
     for key, value in stats.items():
-        fkey = _normalise_key(key, base, files)
+        # the usual key, (str file, int line, str name) of a file seen before, inline
+        fkey = None
+        if type(key) is tuple_ and len(key) == 3:
+            file, line, name = key
+            found = files.get(file) if type(file) is str_ else None
+            if (found is not None and type(line) is int_ and line >= 0
+                    and type(name) is str_ and (line or file != "profile")):
+                fkey = (found, line, name)
         if fkey is None:
-            raise _bad(source, "a malformed function key")
+            fkey = _normalise_key(key, base, files)
+            if fkey is None:
+                raise _bad(source, "a malformed function key")
         if type(value) is not tuple_ or len(value) != 5:
             raise _bad(source, f"a malformed entry for {fkey[2]}")
         cc, nc, tt, ct, callers = value
@@ -373,4 +383,9 @@ def _main(argv: List[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))
+    _code = _main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # A one-shot child: its ~10^6 objects go with the process, not one by one (os._exit
+    # skips the interpreter's teardown; everything it wrote is closed or flushed).
+    os._exit(_code)
