@@ -65,6 +65,8 @@ from spyder_callgrind.engine.model import (
 
 PREFIX = "callgrind.out."
 CREATOR = f"spyder-callgrind {__version__}"
+#: how a file says its call counts were not measured (a sampled run): read back, they are 0
+NOT_COUNTED = "Call counts not measured"
 SUM_NOTE = ("Costs of several processes add up: their sum is time summed over processes, "
             "not wall time")
 
@@ -685,7 +687,10 @@ def _to_profile(part: _Part, description: str) -> ProfileData:
     index = {key: n for n, key in enumerate(part.order)}
     outgoing = [0] * len(part.order)
     edges = []
+    counted = NOT_COUNTED not in description
     for (caller, callee), (count, cost) in part.edges.items():
+        if not counted:
+            count = 0
         a, b = index[caller], index[callee]
         if a != b:
             outgoing[a] += cost
@@ -696,6 +701,8 @@ def _to_profile(part: _Part, description: str) -> ProfileData:
         file, name = key
         if file == BUILTIN_FILE:
             line = 0
+        if not counted:
+            calls = primitive = 0
         functions.append(Function(file, max(line, 0), name, primitive, calls, self_cost,
                                   self_cost + outgoing[n]))
     return ProfileData(functions, edges, description,

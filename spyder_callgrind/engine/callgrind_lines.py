@@ -9,12 +9,18 @@ instead, with ``positions: line`` meaning what KCacheGrind's source view expects
 
 Mode "both": two events, ``ns`` (cProfile's exact time and call counts, at the function's
 first line as before) and ``samples_ns`` (sampled time at real lines).  A call site that
-samples saw gets cProfile's count and exact cost on its busiest line; its other lines,
-and calls cProfile does not list (samples skip C functions, so ``f -> sorted -> key``
-becomes ``f -> key``), are ``calls=0`` lines with sampled cost only.
+samples saw gets cProfile's exact cost on its busiest line; its other lines carry sampled
+cost only, and cProfile's count is shared out so that the site's lines add up to it (one
+call for each other line, the rest on the busiest; a line left without a call of its own
+joins the busiest). A call cProfile does not list (samples skip C functions, so ``f ->
+sorted -> key`` becomes ``f -> key``) says ``calls=1``: it was seen; a ``desc:`` line says
+so.
 
 Mode "sample": one event, ``samples_ns``; call counts were not measured, so every
-``calls=`` line says 0 and a ``desc:`` line says why.
+``calls=`` line says 1 (the call was seen) and a ``desc:`` line says why.
+
+No ``calls=`` line says 0: ``callgrind_annotate`` reads the cost line after ``calls=0``
+as the caller's own cost, which would count the time below every such call twice.
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Tuple
 
 from spyder_callgrind.engine.callgrind import (
-    CallgrindPart, _display_names, _one_line, _safe_names, part_header)
+    NOT_COUNTED, CallgrindPart, _display_names, _one_line, _safe_names, part_header)
 
 EXACT_EVENT = "event: ns : Time (exact, cProfile)\n"
 SAMPLED_EVENT = "event: samples_ns : Time (sampled)\n"
-COUNTS_NOTE = ("Call counts not measured: this run was sampled, not traced (calls= lines "
-               "say 0); costs are sampled time")
+COUNTS_NOTE = (f"{NOT_COUNTED}: this run was sampled, not traced (each calls= "
+               "line says 1: the call was seen); costs are sampled time")
+SEEN_NOTE = ("Call counts are cProfile's; a call seen only in stack samples (made through "
+             "a C function) says calls=1")
 LINES_NOTE = "Costs at source lines come from stack samples"
 
 
@@ -60,8 +68,7 @@ def render_part_with_lines(part: CallgrindPart, number: Optional[int], write,
 
     header = part_header(part, number, adds_up, names_escaped or files_escaped)
     header.append(f"desc: Note: {LINES_NOTE} ({_one_line(costs.label)})\n")
-    if not both:
-        header.append(f"desc: Note: {COUNTS_NOTE}\n")
+    header.append(f"desc: Note: {SEEN_NOTE if both else COUNTS_NOTE}\n")
     header.append("positions: line\n")
     header.append(EXACT_EVENT + SAMPLED_EVENT + "events: ns samples_ns\n" if both
                   else SAMPLED_EVENT + "events: samples_ns\n")
@@ -120,12 +127,16 @@ def render_part_with_lines(part: CallgrindPart, number: Optional[int], write,
                 call(current_file, callee, edge.total_calls, f.line, exact, 0)
                 continue
             (at, ns), rest = lines[0], lines[1:]
-            call(current_file, callee, edge.total_calls, at, exact, ns)
-            for at, ns in sorted(rest):
-                call(current_file, callee, 0, at, 0, ns)
+            # one call for each other line while the count lasts; the rest join the busiest
+            spare = max(edge.total_calls - 1, 0)
+            own, rest = sorted(rest[:spare]), rest[spare:]
+            ns += sum(r[1] for r in rest)
+            call(current_file, callee, edge.total_calls - len(own), at, exact, ns)
+            for at, ns in own:
+                call(current_file, callee, 1, at, 0, ns)
         for callee in sorted(sites):
             for at, ns in sorted(sites[callee]):
-                call(current_file, callee, 0, at, 0, ns)
+                call(current_file, callee, 1, at, 0, ns)
         if len(out) > 65536:
             write("".join(out))
             out.clear()

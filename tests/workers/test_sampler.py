@@ -16,6 +16,7 @@ import textwrap
 
 import pytest
 
+from spyder_callgrind.engine.callgrind import read_callgrind
 from spyder_callgrind.engine.workers import WORKERS_DIR
 from tests import strict_callgrind
 
@@ -127,10 +128,14 @@ def test_hot_line_has_the_largest_own_cost_in_sample_mode(python, tmp_path):
     lines = {line: cost for (file, fn, line), cost in parsed["sampled_lines"].items()
              if fn == "work"}
     assert max(lines, key=lines.get) == 6, lines
-    # call counts are not measured: every one is 0, and the file says so
-    assert all(count == 0 for count in parsed["calls_in"].values())
+    # call counts are not measured: each calls= line says 1 (seen), the file says so, and
+    # read back they are 0 (not measured), never counts
+    assert parsed["calls_in"] and all(count >= 1 for count in parsed["calls_in"].values())
     with open(path, encoding="utf-8") as stream:
         assert "Call counts not measured" in stream.read()
+    [read_back] = read_callgrind(path)
+    assert all(f.total_calls == 0 for f in read_back.functions)
+    assert all(e.total_calls == 0 for e in read_back.edges)
     assert any("call counts were not measured" in note for note in record["notes"])
     shown = cli(tmp_path / "store", "show", record["id"], "--lines", "work").stdout
     hot = [row for row in shown.splitlines() if "the hot statement" in row]
@@ -319,6 +324,40 @@ def test_cpu_clock_leaves_out_sleep(python, tmp_path):
     work = sum(n for s, n in rows if any(f.startswith("work ") for f in s))
     assert work > 5 * rest, (work, rest)
     assert record["sample_clock"] == "cpu"
+
+
+def annotate_self(path, event_index=0):
+    """callgrind_annotate's own cost per function: {function name: cost}."""
+    done = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100",
+                           "--auto=no", path],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    found = {}
+    for row in done.stdout.splitlines():
+        parts = row.split()
+        if ":" in row and parts and parts[0][0].isdigit() and "PROGRAM" not in row:
+            costs = [p for p in parts if p.replace(",", "").isdigit()]
+            found[row.rsplit(":", 1)[1]] = int(costs[event_index].replace(",", ""))
+    return found
+
+
+@pytest.mark.skipif(shutil.which("callgrind_annotate") is None, reason="valgrind")
+@pytest.mark.parametrize("mode", ["sample", "both"])
+def test_callgrind_annotate_counts_each_functions_own_time_once(python, tmp_path, mode):
+    """The time below a call is the caller's inclusive cost, never its own: the own costs
+    callgrind_annotate adds up are ours, and they add up to the file's total."""
+    record, folder = profile(python, tmp_path, HOT_LINE, "--mode", mode)
+    path = os.path.join(folder, record["callgrind"])
+    parsed = strict_callgrind.read(path)
+    ours = parsed["self"] if mode == "sample" else parsed["sampled_self"]
+    mine = {}
+    for (_file, fn), cost in ours.items():
+        mine[fn] = mine.get(fn, 0) + cost
+    theirs = annotate_self(path, 0 if mode == "sample" else 1)
+    assert theirs.get("<module>", 0) == mine.get("<module>", 0), (theirs, mine)
+    assert theirs["work"] == mine["work"] > 0, (theirs, mine)
+    # the strict reader checked that the file's total is the sum of its own costs
+    assert sum(theirs.values()) == sum(ours.values()), (theirs, mine)
 
 
 @pytest.mark.skipif(shutil.which("callgrind_annotate") is None, reason="valgrind")
