@@ -32,6 +32,7 @@ NS_EVENT = "ns"
 #: pstats key of a function: (file, first line, name).
 FuncKey = Tuple[str, int, str]
 _KEY = itemgetter(0, 1, 2)
+_SELF_NS = itemgetter(5)   # Function.self_ns
 
 
 @contextlib.contextmanager
@@ -155,13 +156,14 @@ class ProfileData:
                  "total_ns", "description", "cache", "event", "__weakref__")
 
     def __init__(self, functions: List[Function], edges: Sequence[Edge], description: str = "",
-                 event: str = NS_EVENT):
+                 event: str = NS_EVENT, total_ns: Optional[int] = None):
         self.functions = functions
         self.edges = edges
         self.description = description
         #: what the costs count: NS_EVENT, or an imported callgrind file's event ("Ir"...)
         self.event = event
-        self.total_ns = sum(f.self_ns for f in functions)
+        #: the whole run's time: the sum of the self times unless the caller knows it
+        self.total_ns = sum(map(_SELF_NS, functions)) if total_ns is None else total_ns
         self._callers: Optional[Tuple[array, array]] = None   # (offsets, edge indices)
         self._callees: Optional[Tuple[array, array]] = None
         self._index: Optional[Dict[FuncKey, int]] = None

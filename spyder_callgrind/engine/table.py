@@ -158,8 +158,9 @@ class _Columns:
 
 
 def _strings(offsets: array, blob: bytes, source: str) -> List[str]:
-    if offsets[0] != 0 or offsets[-1] != len(blob) or any(
-            a > b for a, b in zip(offsets, offsets[1:])):
+    offsets = offsets.tolist()
+    # in order (a C sort of sorted numbers is one pass), from 0 to the blob's end
+    if offsets[0] != 0 or offsets[-1] != len(blob) or offsets != sorted(offsets):
         raise ProfileError(f"damaged table: {source} has a bad string table")
     try:
         text = blob.decode("utf-8", "surrogatepass")
@@ -269,6 +270,9 @@ def iter_load_table(path: str):
             raise ProfileError(f"damaged table: {source} has a bad call index")
         _check([offsets, items], (edge_count + 1, edge_count), source, "call index")
     _check([by_inclusive], (count,), source, "order")
+    self_ns = sum(function_columns[5])   # the whole run's time is at least that
+    if total < self_ns:
+        raise ProfileError(f"damaged table: {source} has a bad total")
     by_inclusive = by_inclusive.tolist()
     if len(set(by_inclusive)) != count:
         raise ProfileError(f"damaged table: {source} has a bad order column")
@@ -277,11 +281,8 @@ def iter_load_table(path: str):
     function_columns[0] = list(map(name_of, function_columns[0]))
     function_columns[2] = list(map(name_of, function_columns[2]))
     functions = yield from _build(Function, function_columns, count)
-    data = ProfileData(functions, EdgeColumns(edge_columns), strings[0], strings[1])
+    data = ProfileData(functions, EdgeColumns(edge_columns), strings[0], strings[1], total)
     data.set_adjacency(*adjacency)
     data.set_by_inclusive(by_inclusive)
-    if total < data.total_ns:
-        raise ProfileError(f"damaged table: {source} has a bad total")
-    data.total_ns = total
     # A run with stack samples keeps them beside its table: the views then show them.
     return attach_stacks(data, path)
