@@ -17,20 +17,22 @@ from typing import List, Optional, Sequence
 from spyder_callgrind import __version__
 from spyder_callgrind.engine import diff, gate, profiles, repeat, samples as sampling, summary
 from spyder_callgrind.engine.atomic import atomic_write
+from spyder_callgrind.engine.callgrind import CallgrindError
 from spyder_callgrind.engine.cells import finish_console_runs
+from spyder_callgrind.engine.exporting import ExportError, export_run
+from spyder_callgrind.engine.importing import import_file
 from spyder_callgrind.engine.model import (
     ProfileData, ProfileError, display_location, format_cost, format_ns)
 from spyder_callgrind.engine.previous import compare_with_previous
 from spyder_callgrind.engine.records import (
     STATUS_ERROR, STATUS_FAILED, STATUS_OK, STATUS_STOPPED, RunRecord)
-from spyder_callgrind.engine.recording import Recording, preload_conversion
+from spyder_callgrind.engine.recording import Recording
 from spyder_callgrind.engine.runner import StartError
 from spyder_callgrind.engine.store import (
     INCOMPLETE_PREFIX, STORE_ENV, RunStore, StoreError, new_run_id)
+from spyder_callgrind.engine.timeline import run_timeline, summarize
 from spyder_callgrind.engine.viewer import ViewerNotFound, open_in_viewer
 
-# Imported where they are used, to keep every command's start short: the callgrind module
-# (with pyprof2calltree), the timeline, import and export (~15-25 ms each).
 
 PROG = "spyder-callgrind"
 
@@ -102,7 +104,6 @@ def cmd_run(options: argparse.Namespace) -> int:
         if options.control_stdin:
             # Read once the script runs: what the pane sent before waits in the pipe.
             threading.Thread(target=_watch_stdin, args=(recording,), daemon=True).start()
-        preload_conversion()      # while the script runs, not after it
         record = recording.finish()
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -287,7 +288,6 @@ def _process_pid(record: RunRecord, choice: Optional[str]) -> Optional[int]:
 
 def show_timeline(store: RunStore, record: RunRecord, pid: Optional[int]) -> int:
     """``show --timeline``: the summary line and each process' busy share."""
-    from spyder_callgrind.engine.timeline import run_timeline, summarize
     timeline = run_timeline(store, record, pid)
     if timeline is None:
         raise CommandError(f"run {record.id} has no stack samples, so no timeline: profile "
@@ -400,7 +400,6 @@ def show_lines(store: RunStore, record: RunRecord, pid: Optional[int], query: st
 
 
 def cmd_export(options: argparse.Namespace) -> int:
-    from spyder_callgrind.engine.exporting import ExportError, export_run
     store = RunStore(options.store)
     record = store.get(options.run)
     pid = _process_pid(record, options.process)
@@ -481,7 +480,6 @@ def cmd_label(options: argparse.Namespace) -> int:
 
 
 def cmd_import(options: argparse.Namespace) -> int:
-    from spyder_callgrind.engine.importing import import_file
 
     store = RunStore(options.store)
     record = import_file(store, options.file, label=options.label or "", run_id=options.id)
@@ -685,7 +683,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sys.stderr.write(f"{PROG}: {error}\n")
         return 1
     except ValueError as error:
-        from spyder_callgrind.engine.callgrind import CallgrindError
         if not isinstance(error, (ProfileError, CallgrindError)):
             raise
         sys.stderr.write(f"{PROG}: {error}\n")

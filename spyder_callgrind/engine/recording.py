@@ -17,7 +17,7 @@ import sys
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from spyder_callgrind.engine import profiles, samples as sampling, summary, table
+from spyder_callgrind.engine import callgrind, profiles, samples as sampling, summary, table
 from spyder_callgrind.engine.atomic import atomic_write
 from spyder_callgrind.engine.interpreters import InterpreterPaths
 from spyder_callgrind.engine.model import Edge, ProfileData
@@ -170,14 +170,6 @@ def with_interpreter(record: RunRecord, paths: Optional[InterpreterPaths]) -> No
         record.sys_prefixes = list(paths.prefixes)
 
 
-def preload_conversion() -> None:
-    """Import what converting a run needs; call it while the script runs.
-
-    The callgrind writer (with pyprof2calltree) is imported where it is used, not at the
-    top of this module: starting a run does not need it."""
-    from spyder_callgrind.engine import callgrind  # noqa: F401
-
-
 def command_line(record: RunRecord) -> str:
     """The command a user would type for this run (for ``cmd:`` and display only)."""
     return " ".join(shlex.quote(a) for a in [record.script, *record.args])
@@ -281,7 +273,6 @@ def write_outputs(folder: RunFolder, record: RunRecord,
     """Write the callgrind file(s), tables and summary of already loaded profiles; return
     the merged profile.  ``sampled``: pid -> ``samples.ProcessSamples`` of the processes
     that have stack samples (per-line costs, real stacks, per-thread time)."""
-    from spyder_callgrind.engine import callgrind  # pyprof2calltree: not needed to start a run
     os.makedirs(folder.file(TABLES_DIR), exist_ok=True)
     if len(loaded) == 1:
         merged = loaded[0][1]

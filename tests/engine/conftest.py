@@ -1,7 +1,6 @@
 """Fixtures for the engine tests: real profiles of small scripts, made by cProfile/profile
 in a child interpreter (the way a run makes them)."""
 
-import os
 import subprocess
 import sys
 import textwrap

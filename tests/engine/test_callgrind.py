@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from spyder_callgrind.engine.callgrind import (
     CallgrindError, CallgrindPart, callgrind_file_names, check_callgrind, read_callgrind,
-    render_callgrind, write_callgrind, write_process_files)
+    write_callgrind, write_process_files)
 from spyder_callgrind.engine.profiles import load_pstats
 
 HAVE_ANNOTATE = shutil.which("callgrind_annotate") is not None
