@@ -207,6 +207,7 @@ def _render_part(part: CallgrindPart, number: Optional[int], write, adds_up: boo
     """Write one part through ``write(text)``; ``adds_up``: it is one of several processes
     whose costs a viewer adds up (said in a ``desc:`` line)."""
     if part.lines is not None:
+        # imported here: callgrind_lines builds on this module (imports it)
         from spyder_callgrind.engine.callgrind_lines import render_part_with_lines
         render_part_with_lines(part, number, write, adds_up)
         return

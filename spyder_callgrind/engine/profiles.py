@@ -23,6 +23,7 @@ import sys
 import tempfile
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from spyder_callgrind.engine import callgrind
 from spyder_callgrind.engine.atomic import atomic_write
 from spyder_callgrind.engine.isolated import module_command
 from spyder_callgrind.engine.model import (  # noqa: F401 - ProfileError: raised from here
@@ -342,7 +343,6 @@ def write_pstats(data: ProfileData, path: str) -> None:
 def _to_callgrind(out: str, cmd: str, paths: List[str]) -> None:
     """Read the ``.prof`` files ``paths`` and write their (summed) callgrind file ``out``;
     the count of functions read on standard output."""
-    from spyder_callgrind.engine import callgrind  # only the isolated converter needs it
     datas = [load_pstats(path) for path in paths]
     parts = [callgrind.CallgrindPart(
         data=merge_profiles(datas) if len(datas) > 1 else datas[0], pid=0, cmd=cmd,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
-from spyder_callgrind.engine import samples as sampling
+from spyder_callgrind.engine import callgrind, profiles, samples as sampling
 from spyder_callgrind.engine.model import ProfileData, ProfileError
 from spyder_callgrind.engine.table import (
     TOP_ROWS, TableVersionError, iter_load_table, load_table, run_steps)
@@ -131,7 +131,6 @@ class RunFolder:
         if not have_callgrind:
             raise StoreError(f"run {record.id} is damaged: its tables and its callgrind "
                              f"file {record.callgrind!r} are missing")
-        from spyder_callgrind.engine import callgrind, profiles  # rare: not on `show`'s path
         parts = callgrind.read_callgrind(path)
         return profiles.merge_profiles(parts) if len(parts) > 1 else parts[0]
 
