@@ -24,10 +24,14 @@ _BOOT = ("import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
          "runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)")
 
 
-def module_command(python: str, module: str, args: Sequence[str] = ()) -> List[str]:
+def module_command(python: str, module: str, args: Sequence[str] = (),
+                   site: bool = True) -> List[str]:
     """The argument list that runs ``python -m module args`` isolated (see above).
 
     ``-I`` also ignores ``PYTHONIOENCODING`` and ``PYTHONUNBUFFERED``: ``-X utf8`` and ``-u``
     say the same on the command line (UTF-8 pipes on every system, output as it comes).
+    ``site=False`` (``-S``): no site-packages either, for a module that needs only the
+    standard library and this package (it starts about 10 ms sooner).
     """
-    return [python, "-I", "-X", "utf8", "-u", "-c", _BOOT, PACKAGE_PARENT, module, *args]
+    return [python, "-I", *(() if site else ("-S",)), "-X", "utf8", "-u", "-c", _BOOT,
+            PACKAGE_PARENT, module, *args]

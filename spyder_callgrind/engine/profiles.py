@@ -223,7 +223,9 @@ def _run_isolated(args: List[str], name: str, timeout: float) -> str:
     """Run this module's entry point on the untrusted file ``name`` in a child interpreter;
     its standard output. A crash, a timeout or a refusal becomes a :class:`ProfileError`."""
     # Isolated: a module planted beside an untrusted file must not run (see engine.isolated).
-    command = module_command(sys.executable, "spyder_callgrind.engine.profiles", args)
+    # the reader and writers are standard library and this package only: no site-packages
+    command = module_command(sys.executable, "spyder_callgrind.engine.profiles", args,
+                             site=False)
     try:
         done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               timeout=timeout)
