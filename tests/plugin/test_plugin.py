@@ -210,9 +210,24 @@ while True:
     qtbot.waitUntil(lambda: not process.running, timeout=30000)
     qtbot.waitUntil(lambda: len(complete_runs(store_dir)) == 1, timeout=10000)
     assert complete_runs(store_dir)[0]["status"] == "stopped"
-    qtbot.waitUntil(lambda: any(f.name == "tick"
-                                for f in widget.pane.view.model.profile().functions),
-                    timeout=30000)
+
+    def shows_tick():
+        profile = widget.pane.view.model.profile()
+        return profile is not None and any(f.name == "tick" for f in profile.functions)
+
+    try:
+        qtbot.waitUntil(shows_tick, timeout=30000)
+    except qtbot.TimeoutError:
+        # say what the pane shows instead, and what the kept run holds
+        record = complete_runs(store_dir)[0]
+        profile = widget.pane.view.model.profile()
+        raise AssertionError(
+            f"pane shows {widget.pane.current_id!r} (kept: {record['id']!r}), message "
+            f"{widget.pane.message_label.text()!r}, status "
+            f"{widget.pane.status_label.toolTip()!r}, functions "
+            f"{None if profile is None else [f.name for f in profile.functions][:10]}, "
+            f"tables {sorted(os.listdir(os.path.join(str(store_dir), record['id'], 'tables')))}"
+        ) from None
     # The status says "stopped" once, with what else there is to say, parts separated.
     status = widget.pane.status_label.toolTip()
     assert status.lower().count("stopped") == 1, status
