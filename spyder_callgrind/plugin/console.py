@@ -142,29 +142,38 @@ class ConsoleProfiling(QObject):
 
     # -- runs left in the store --------------------------------------------------------------
     def collect(self) -> None:
-        """Convert finished console runs, in a thread; ``sig_runs_finished`` when done."""
+        """Convert finished console runs, in a thread; ``sig_runs_finished`` when done.
+
+        A call while a collection runs is never lost: it asks that thread for another pass,
+        which it makes even when the call comes just before it lets go."""
+        self._again = True
         if not self._collecting.acquire(blocking=False):
-            self._again = True
             return
         threading.Thread(target=self._collect, daemon=True,
                          name="spyder-callgrind console runs").start()
 
     def _collect(self) -> None:
+        while True:
+            try:
+                while self._again:
+                    self._again = False
+                    self._collect_once()
+            finally:
+                self._collecting.release()
+            # a collect() between the last pass and the release found the lock taken:
+            # take it back for one more pass (unless that call started a thread itself)
+            if not self._again or not self._collecting.acquire(blocking=False):
+                return
+
+    def _collect_once(self) -> None:
         try:
-            while True:
-                self._again = False
-                try:
-                    records, problems = finish_console_runs(RunStore(self._store_root()))
-                except Exception as error:      # a damaged folder: report, keep going
-                    records, problems = [], [str(error)]
-                for problem in problems:
-                    logger.warning("spyder-callgrind: %s", problem)
-                if records:
-                    self.sig_runs_finished.emit([r.id for r in records])
-                if not self._again:
-                    break
-        finally:
-            self._collecting.release()
+            records, problems = finish_console_runs(RunStore(self._store_root()))
+        except Exception as error:      # a damaged folder: report, keep going
+            records, problems = [], [str(error)]
+        for problem in problems:
+            logger.warning("spyder-callgrind: %s", problem)
+        if records:
+            self.sig_runs_finished.emit([r.id for r in records])
 
 
 def _quote(path: str) -> str:
