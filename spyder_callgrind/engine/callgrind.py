@@ -267,28 +267,24 @@ def _render_part(part: CallgrindPart, number: Optional[int], write, adds_up: boo
             for edge in edges:
                 callee = edge[1]
                 cfile = files[callee]
-                if cfile is not file and cfile != file:
-                    head = away[callee]
-                    if head is None:
-                        head = pre[callee]
-                        fref = file_ref.get(cfile)
-                        if head is not None and fref is not None:
-                            head = away[callee] = f"cfl={fref}\n{head}"
-                        else:
-                            if head is None:
-                                pre[callee] = f"cfn=({callee + 1})\ncalls="
-                                head = f"cfn=({callee + 1}) {names[callee]}\ncalls="
-                            if fref is None:
-                                fref = file_ref[cfile] = f"({len(file_ref) + 1})"
-                                fref = f"{fref} {cfile}"
-                            head = f"cfl={fref}\n{head}"
+                away_file = cfile is not file and cfile != file
+                if away_file and away[callee] is not None:
                     # another file: never a call to itself
-                    append(f"{head}{edge[3]}{post[callee]}{edge[5]}\n")
+                    append(f"{away[callee]}{edge[3]}{post[callee]}{edge[5]}\n")
                     continue
                 head = pre[callee]
                 if head is None:
                     pre[callee] = f"cfn=({callee + 1})\ncalls="
                     head = f"cfn=({callee + 1}) {names[callee]}\ncalls="
+                elif away_file and cfile in file_ref:
+                    # both names already defined: the same head for every later call
+                    away[callee] = f"cfl={file_ref[cfile]}\n{head}"
+                if away_file:
+                    fref = file_ref.get(cfile)
+                    if fref is None:
+                        fref = file_ref[cfile] = f"({len(file_ref) + 1})"
+                        fref = f"{fref} {cfile}"
+                    head = f"cfl={fref}\n{head}"
                 append(f"{head}{edge[3]}{post[callee]}{edge[5] if callee != i else 0}\n")
         if len(out) > _CHUNK:
             write("".join(out))

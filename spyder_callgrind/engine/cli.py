@@ -480,7 +480,6 @@ def cmd_label(options: argparse.Namespace) -> int:
 
 
 def cmd_import(options: argparse.Namespace) -> int:
-
     store = RunStore(options.store)
     record = import_file(store, options.file, label=options.label or "", run_id=options.id)
     print(f"Imported {options.file} as run {record.id} in {store.path_of(record)}")
